@@ -1,0 +1,314 @@
+//! The real egress: one shared reqwest client per address policy.
+
+use super::policy::{Denied, check_ip};
+use super::{ChannelEgress, Egress, EgressError, Method, Request, Response, secrets};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::debug;
+
+/// Timeouts and caps for all outbound HTTP.
+#[derive(Debug, Clone)]
+pub struct EgressSettings {
+    pub connect_timeout: Duration,
+    /// Per attempt, headers and body.
+    pub request_timeout: Duration,
+    pub max_response_bytes: u64,
+}
+
+impl Default for EgressSettings {
+    fn default() -> Self {
+        EgressSettings {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 16 << 20,
+        }
+    }
+}
+
+/// reqwest clients, one per (loopback, private) address policy, shared by
+/// every channel with that policy so connections are pooled.
+pub struct HttpEgress {
+    settings: EgressSettings,
+    clients: Mutex<HashMap<(bool, bool), reqwest::Client>>,
+}
+
+impl HttpEgress {
+    /// An egress with these timeouts and caps.
+    pub fn new(settings: EgressSettings) -> Self {
+        HttpEgress {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn client(
+        &self,
+        allow_loopback: bool,
+        allow_private: bool,
+    ) -> Result<reqwest::Client, EgressError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = clients.get(&(allow_loopback, allow_private)) {
+            return Ok(c.clone());
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(self.settings.connect_timeout)
+            .timeout(self.settings.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_loopback,
+                allow_private,
+            }))
+            .user_agent(concat!("tradelane/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| EgressError::Connect(format!("cannot build HTTP client: {e}")))?;
+        clients.insert((allow_loopback, allow_private), client.clone());
+        Ok(client)
+    }
+
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        url: &reqwest::Url,
+        headers: &[(String, String)],
+        body: &Option<Vec<u8>>,
+    ) -> Result<Response, EgressError> {
+        let mut builder = client.request(to_reqwest(method), url.clone());
+        for (k, v) in headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(b) = body {
+            builder = builder.body(b.clone());
+        }
+        let mut response = builder.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let cap = self.settings.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > cap) {
+            return Err(EgressError::TooLarge(cap));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() as u64 + chunk.len() as u64 > cap {
+                return Err(EgressError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+impl Egress for HttpEgress {
+    fn send<'a>(
+        &'a self,
+        channel: &'a ChannelEgress,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, EgressError>> + Send + 'a>> {
+        Box::pin(async move {
+            let policy = &channel.policy;
+            let mut url = reqwest::Url::parse(&request.url).map_err(|e| {
+                EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
+            })?;
+            policy
+                .check_url(&url)
+                .map_err(|Denied(why)| EgressError::Denied(why))?;
+            // Secrets go in only after the host check passed.
+            let headers = request
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), secrets::substitute(v, &channel.secrets)?)))
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(EgressError::InvalidRequest)?;
+            let body = request
+                .body
+                .map(|b| secrets::substitute_bytes(b, &channel.secrets))
+                .transpose()
+                .map_err(EgressError::InvalidRequest)?;
+            let client = self.client(policy.allow_loopback, policy.allow_private)?;
+            let retry = &channel.retry;
+            let mut method = request.method;
+            let mut attempt = 0u32;
+            let mut redirects = 0u32;
+            loop {
+                attempt += 1;
+                if let Some(bucket) = &channel.bucket {
+                    bucket.acquire().await;
+                }
+                let result = self.attempt(&client, method, &url, &headers, &body).await;
+                let last = attempt >= retry.max_attempts;
+                let response = match result {
+                    Ok(r) => r,
+                    Err(EgressError::Connect(why)) if !last => {
+                        debug!(channel = %channel.label, host = url.host_str(), attempt, "connect failed, retrying: {why}");
+                        tokio::time::sleep(backoff(retry, attempt)).await;
+                        continue;
+                    }
+                    // A timed-out POST may have been processed: only idempotent methods retry.
+                    Err(EgressError::Timeout(why)) if !last && method.is_idempotent() => {
+                        debug!(channel = %channel.label, host = url.host_str(), attempt, "timed out, retrying: {why}");
+                        tokio::time::sleep(backoff(retry, attempt)).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if let Some(bucket) = &channel.bucket {
+                    bucket.observe(&response.headers);
+                }
+                debug!(channel = %channel.label, host = url.host_str(), path = url.path(), status = response.status, attempt, "http");
+                match response.status {
+                    429 => {
+                        let wait =
+                            retry_after(&response).unwrap_or_else(|| backoff(retry, attempt));
+                        if let Some(bucket) = &channel.bucket {
+                            bucket.pause(wait);
+                        }
+                        if last || wait > retry.max_retry_after {
+                            return Ok(response);
+                        }
+                        tokio::time::sleep(wait).await;
+                    }
+                    500..=599 if !last && method.is_idempotent() => {
+                        tokio::time::sleep(backoff(retry, attempt)).await;
+                    }
+                    301 | 302 | 303 | 307 | 308 if policy.follow_redirects && redirects < 5 => {
+                        let Some(location) = header(&response, "location") else {
+                            return Ok(response);
+                        };
+                        let next = url.join(location).map_err(|e| {
+                            EgressError::InvalidRequest(format!("bad redirect `{location}`: {e}"))
+                        })?;
+                        policy.check_url(&next).map_err(|Denied(why)| {
+                            EgressError::Denied(format!("redirect {why}"))
+                        })?;
+                        if response.status == 303 {
+                            method = Method::Get;
+                        }
+                        url = next;
+                        redirects += 1;
+                        attempt -= 1;
+                    }
+                    _ => return Ok(response),
+                }
+            }
+        })
+    }
+}
+
+fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
+    response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = header(response, "retry-after")?.trim();
+    let seconds: f64 = value.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_millis((seconds * 1000.0) as u64))
+}
+
+/// Exponential backoff with full jitter in [d/2, d].
+fn backoff(retry: &super::RetryPolicy, attempt: u32) -> Duration {
+    let exp = retry
+        .base_delay
+        .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+    let capped = exp.min(retry.max_delay);
+    let half = capped / 2;
+    half + Duration::from_nanos(fastrand::u64(0..=half.as_nanos() as u64))
+}
+
+fn classify(e: reqwest::Error) -> EgressError {
+    let text = error_chain(&e);
+    if e.is_timeout() {
+        EgressError::Timeout(text)
+    } else if text.contains("private range") || text.contains("is loopback") {
+        EgressError::Denied(text)
+    } else {
+        EgressError::Connect(text)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn to_reqwest(m: Method) -> reqwest::Method {
+    match m {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+        Method::Head => reqwest::Method::HEAD,
+    }
+}
+
+/// Resolves names, then drops loopback and private addresses the channel
+/// may not reach: a public name pointing at 10.0.0.1 is refused here.
+struct GuardedResolver {
+    allow_loopback: bool,
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = super::HostPolicy {
+            declared: Vec::new(),
+            narrowed: None,
+            extra: Vec::new(),
+            allow_loopback: self.allow_loopback,
+            allow_private: self.allow_private,
+            follow_redirects: false,
+            config_location: "the channel's config".into(),
+        };
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = None;
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|a| match check_ip(a.ip(), &policy) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        refused = Some(why);
+                        false
+                    }
+                })
+                .collect();
+            if allowed.is_empty() {
+                let why = refused.unwrap_or_else(|| format!("`{host}` has no addresses"));
+                return Err(format!("`{host}` refused: {why}").into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! Plugins built from `plugins/` by `build.rs` and embedded in the binary.
+
+/// `(name, component bytes)` of every built-in plugin.
+pub const BUILTIN: &[(&str, &[u8])] = &[
+    (
+        "shopify",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/shopify.wasm")),
+    ),
+    (
+        "example",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/example.wasm")),
+    ),
+];
+
+/// The built-in plugin called `name`.
+pub fn find(name: &str) -> Option<&'static [u8]> {
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// Where the build put every plugin it built, built-in or not (the test
+/// plugins live here too).
+pub const PLUGIN_DIR: &str = env!("TRADELANE_PLUGIN_DIR");

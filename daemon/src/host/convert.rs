@@ -1,0 +1,293 @@
+//! The one place WIT types become domain types (and back).
+//!
+//! Converting is also validating: a plugin's output is untrusted, so every
+//! currency, country and time is checked here and a bad value fails the
+//! call with a message naming the order and field.
+
+use super::bindings::types as wit;
+use crate::model::{self, Country, Currency, Money};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// A plugin returned something that is not valid tradelane data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidOutput(pub String);
+
+type Result<T> = std::result::Result<T, InvalidOutput>;
+
+fn bad(what: impl Into<String>) -> InvalidOutput {
+    InvalidOutput(what.into())
+}
+
+fn currency(code: &str, field: &str) -> Result<Currency> {
+    Currency::parse(code).ok_or_else(|| {
+        bad(format!(
+            "{field}: `{code}` is not an ISO 4217 currency code"
+        ))
+    })
+}
+
+fn money(m: &wit::Money, field: &str) -> Result<Money> {
+    Ok(Money {
+        amount_minor: m.amount_minor,
+        currency: currency(&m.currency, field)?,
+    })
+}
+
+fn country(code: &str, field: &str) -> Result<Country> {
+    Country::parse(code).ok_or_else(|| {
+        bad(format!(
+            "{field}: `{code}` is not an ISO 3166-1 alpha-2 country code"
+        ))
+    })
+}
+
+/// Parse an RFC 3339 time from a plugin.
+pub fn time(text: &str, field: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| bad(format!("{field}: `{text}` is not an RFC 3339 time ({e})")))
+}
+
+/// Format a time for a plugin.
+pub fn time_out(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn address(a: &wit::Address, field: &str) -> Result<model::Address> {
+    Ok(model::Address {
+        name: a.name.clone(),
+        company: a.company.clone(),
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        region: a.region.clone(),
+        postal_code: a.postal_code.clone(),
+        country: country(&a.country, &format!("{field}.country"))?,
+        phone: a.phone.clone(),
+        email: a.email.clone(),
+    })
+}
+
+/// A plugin's order, validated.
+pub fn order(o: wit::Order) -> Result<model::Order> {
+    let at = |field: &str| format!("order `{}`: {field}", o.external_id);
+    if o.external_id.is_empty() {
+        return Err(bad("an order has an empty external id"));
+    }
+    let order_currency = currency(&o.currency, &at("currency"))?;
+    let same = |m: &wit::Money, field: &str| -> Result<Money> {
+        let value = money(m, &at(field))?;
+        if value.currency != order_currency {
+            return Err(bad(format!(
+                "{}: {} differs from the order's currency {order_currency}",
+                at(field),
+                value.currency
+            )));
+        }
+        Ok(value)
+    };
+    let line_items = o
+        .line_items
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(model::LineItem {
+                external_id: l.external_id.clone(),
+                sku: l.sku.clone(),
+                title: l.title.clone(),
+                quantity: l.quantity,
+                unit_price: same(&l.unit_price, &format!("line_items[{i}].unit_price"))?,
+                discount: same(&l.discount, &format!("line_items[{i}].discount"))?,
+                tax: same(&l.tax, &format!("line_items[{i}].tax"))?,
+                weight_grams: l.weight_grams,
+                hs_code: l.hs_code.clone(),
+                origin_country: l
+                    .origin_country
+                    .as_deref()
+                    .map(|c| country(c, &at(&format!("line_items[{i}].origin_country"))))
+                    .transpose()?,
+                requires_shipping: l.requires_shipping,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let shipping_lines = o
+        .shipping_lines
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            Ok(model::ShippingLine {
+                title: s.title.clone(),
+                code: s.code.clone(),
+                price: same(&s.price, &format!("shipping_lines[{i}].price"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(model::Order {
+        number: o.number.clone(),
+        created_at: time(&o.created_at, &at("created_at"))?,
+        updated_at: time(&o.updated_at, &at("updated_at"))?,
+        status: match o.status {
+            wit::OrderStatus::Open => model::OrderStatus::Open,
+            wit::OrderStatus::Closed => model::OrderStatus::Closed,
+            wit::OrderStatus::Cancelled => model::OrderStatus::Cancelled,
+        },
+        payment_status: match o.payment_status {
+            wit::PaymentStatus::Pending => model::PaymentStatus::Pending,
+            wit::PaymentStatus::Authorized => model::PaymentStatus::Authorized,
+            wit::PaymentStatus::Paid => model::PaymentStatus::Paid,
+            wit::PaymentStatus::PartiallyPaid => model::PaymentStatus::PartiallyPaid,
+            wit::PaymentStatus::PartiallyRefunded => model::PaymentStatus::PartiallyRefunded,
+            wit::PaymentStatus::Refunded => model::PaymentStatus::Refunded,
+            wit::PaymentStatus::Voided => model::PaymentStatus::Voided,
+            wit::PaymentStatus::Unknown => model::PaymentStatus::Unknown,
+        },
+        fulfillment_status: match o.fulfillment_status {
+            wit::FulfillmentStatus::Unfulfilled => model::FulfillmentStatus::Unfulfilled,
+            wit::FulfillmentStatus::Partial => model::FulfillmentStatus::Partial,
+            wit::FulfillmentStatus::Fulfilled => model::FulfillmentStatus::Fulfilled,
+            wit::FulfillmentStatus::Unknown => model::FulfillmentStatus::Unknown,
+        },
+        currency: order_currency,
+        totals: model::Totals {
+            subtotal: same(&o.totals.subtotal, "totals.subtotal")?,
+            shipping: same(&o.totals.shipping, "totals.shipping")?,
+            tax: same(&o.totals.tax, "totals.tax")?,
+            discount: same(&o.totals.discount, "totals.discount")?,
+            total: same(&o.totals.total, "totals.total")?,
+        },
+        buyer: o.buyer.as_ref().map(|b| model::Buyer {
+            name: b.name.clone(),
+            email: b.email.clone(),
+            phone: b.phone.clone(),
+        }),
+        shipping_address: o
+            .shipping_address
+            .as_ref()
+            .map(|a| address(a, &at("shipping_address")))
+            .transpose()?,
+        billing_address: o
+            .billing_address
+            .as_ref()
+            .map(|a| address(a, &at("billing_address")))
+            .transpose()?,
+        line_items,
+        shipping_lines,
+        tax_ids: o
+            .tax_ids
+            .iter()
+            .map(|t| {
+                Ok(model::TaxId {
+                    scheme: t.scheme.clone(),
+                    value: t.value.clone(),
+                    country: t
+                        .country
+                        .as_deref()
+                        .map(|c| country(c, &at("tax_ids.country")))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        marketplace_collected_tax: o.marketplace_collected_tax,
+        taxes_included: o.taxes_included,
+        tags: o.tags.clone(),
+        external_id: o.external_id,
+    })
+}
+
+/// A plugin's page of orders, validated.
+pub fn order_page(page: wit::OrderPage) -> Result<model::OrderPage> {
+    Ok(model::OrderPage {
+        orders: page
+            .orders
+            .into_iter()
+            .map(order)
+            .collect::<Result<Vec<_>>>()?,
+        next_page: page.next_page,
+    })
+}
+
+/// The host's query, for the plugin.
+pub fn order_query(q: &model::OrderQuery) -> wit::OrderQuery {
+    wit::OrderQuery {
+        updated_after: q.updated_after.as_ref().map(time_out),
+        page_token: q.page_token.clone(),
+        page_size: q.page_size,
+    }
+}
+
+/// A fulfillment, for the plugin.
+pub fn fulfillment(f: &model::Fulfillment) -> wit::Fulfillment {
+    wit::Fulfillment {
+        order_external_id: f.order_external_id.clone(),
+        carrier: f.carrier.clone(),
+        service: f.service.clone(),
+        tracking_number: f.tracking_number.clone(),
+        tracking_url: f.tracking_url.clone(),
+        shipped_at: time_out(&f.shipped_at),
+        lines: f
+            .lines
+            .iter()
+            .map(|(id, q)| wit::FulfillmentLine {
+                line_external_id: id.clone(),
+                quantity: *q,
+            })
+            .collect(),
+        notify_buyer: f.notify_buyer,
+    }
+}
+
+/// A plugin's manifest.
+pub fn manifest(m: wit::PluginManifest) -> model::Manifest {
+    model::Manifest {
+        name: m.name,
+        version: m.version,
+        kind: match m.kind {
+            wit::PluginKind::Marketplace => model::PluginKind::Marketplace,
+            wit::PluginKind::Payment => model::PluginKind::Payment,
+            wit::PluginKind::Carrier => model::PluginKind::Carrier,
+        },
+        contract_version: m.contract_version,
+        description: m.description,
+        settings: m
+            .settings
+            .into_iter()
+            .map(|s| model::SettingSpec {
+                key: s.key,
+                description: s.description,
+                required: s.required,
+                secret: s.secret,
+                default_value: s.default_value,
+            })
+            .collect(),
+        allowed_hosts: m.allowed_hosts,
+        rate_limit: m.rate_limit.map(|r| model::RateLimit {
+            milli_requests_per_second: r.milli_requests_per_second,
+            burst: r.burst,
+            usage_header: r.usage_header.map(|u| match u {
+                wit::UsageHeader::UsedOfLimit(h) => model::UsageHeader::UsedOfLimit(h),
+                wit::UsageHeader::Remaining(h) => model::UsageHeader::Remaining(h),
+            }),
+        }),
+    }
+}
+
+/// A plugin's error, as the host classifies it.
+pub fn plugin_error(e: wit::PluginError) -> super::PluginFailure {
+    use super::PluginFailure as F;
+    match e {
+        wit::PluginError::Auth(s) => F::Auth(s),
+        wit::PluginError::RateLimited(r) => F::RateLimited {
+            retry_after_ms: r.retry_after_ms,
+            detail: r.detail,
+        },
+        wit::PluginError::Transient(s) => F::Transient(s),
+        wit::PluginError::InvalidResponse(s) => F::InvalidResponse(s),
+        wit::PluginError::InvalidSettings(p) => F::InvalidSettings {
+            key: p.key,
+            problem: p.problem,
+        },
+        wit::PluginError::NotFound(s) => F::NotFound(s),
+        wit::PluginError::Unsupported(s) => F::Unsupported(s),
+    }
+}

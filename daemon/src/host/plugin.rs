@@ -1,0 +1,506 @@
+//! Loading plugins and calling them, each call in a fresh, limited store.
+
+use super::bindings::{carrier, marketplace, payment, types as wit};
+use super::compile_cache::{self, CacheOutcome, CompileCache};
+use super::convert::{self, InvalidOutput};
+use super::engine::{EPOCH_TICK, EpochTicker, build_engine};
+use super::error::{CallError, CallErrorKind};
+use super::state::{CallLimits, CallServices, CallSite, CallState, MemoryCapExceeded, NoCache};
+use crate::egress::{
+    ChannelEgress, Egress, EgressError, HostPolicy, Request, Response, RetryPolicy, Secrets,
+};
+use crate::model::{Fulfillment, Manifest, OrderPage, OrderQuery, PluginKind};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{HasSelf, Linker, types::ComponentItem};
+use wasmtime::{Engine, Store, UpdateDeadline};
+
+/// The contract version this host speaks.
+pub const CONTRACT_VERSION: (u64, u64, u64) = (0, 1, 0);
+
+/// The contract version as text.
+pub fn contract_version() -> String {
+    format!(
+        "{}.{}.{}",
+        CONTRACT_VERSION.0, CONTRACT_VERSION.1, CONTRACT_VERSION.2
+    )
+}
+
+/// Where a plugin came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Embedded in the binary.
+    Builtin(&'static str),
+    /// A `.wasm` file named in config.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Builtin(name) => write!(f, "built-in:{name}"),
+            PluginSource::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// The settings passed to a plugin: values, and the names of the secrets.
+#[derive(Debug, Clone, Default)]
+pub struct PluginSettings {
+    pub values: Vec<(String, String)>,
+    pub secret_names: Vec<String>,
+}
+
+impl PluginSettings {
+    fn to_wit(&self) -> wit::Settings {
+        wit::Settings {
+            values: self.values.clone(),
+            secrets: self.secret_names.clone(),
+        }
+    }
+}
+
+/// The daemon's plugin runtime: one engine, one linker, one compile cache.
+pub struct PluginHost {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: Option<CompileCache>,
+    pooling: bool,
+    _ticker: EpochTicker,
+}
+
+/// A loaded, type-checked plugin, ready to be called many times.
+pub struct Plugin {
+    pub manifest: Manifest,
+    pub source: PluginSource,
+    pub cache: CacheOutcome,
+    pre: Pre,
+    engine: Engine,
+}
+
+enum Pre {
+    Marketplace(marketplace::MarketplacePre<CallState>),
+    Payment(payment::PaymentPre<CallState>),
+    Carrier(carrier::CarrierPre<CallState>),
+}
+
+impl PluginHost {
+    /// A host whose compiled plugins are cached in `cache_dir` (if given).
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Self> {
+        let (engine, pooling) = build_engine()?;
+        let mut linker: Linker<CallState> = Linker::new(&engine);
+        // WASI is linked because a std wasip2 guest imports it, but the
+        // context behind it grants nothing (see `CallState::new`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        super::bindings::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
+        let ticker = EpochTicker::start(engine.clone());
+        Ok(PluginHost {
+            engine,
+            linker,
+            cache,
+            pooling,
+            _ticker: ticker,
+        })
+    }
+
+    /// Whether instances come from the pooling allocator.
+    pub fn pooling(&self) -> bool {
+        self.pooling
+    }
+
+    /// Compile (or reuse), check the contract version, and read the manifest.
+    pub async fn load(&self, source: PluginSource, wasm: &[u8]) -> anyhow::Result<Plugin> {
+        let label = source.to_string();
+        let (component, cache) = match &self.cache {
+            Some(c) => c.load(&self.engine, wasm),
+            None => compile_cache::compile(&self.engine, wasm),
+        }
+        .map_err(|e| anyhow::anyhow!("plugin {label}: not a valid WebAssembly component: {e:#}"))?;
+
+        let kind = exported_kind(&self.engine, &component)
+            .map_err(|e| anyhow::anyhow!("plugin {label}: {e}"))?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            anyhow::anyhow!("plugin {label}: imports something tradelane does not provide: {e:#}")
+        })?;
+        let pre = match kind {
+            PluginKind::Marketplace => {
+                Pre::Marketplace(marketplace::MarketplacePre::new(instance_pre)?)
+            }
+            PluginKind::Payment => Pre::Payment(payment::PaymentPre::new(instance_pre)?),
+            PluginKind::Carrier => Pre::Carrier(carrier::CarrierPre::new(instance_pre)?),
+        };
+        let mut plugin = Plugin {
+            manifest: Manifest {
+                name: label.clone(),
+                version: String::new(),
+                kind,
+                contract_version: contract_version(),
+                description: String::new(),
+                settings: Vec::new(),
+                allowed_hosts: Vec::new(),
+                rate_limit: None,
+            },
+            source,
+            cache,
+            pre,
+            engine: self.engine.clone(),
+        };
+        let site = CallSite {
+            seller: "-".into(),
+            channel: "-".into(),
+            plugin: label.clone(),
+        };
+        let manifest = plugin
+            .manifest_call(CallServices::offline(site), CallLimits::load_time())
+            .await
+            .map_err(|e| anyhow::anyhow!("plugin {label}: manifest() failed: {e}"))?;
+        if manifest.kind != kind {
+            anyhow::bail!(
+                "plugin {label}: manifest says kind `{}` but it exports the {kind} interface",
+                manifest.kind
+            );
+        }
+        plugin.manifest = manifest;
+        Ok(plugin)
+    }
+}
+
+/// Which kind a component implements, from its export names, refusing
+/// another major version of the contract before anything runs.
+fn exported_kind(
+    engine: &Engine,
+    component: &wasmtime::component::Component,
+) -> Result<PluginKind, String> {
+    let mut found = Vec::new();
+    for (name, item) in component.component_type().exports(engine) {
+        if let ComponentItem::ComponentInstance(_) = item.ty {
+            found.push(name.to_string());
+        }
+    }
+    for name in &found {
+        let Some(rest) = name.strip_prefix("tradelane:plugin/") else {
+            continue;
+        };
+        let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        let kind = match iface {
+            "sales-channel" => PluginKind::Marketplace,
+            "payment-provider" => PluginKind::Payment,
+            "carrier-service" => PluginKind::Carrier,
+            _ => continue,
+        };
+        let parsed: Vec<u64> = version
+            .split('.')
+            .map(|p| p.parse().unwrap_or(u64::MAX))
+            .collect();
+        let (major, minor) = (
+            parsed.first().copied().unwrap_or(u64::MAX),
+            parsed.get(1).copied().unwrap_or(u64::MAX),
+        );
+        let (host_major, host_minor, _) = CONTRACT_VERSION;
+        // Semver: 0.x minors are majors. A plugin may be older than the host, never newer.
+        let compatible = major == host_major
+            && if host_major == 0 {
+                minor == host_minor
+            } else {
+                minor <= host_minor
+            };
+        if !compatible {
+            return Err(format!(
+                "built for contract tradelane:plugin@{version}, but this tradelane speaks tradelane:plugin@{}; rebuild the plugin with a matching tradelane-plugin-sdk",
+                contract_version()
+            ));
+        }
+        return Ok(kind);
+    }
+    Err(format!(
+        "not a tradelane plugin: it exports none of tradelane:plugin/sales-channel, payment-provider or carrier-service (exports: {})",
+        if found.is_empty() {
+            "nothing".to_string()
+        } else {
+            found.join(", ")
+        }
+    ))
+}
+
+impl CallServices {
+    /// Services for a call that must not reach anything (manifest at load).
+    pub fn offline(site: CallSite) -> Self {
+        CallServices {
+            channel: Arc::new(ChannelEgress {
+                label: format!("{}/{}", site.seller, site.channel),
+                policy: HostPolicy {
+                    declared: Vec::new(),
+                    narrowed: Some(Vec::new()),
+                    extra: Vec::new(),
+                    allow_loopback: false,
+                    allow_private: false,
+                    follow_redirects: false,
+                    config_location: "load time".into(),
+                },
+                secrets: Secrets::new(),
+                bucket: None,
+                retry: RetryPolicy::default(),
+            }),
+            egress: Arc::new(DenyAll),
+            cache: Arc::new(NoCache),
+            site,
+        }
+    }
+}
+
+impl CallLimits {
+    /// Limits for the calls made while loading.
+    pub fn load_time() -> Self {
+        CallLimits {
+            deadline_ticks: ticks(Duration::from_secs(5)),
+            memory_bytes: 64 << 20,
+            max_requests: 0,
+        }
+    }
+}
+
+/// Epoch ticks in `d`.
+pub fn ticks(d: Duration) -> u64 {
+    (d.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+}
+
+/// An egress that refuses everything.
+struct DenyAll;
+
+impl Egress for DenyAll {
+    fn send<'a>(
+        &'a self,
+        _channel: &'a ChannelEgress,
+        _request: Request,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, EgressError>> + Send + 'a>> {
+        Box::pin(async { Err(EgressError::Denied("no network during this call".into())) })
+    }
+}
+
+/// Marker error returned by the epoch callback when CPU time runs out.
+#[derive(Debug, thiserror::Error)]
+#[error("CPU deadline exceeded")]
+struct DeadlineExceeded;
+
+impl Plugin {
+    /// The plugin's kind.
+    pub fn kind(&self) -> PluginKind {
+        self.manifest.kind
+    }
+
+    fn store(&self, services: CallServices, limits: CallLimits) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, CallState::new(services, limits));
+        store.limiter(|s| &mut s.limiter);
+        // Count only the plugin's own execution: the callback runs when wasm
+        // code sees the epoch pass its deadline, so time spent in host calls
+        // (HTTP, backoff) costs at most one tick per return to wasm.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.ticks_left == 0 {
+                return Err(DeadlineExceeded.into());
+            }
+            state.ticks_left -= 1;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+
+    fn fail(
+        &self,
+        site: &CallSite,
+        store: &Store<CallState>,
+        limits: CallLimits,
+        error: wasmtime::Error,
+    ) -> CallError {
+        let state = store.data();
+        let kind = if error.downcast_ref::<DeadlineExceeded>().is_some() {
+            CallErrorKind::Deadline(Duration::from_millis(
+                limits.deadline_ticks * EPOCH_TICK.as_millis() as u64,
+            ))
+        } else if state.limiter.memory_exceeded
+            || error.downcast_ref::<MemoryCapExceeded>().is_some()
+        {
+            CallErrorKind::Memory(limits.memory_bytes)
+        } else if let Some(message) = &state.panic_message {
+            CallErrorKind::Panic(message.clone())
+        } else if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+            CallErrorKind::Trap(trap.to_string())
+        } else {
+            CallErrorKind::Trap(format!("{error:#}"))
+        };
+        CallError {
+            site: site.clone(),
+            kind,
+        }
+    }
+
+    fn wrong_kind(&self, site: &CallSite, wanted: PluginKind) -> CallError {
+        CallError {
+            site: site.clone(),
+            kind: CallErrorKind::Host(format!(
+                "plugin is a {} plugin, not a {wanted} plugin",
+                self.kind()
+            )),
+        }
+    }
+
+    fn invalid(site: &CallSite, e: InvalidOutput) -> CallError {
+        CallError {
+            site: site.clone(),
+            kind: CallErrorKind::InvalidOutput(e.0),
+        }
+    }
+
+    fn failure(site: &CallSite, e: wit::PluginError) -> CallError {
+        CallError {
+            site: site.clone(),
+            kind: CallErrorKind::Plugin(convert::plugin_error(e)),
+        }
+    }
+
+    async fn manifest_call(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+    ) -> Result<Manifest, CallError> {
+        let site = services.site.clone();
+        let mut store = self.store(services, limits);
+        let result = match &self.pre {
+            Pre::Marketplace(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_sales_channel()
+                        .call_manifest(&mut store)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Pre::Payment(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_payment_provider()
+                        .call_manifest(&mut store)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Pre::Carrier(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_carrier_service()
+                        .call_manifest(&mut store)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        result
+            .map(convert::manifest)
+            .map_err(|e| self.fail(&site, &store, limits, e))
+    }
+
+    /// `check(settings)`: prove the credentials.
+    pub async fn check(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+    ) -> Result<(), CallError> {
+        let site = services.site.clone();
+        let mut store = self.store(services, limits);
+        let settings = settings.to_wit();
+        let result = match &self.pre {
+            Pre::Marketplace(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_sales_channel()
+                        .call_check(&mut store, &settings)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Pre::Payment(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_payment_provider()
+                        .call_check(&mut store, &settings)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            Pre::Carrier(pre) => match pre.instantiate_async(&mut store).await {
+                Ok(b) => {
+                    b.tradelane_plugin_carrier_service()
+                        .call_check(&mut store, &settings)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Self::failure(&site, e)),
+            Err(e) => Err(self.fail(&site, &store, limits, e)),
+        }
+    }
+
+    /// `fetch-orders(settings, query)`: one page, validated into domain orders.
+    pub async fn fetch_orders(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, CallError> {
+        let site = services.site.clone();
+        let Pre::Marketplace(pre) = &self.pre else {
+            return Err(self.wrong_kind(&site, PluginKind::Marketplace));
+        };
+        let mut store = self.store(services, limits);
+        let result = match pre.instantiate_async(&mut store).await {
+            Ok(b) => {
+                b.tradelane_plugin_sales_channel()
+                    .call_fetch_orders(&mut store, &settings.to_wit(), &convert::order_query(query))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(Ok(page)) => convert::order_page(page).map_err(|e| Self::invalid(&site, e)),
+            Ok(Err(e)) => Err(Self::failure(&site, e)),
+            Err(e) => Err(self.fail(&site, &store, limits, e)),
+        }
+    }
+
+    /// `push-fulfillment(settings, fulfillment)`: the channel's id for it.
+    pub async fn push_fulfillment(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        fulfillment: &Fulfillment,
+    ) -> Result<String, CallError> {
+        let site = services.site.clone();
+        let Pre::Marketplace(pre) = &self.pre else {
+            return Err(self.wrong_kind(&site, PluginKind::Marketplace));
+        };
+        let mut store = self.store(services, limits);
+        let result = match pre.instantiate_async(&mut store).await {
+            Ok(b) => {
+                b.tradelane_plugin_sales_channel()
+                    .call_push_fulfillment(
+                        &mut store,
+                        &settings.to_wit(),
+                        &convert::fulfillment(fulfillment),
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(Ok(receipt)) => Ok(receipt.external_id),
+            Ok(Err(e)) => Err(Self::failure(&site, e)),
+            Err(e) => Err(self.fail(&site, &store, limits, e)),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+pub mod egress;
+pub mod host;
+pub mod model;

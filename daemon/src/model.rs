@@ -1,0 +1,336 @@
+//! tradelane's own domain types.
+//!
+//! The WIT contract's generated types stop at the plugin host: everything
+//! past it (sync, store, workflows, CLI) works on these, converted once in
+//! `host::convert`, where a plugin's output is also validated (currency
+//! codes, times, countries). They serialise to the JSON the store keeps and
+//! `tradelane export` writes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An ISO 4217 currency code, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(iso_currency::Currency);
+
+impl Currency {
+    /// Parse an ISO 4217 alphabetic code (case-insensitive).
+    pub fn parse(code: &str) -> Option<Self> {
+        iso_currency::Currency::from_code(&code.to_ascii_uppercase()).map(Currency)
+    }
+    /// The three-letter code.
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+    /// Digits after the decimal point (JPY 0, EUR 2, KWD 3).
+    pub fn decimals(&self) -> u32 {
+        self.0.exponent().map(u32::from).unwrap_or(0)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = String;
+    fn try_from(code: String) -> Result<Self, String> {
+        Currency::parse(&code).ok_or_else(|| format!("`{code}` is not an ISO 4217 currency code"))
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.code().to_string()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Money: integer minor units and a currency. Never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl fmt::Display for Money {
+    /// `19.99 EUR`, `1500 JPY`, `1.234 KWD`: the currency's own decimals.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let places = self.currency.decimals() as usize;
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let digits = self.amount_minor.unsigned_abs().to_string();
+        if places == 0 {
+            return write!(f, "{sign}{digits} {}", self.currency);
+        }
+        let padded = format!("{digits:0>width$}", width = places + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - places);
+        write!(f, "{sign}{whole}.{fraction} {}", self.currency)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Country(String);
+
+impl Country {
+    /// Two ASCII letters, upper-cased.
+    pub fn parse(code: &str) -> Option<Self> {
+        (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
+            .then(|| Country(code.to_ascii_uppercase()))
+    }
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Country {
+    type Error = String;
+    fn try_from(code: String) -> Result<Self, String> {
+        Country::parse(&code)
+            .ok_or_else(|| format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
+    }
+}
+
+impl From<Country> for String {
+    fn from(c: Country) -> String {
+        c.0
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Country,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Where an order is in its life on the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+    Closed,
+    Cancelled,
+}
+
+/// How far the buyer's payment has gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Authorized,
+    Paid,
+    PartiallyPaid,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+    Unknown,
+}
+
+/// How much of the order the channel considers shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentStatus {
+    Unfulfilled,
+    Partial,
+    Fulfilled,
+    Unknown,
+}
+
+/// A tax registration (IOSS, VAT, EORI…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxId {
+    pub scheme: String,
+    pub value: String,
+    pub country: Option<Country>,
+}
+
+/// The person who bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Buyer {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One product line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    pub external_id: String,
+    pub sku: Option<String>,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub discount: Money,
+    pub tax: Money,
+    pub weight_grams: Option<u32>,
+    pub hs_code: Option<String>,
+    pub origin_country: Option<Country>,
+    pub requires_shipping: bool,
+}
+
+/// A shipping method the buyer paid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShippingLine {
+    pub title: String,
+    pub code: Option<String>,
+    pub price: Money,
+}
+
+/// Order totals in the order's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    pub discount: Money,
+    pub total: Money,
+}
+
+/// An order as its channel knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub external_id: String,
+    pub number: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub fulfillment_status: FulfillmentStatus,
+    pub currency: Currency,
+    pub totals: Totals,
+    pub buyer: Option<Buyer>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    pub line_items: Vec<LineItem>,
+    pub shipping_lines: Vec<ShippingLine>,
+    pub tax_ids: Vec<TaxId>,
+    pub marketplace_collected_tax: bool,
+    pub taxes_included: bool,
+    pub tags: Vec<String>,
+}
+
+/// One page of orders from a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<Order>,
+    pub next_page: Option<String>,
+}
+
+/// What the host asks a marketplace plugin for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub updated_after: Option<DateTime<Utc>>,
+    pub page_token: Option<String>,
+    pub page_size: u32,
+}
+
+/// Tracking to push back to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fulfillment {
+    pub order_external_id: String,
+    pub carrier: String,
+    pub service: Option<String>,
+    pub tracking_number: String,
+    pub tracking_url: Option<String>,
+    pub shipped_at: DateTime<Utc>,
+    pub lines: Vec<(String, u32)>,
+    pub notify_buyer: bool,
+}
+
+/// The three kinds of connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    Marketplace,
+    Payment,
+    Carrier,
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Marketplace => "marketplace",
+            PluginKind::Payment => "payment",
+            PluginKind::Carrier => "carrier",
+        })
+    }
+}
+
+/// One declared setting of a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingSpec {
+    pub key: String,
+    pub description: String,
+    pub required: bool,
+    pub secret: bool,
+    pub default_value: Option<String>,
+}
+
+/// How an API reports its remaining budget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UsageHeader {
+    /// `used/limit`.
+    UsedOfLimit(String),
+    /// Requests remaining.
+    Remaining(String),
+}
+
+/// An API's rate limit as the plugin declares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub milli_requests_per_second: u32,
+    pub burst: u32,
+    pub usage_header: Option<UsageHeader>,
+}
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub contract_version: String,
+    pub description: String,
+    pub settings: Vec<SettingSpec>,
+    pub allowed_hosts: Vec<String>,
+    pub rate_limit: Option<RateLimit>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_prints_with_the_currencys_decimals() {
+        let m = |amount_minor, code| Money {
+            amount_minor,
+            currency: Currency::parse(code).unwrap(),
+        };
+        assert_eq!(m(1999, "EUR").to_string(), "19.99 EUR");
+        assert_eq!(m(1500, "JPY").to_string(), "1500 JPY");
+        assert_eq!(m(-1234, "KWD").to_string(), "-1.234 KWD");
+        assert_eq!(m(5, "USD").to_string(), "0.05 USD");
+    }
+
+    #[test]
+    fn codes_are_validated() {
+        assert!(Currency::parse("usd").is_some());
+        assert!(Currency::parse("XYZ").is_none());
+        assert!(Country::parse("de").is_some());
+        assert!(Country::parse("DEU").is_none());
+    }
+}

