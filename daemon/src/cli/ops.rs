@@ -1,0 +1,234 @@
+//! `run`, `sync --once`, `plugins`, `check`, `status`, `sandbox`.
+
+use crate::admin::{self, Reply, Request};
+use crate::config::{LoadedConfig, SandboxConfig, SandboxFaults};
+use crate::daemon::{self, open_store};
+use crate::egress::{EgressSettings, HttpEgress};
+use crate::host::{PluginHost, PluginSource, builtin};
+use crate::{logging, runtime, sync};
+use anyhow::bail;
+use std::path::Path;
+use std::sync::Arc;
+
+fn load(path: &Path) -> anyhow::Result<LoadedConfig> {
+    let config = LoadedConfig::load(path)?;
+    logging::init(
+        config.config.daemon.log_format,
+        &config.config.daemon.log_level,
+    );
+    Ok(config)
+}
+
+pub async fn run(path: &Path) -> anyhow::Result<i32> {
+    daemon::run(load(path)?).await?;
+    Ok(0)
+}
+
+pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Result<i32> {
+    if !once {
+        bail!("`tradelane sync` needs --once (for continuous sync run `tradelane run`)");
+    }
+    let config = load(path)?;
+    let data_dir = config.data_dir();
+    if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
+        .await
+        .is_some()
+    {
+        bail!(
+            "tradelane is running on {} and already syncs on schedule; stop it to sync by hand",
+            data_dir.display()
+        );
+    }
+    let store = open_store(&config)?;
+    let sandbox = daemon::start_sandbox(&config).await?;
+    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
+    let plugins = runtime::load_plugins(&config, &host).await?;
+    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
+    let selected: Vec<_> = channels
+        .into_iter()
+        .filter(|c| {
+            only.as_ref()
+                .is_none_or(|o| *o == c.channel || *o == c.label())
+        })
+        .collect();
+    if selected.is_empty() {
+        bail!(
+            "no enabled channel matches {}",
+            only.as_deref().unwrap_or("(any)")
+        );
+    }
+    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let mut failed = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    for channel in selected {
+        let (store, egress, shutdown) = (store.clone(), egress.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            let label = channel.label();
+            let result = sync::run_pass(&store, &channel, egress, &shutdown, |p| {
+                println!(
+                    "{label}: page {} — {} orders ({} new, {} updated, {} unchanged){}",
+                    p.page,
+                    p.orders,
+                    p.outcome.created,
+                    p.outcome.updated,
+                    p.outcome.unchanged,
+                    if p.last { ", last page" } else { "" }
+                );
+            })
+            .await;
+            (label, result)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (label, result) = joined?;
+        match result {
+            Ok(r) => println!(
+                "{label}: done — {} pages, {} orders, {} new, {} updated, {} unchanged",
+                r.pages, r.orders, r.created, r.updated, r.unchanged
+            ),
+            Err(e) => {
+                failed += 1;
+                println!("{label}: FAILED — {e}");
+            }
+        }
+    }
+    store.flush().await?;
+    println!(
+        "{} orders in the store; {failed} channel(s) failed",
+        store.order_count()
+    );
+    if let Some(s) = sandbox {
+        s.shutdown().await;
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(path).ok();
+    let host = PluginHost::new(None)?;
+    println!(
+        "{:<12} {:<12} {:<9} {:<9} {:<9} SOURCE",
+        "NAME", "KIND", "VERSION", "CONTRACT", "USED BY"
+    );
+    let mut listed = Vec::new();
+    for (name, bytes) in builtin::BUILTIN {
+        let p = host.load(PluginSource::Builtin(name), bytes).await?;
+        let used = config
+            .as_ref()
+            .map(|c| {
+                c.channels()
+                    .filter(|(_, ch)| ch.plugin.get_ref() == name)
+                    .count()
+            })
+            .unwrap_or(0);
+        println!(
+            "{:<12} {:<12} {:<9} {:<9} {:<9} {}",
+            p.manifest.name,
+            p.kind().to_string(),
+            p.manifest.version,
+            p.manifest.contract_version,
+            used,
+            p.source
+        );
+        listed.push(name.to_string());
+    }
+    if let Some(config) = &config {
+        for (_, ch) in config.channels() {
+            let spec = ch.plugin.get_ref();
+            if listed.contains(spec) {
+                continue;
+            }
+            listed.push(spec.clone());
+            match runtime::load_one(config, &host, spec).await {
+                Ok(p) => println!(
+                    "{:<12} {:<12} {:<9} {:<9} {:<9} {}",
+                    p.manifest.name,
+                    p.kind().to_string(),
+                    p.manifest.version,
+                    p.manifest.contract_version,
+                    1,
+                    p.source
+                ),
+                Err(e) => println!("{spec:<12} ERROR: {e:#}"),
+            }
+        }
+    }
+    println!(
+        "host contract: tradelane:plugin@{}",
+        crate::host::contract_version()
+    );
+    Ok(0)
+}
+
+pub async fn check(path: &Path) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(path)?;
+    let host = PluginHost::new(None)?;
+    let plugins = runtime::load_plugins(&config, &host).await?;
+    let channels = runtime::build_channels(&config, &plugins, None)?;
+    println!(
+        "{}: ok — {} seller(s), {} channel(s), {} plugin(s)",
+        path.display(),
+        config.config.sellers.len(),
+        channels.len(),
+        plugins.len()
+    );
+    for c in &channels {
+        println!(
+            "  {} → {} ({}), {}",
+            c.label(),
+            c.plugin.manifest.name,
+            c.plugin.source,
+            c.schedule
+        );
+    }
+    Ok(0)
+}
+
+pub async fn status(path: &Path) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(path)?;
+    match admin::ask(&admin::socket_path(&config.data_dir()), &Request::Status).await {
+        None => {
+            println!(
+                "tradelane is not running for {}",
+                config.data_dir().display()
+            );
+            Ok(1)
+        }
+        Some(reply) => match reply? {
+            Reply::Status {
+                channels,
+                orders,
+                store_bytes,
+            } => {
+                println!("{orders} orders, store {} KiB", store_bytes / 1024);
+                println!("{}", serde_json::to_string_pretty(&channels)?);
+                Ok(0)
+            }
+            other => bail!("unexpected answer {other:?}"),
+        },
+    }
+}
+
+pub async fn sandbox(listen: String, seed: u64, orders: u32) -> anyhow::Result<i32> {
+    logging::init(Default::default(), "info");
+    let config = SandboxConfig {
+        enabled: true,
+        listen,
+        seed,
+        orders,
+        new_order_every: crate::config::HumanDuration(std::time::Duration::from_secs(10)),
+        update_every: crate::config::HumanDuration(std::time::Duration::from_secs(15)),
+        access_token: "shpat_sandbox".into(),
+        faults: SandboxFaults::default(),
+    };
+    let sandbox = crate::sandbox::Sandbox::start(config).await?;
+    println!(
+        "sandbox on {} (Shopify: {}/admin/api/2026-07/orders.json, token shpat_sandbox); Ctrl-C stops",
+        sandbox.url(),
+        sandbox.url()
+    );
+    tokio::signal::ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(0)
+}

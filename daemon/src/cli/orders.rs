@@ -1,0 +1,166 @@
+//! `orders list|show`, `export`, `import`: through the running daemon's
+//! admin socket when there is one, else straight from the store.
+
+use super::{Format, OrdersCommand};
+use crate::admin::{self, Reply, Request};
+use crate::config::LoadedConfig;
+use crate::daemon::open_store;
+use crate::model::PaymentStatus;
+use crate::store::{OrderFilter, StoredOrder};
+use anyhow::{Context, bail};
+use chrono::Utc;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+async fn query(config_path: &Path, request: Request) -> anyhow::Result<Vec<StoredOrder>> {
+    let config = LoadedConfig::load(config_path)?;
+    let socket = admin::socket_path(&config.data_dir());
+    if let Some(reply) = admin::ask(&socket, &request).await {
+        return match reply? {
+            Reply::Orders { orders } => Ok(orders),
+            Reply::Error { message } => bail!("daemon: {message}"),
+            other => bail!("daemon answered {other:?}"),
+        };
+    }
+    let store = open_store(&config)?;
+    Ok(match request {
+        Request::ListOrders { filter } => store.list_orders(&filter)?,
+        Request::ShowOrder { id } => store.find_order(&id)?,
+        Request::Export | Request::Status => store.list_orders(&OrderFilter::default())?,
+    })
+}
+
+pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32> {
+    match command {
+        OrdersCommand::List {
+            seller,
+            channel,
+            status,
+            since,
+            limit,
+            format,
+        } => {
+            let payment_status = status
+                .map(|s| {
+                    serde_json::from_value::<PaymentStatus>(serde_json::Value::String(s.clone()))
+                        .with_context(|| format!("unknown status `{s}`"))
+                })
+                .transpose()?;
+            let since = since.map(|s| parse_since(&s)).transpose()?;
+            let filter = OrderFilter {
+                seller,
+                channel,
+                payment_status,
+                since,
+                limit,
+            };
+            let orders = query(config, Request::ListOrders { filter }).await?;
+            print(&orders, format)?;
+        }
+        OrdersCommand::Show { id, format } => {
+            let orders = query(config, Request::ShowOrder { id: id.clone() }).await?;
+            if orders.is_empty() {
+                eprintln!("no order with id or number `{id}`");
+                return Ok(1);
+            }
+            match format {
+                Format::Json => print(&orders, Format::Json)?,
+                Format::Table => {
+                    for o in &orders {
+                        println!("{}", serde_json::to_string_pretty(o)?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let ago = humantime::parse_duration(text)
+        .with_context(|| format!("`{text}` is neither an RFC 3339 time nor a duration like 2d"))?;
+    Ok(Utc::now() - chrono::Duration::from_std(ago)?)
+}
+
+fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            for o in orders {
+                serde_json::to_writer(&mut out, o)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<10} {:<14} {:<12} {:<8} {:<20} {:<18} {:>16} {:<3} {:<19}",
+                "SELLER",
+                "CHANNEL",
+                "ORDER",
+                "NUMBER",
+                "UPDATED",
+                "PAYMENT",
+                "TOTAL",
+                "TO",
+                "FULFILLMENT"
+            )?;
+            for s in orders {
+                let o = &s.order;
+                writeln!(
+                    out,
+                    "{:<10} {:<14} {:<12} {:<8} {:<20} {:<18} {:>16} {:<3} {:<19}",
+                    s.seller,
+                    s.channel,
+                    o.external_id,
+                    o.number,
+                    o.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                    format!("{:?}", o.payment_status).to_lowercase(),
+                    o.totals.total.to_string(),
+                    o.shipping_address
+                        .as_ref()
+                        .map(|a| a.country.as_str())
+                        .unwrap_or("-"),
+                    format!("{:?}", o.fulfillment_status).to_lowercase(),
+                )?;
+            }
+            writeln!(out, "{} orders", orders.len())?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn export(config: &Path, output: Option<PathBuf>) -> anyhow::Result<i32> {
+    let orders = query(config, Request::Export).await?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    for o in &orders {
+        serde_json::to_writer(&mut out, o)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    eprintln!("exported {} orders", orders.len());
+    Ok(0)
+}
+
+pub fn import(config_path: &Path, file: &Path) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(config_path)?;
+    let store = open_store(&config)?;
+    let n = if file == Path::new("-") {
+        store.import(&mut std::io::stdin().lock())?
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        store.import(&mut std::io::BufReader::new(f))?
+    };
+    eprintln!("imported {n} orders into {}", config.data_dir().display());
+    Ok(0)
+}

@@ -1,0 +1,452 @@
+//! `config.toml`: the user interface of tradelane.
+//!
+//! Parsing is strict (unknown keys are errors) and every error names the
+//! file, line, key and what was expected. Values that can be checked alone
+//! are checked while parsing ([`values`], [`crate::schedule`]); checks that
+//! need the whole file or a plugin's manifest run after, still pointing at
+//! the line. Secrets are referenced (`{ env = … }`, `{ file = … }`,
+//! `{ credential = … }`), resolved at start, and never logged.
+
+pub mod error;
+pub mod settings;
+pub mod values;
+
+use crate::schedule::Schedule;
+use error::{ConfigError, Locator};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+pub use values::{HostEntry, HumanDuration, LogFormat, SecretRef, SettingValue};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+    pub sandbox: Option<SandboxConfig>,
+    #[serde(default)]
+    pub sellers: Vec<SellerConfig>,
+}
+
+/// `[daemon]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Where the store, compiled plugins and the admin socket live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `tradelane=debug`.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    /// How long `run` waits for in-flight pages on SIGTERM.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace: HumanDuration,
+    /// Channels synced at once.
+    #[serde(default = "default_concurrency")]
+    pub max_concurrent_syncs: usize,
+    #[serde(default)]
+    pub plugins: PluginLimits,
+}
+
+/// Limits of every plugin call (`[daemon.plugins]`), overridable per channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimits {
+    /// CPU time of the plugin's own execution per call.
+    #[serde(default = "default_deadline")]
+    pub cpu_deadline: HumanDuration,
+    #[serde(default = "default_memory")]
+    pub memory_mb: u32,
+    #[serde(default = "default_requests")]
+    pub max_requests_per_call: u32,
+}
+
+/// `[sandbox]`: simulated APIs served on loopback by `tradelane run`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Orders that exist when the sandbox starts.
+    #[serde(default = "default_orders")]
+    pub orders: u32,
+    /// A new order arrives this often (`0s`: never).
+    #[serde(default = "default_new_every")]
+    pub new_order_every: HumanDuration,
+    /// An existing order changes this often (`0s`: never).
+    #[serde(default = "default_update_every")]
+    pub update_every: HumanDuration,
+    /// The token the simulated Shopify expects.
+    #[serde(default = "default_token")]
+    pub access_token: String,
+    #[serde(default)]
+    pub faults: SandboxFaults,
+}
+
+/// Faults the sandbox injects (also switchable at runtime, see README).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxFaults {
+    /// Percent of API requests answered with 500/503.
+    #[serde(default)]
+    pub error_percent: u8,
+    /// Enforce Shopify's leaky bucket (40 requests, 2/s): 429 + Retry-After when empty.
+    #[serde(default)]
+    pub rate_limit: bool,
+    /// Every N-th API request is answered 429 regardless of the bucket (0: off).
+    #[serde(default)]
+    pub burst_429_every: u32,
+    /// Added to every response, in milliseconds.
+    #[serde(default)]
+    pub latency_ms: u32,
+    /// Percent of order pages cut off mid-body.
+    #[serde(default)]
+    pub truncate_percent: u8,
+    /// Percent of order pages with a malformed order in them.
+    #[serde(default)]
+    pub malformed_percent: u8,
+}
+
+/// `[[sellers]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerConfig {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+}
+
+/// `[[sellers.channels]]`: one marketplace account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub id: Spanned<String>,
+    /// A built-in plugin name (`shopify`) or a path to a `.wasm` component.
+    pub plugin: Spanned<String>,
+    #[serde(default = "default_schedule")]
+    pub schedule: Schedule,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Narrow the plugin's declared hosts to these.
+    pub allowed_hosts: Option<Vec<HostEntry>>,
+    /// Hosts beyond the plugin's declared ones (explicit widening).
+    #[serde(default)]
+    pub extra_hosts: Vec<HostEntry>,
+    /// Allow plain http and loopback addresses (the sandbox, tests).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    /// Allow private-range addresses (an on-premises shop).
+    #[serde(default)]
+    pub allow_private_networks: bool,
+    #[serde(default)]
+    pub follow_redirects: bool,
+    /// Re-read this much before the cursor on every run.
+    #[serde(default = "default_lookback")]
+    pub lookback: HumanDuration,
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    pub cpu_deadline: Option<HumanDuration>,
+    pub memory_mb: Option<u32>,
+    pub max_requests_per_call: Option<u32>,
+    #[serde(default = "empty_settings")]
+    pub settings: Spanned<BTreeMap<String, SettingValue>>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./data")
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+fn default_grace() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(30))
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_deadline() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(5))
+}
+fn default_memory() -> u32 {
+    64
+}
+fn default_requests() -> u32 {
+    50
+}
+fn default_listen() -> String {
+    "127.0.0.1:8787".into()
+}
+fn default_seed() -> u64 {
+    7
+}
+fn default_orders() -> u32 {
+    40
+}
+fn default_new_every() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(10))
+}
+fn default_update_every() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(15))
+}
+fn default_token() -> String {
+    "shpat_sandbox".into()
+}
+fn default_schedule() -> Schedule {
+    Schedule::Every(std::time::Duration::from_secs(300))
+}
+fn default_lookback() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(600))
+}
+fn default_page_size() -> u32 {
+    250
+}
+fn empty_settings() -> Spanned<BTreeMap<String, SettingValue>> {
+    Spanned::new(0..0, BTreeMap::new())
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            data_dir: default_data_dir(),
+            log_format: LogFormat::default(),
+            log_level: default_log_level(),
+            shutdown_grace: default_grace(),
+            max_concurrent_syncs: default_concurrency(),
+            plugins: PluginLimits::default(),
+        }
+    }
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        PluginLimits {
+            cpu_deadline: default_deadline(),
+            memory_mb: default_memory(),
+            max_requests_per_call: default_requests(),
+        }
+    }
+}
+
+/// A parsed config and where it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub path: PathBuf,
+    /// Directory relative paths are resolved against.
+    pub base: PathBuf,
+    pub locator: Locator,
+}
+
+impl LoadedConfig {
+    /// Read and check `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parse and check `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let locator = Locator::new(path, text);
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+            locator.error(
+                e.span().map(|s| s.start),
+                "",
+                e.message().trim().to_string(),
+            )
+        })?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let key = if key == "." { String::new() } else { key };
+            locator.error(
+                inner.span().map(|s| s.start),
+                key,
+                inner.message().trim().to_string(),
+            )
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+        let loaded = LoadedConfig {
+            config,
+            path: path.to_path_buf(),
+            base,
+            locator,
+        };
+        loaded.check()?;
+        Ok(loaded)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let mut sellers = HashSet::new();
+        for (si, seller) in self.config.sellers.iter().enumerate() {
+            let key = format!("sellers[{si}].id");
+            check_id(&self.locator, &seller.id, &key)?;
+            if !sellers.insert(seller.id.get_ref().as_str()) {
+                return Err(self.locator.error(
+                    Some(seller.id.span().start),
+                    key,
+                    format!("seller `{}` is defined twice", seller.id.get_ref()),
+                ));
+            }
+            let mut channels = HashSet::new();
+            for (ci, channel) in seller.channels.iter().enumerate() {
+                let key = format!("sellers[{si}].channels[{ci}].id");
+                check_id(&self.locator, &channel.id, &key)?;
+                if !channels.insert(channel.id.get_ref().as_str()) {
+                    return Err(self.locator.error(
+                        Some(channel.id.span().start),
+                        key,
+                        format!(
+                            "channel `{}` is defined twice for seller `{}`",
+                            channel.id.get_ref(),
+                            seller.id.get_ref()
+                        ),
+                    ));
+                }
+                let plugin = channel.plugin.get_ref();
+                let is_builtin = crate::host::builtin::find(plugin).is_some();
+                if !is_builtin {
+                    let resolved = self.resolve(plugin);
+                    if !plugin.ends_with(".wasm") || !resolved.exists() {
+                        let builtins: Vec<&str> = crate::host::builtin::BUILTIN
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect();
+                        return Err(self.locator.error(
+                            Some(channel.plugin.span().start),
+                            format!("sellers[{si}].channels[{ci}].plugin"),
+                            format!(
+                                "`{plugin}` is neither a built-in plugin ({}) nor an existing .wasm file ({})",
+                                builtins.join(", "),
+                                resolved.display()
+                            ),
+                        ));
+                    }
+                }
+                if channel.page_size == 0 {
+                    return Err(self.locator.error(
+                        Some(channel.id.span().start),
+                        format!("sellers[{si}].channels[{ci}].page_size"),
+                        "must be at least 1",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A path from the config, relative to the config file's directory.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        let p = path.as_ref();
+        if p.is_absolute() || self.base == Path::new(".") {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.resolve(&self.config.daemon.data_dir)
+    }
+
+    /// `file:line` of a channel, for messages.
+    pub fn channel_location(&self, channel: &ChannelConfig) -> String {
+        self.locator.location(channel.id.span().start)
+    }
+
+    /// Every enabled (seller, channel) pair, optionally only one channel.
+    pub fn channels(&self) -> impl Iterator<Item = (&SellerConfig, &ChannelConfig)> {
+        self.config
+            .sellers
+            .iter()
+            .flat_map(|s| s.channels.iter().map(move |c| (s, c)))
+            .filter(|(_, c)| c.enabled)
+    }
+}
+
+fn check_id(locator: &Locator, id: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    let text = id.get_ref();
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(locator.error(
+            Some(id.span().start),
+            key,
+            format!("`{text}` must be 1-64 characters of letters, digits, `-`, `_` or `.`"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LoadedConfig, ConfigError> {
+        LoadedConfig::parse(Path::new("config.toml"), text)
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_path() {
+        let err = parse("[daemon]\ndata_dir = \"x\"\n\n[[sellers]]\nid = \"a\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\nscheduel = \"every 5m\"\n").unwrap_err();
+        assert_eq!(err.line, 9, "{err}");
+        assert!(err.key.starts_with("sellers[0].channels[0]"), "{err}");
+        assert!(err.to_string().contains("scheduel"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let err = parse("[[sellers]]\nid = \"a\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\nschedule = \"every often\"\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (6, "sellers[0].channels[0].schedule"),
+            "{err}"
+        );
+        let err = parse("[daemon]\nlog_format = \"xml\"\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (2, "daemon.log_format"),
+            "{err}"
+        );
+        let err =
+            parse("[[sellers]]\nid = \"a\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"nope\"\n")
+                .unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        assert!(err.message.contains("built-in"), "{err}");
+        let err = parse("[[sellers]]\nid = \"a b\"\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let err = parse("[daemon\n").unwrap_err();
+        assert_eq!(err.line, 1, "{err}");
+    }
+}

@@ -1,0 +1,128 @@
+//! `tradelane run`: the long-running service.
+//!
+//! Start: config → logging → store → sandbox (if configured) → plugins →
+//! channels → admin socket → `READY=1` → scheduler. Stop (SIGTERM or
+//! SIGINT): broadcast shutdown; each channel finishes and commits the page
+//! in flight, then stops; `STOPPING=1`; the store is flushed. A second
+//! signal, or the grace period running out, exits at once — the store is
+//! crash-safe, so that loses nothing but the page in flight.
+
+use crate::config::LoadedConfig;
+use crate::egress::{EgressSettings, HttpEgress};
+use crate::host::PluginHost;
+use crate::sandbox::Sandbox;
+use crate::scheduler::{self, StatusBoard};
+use crate::store::Store;
+use crate::{admin, runtime};
+use anyhow::Context;
+use sd_notify::NotifyState;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// OS signals the daemon reacts to, as a typed value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Terminate,
+    Interrupt,
+}
+
+async fn next_signal() -> Signal {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => Signal::Terminate,
+        _ = int.recv() => Signal::Interrupt,
+    }
+}
+
+/// Open the store of `config`, saying clearly when another process has it.
+pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
+    let dir = config.data_dir().join("store");
+    Store::open(&dir).with_context(|| {
+        format!(
+            "cannot open the store in {} (is another tradelane using this data_dir?)",
+            dir.display()
+        )
+    })
+}
+
+/// Start the in-process sandbox if the config asks for one.
+pub async fn start_sandbox(config: &LoadedConfig) -> anyhow::Result<Option<Sandbox>> {
+    match &config.config.sandbox {
+        Some(s) if s.enabled => Ok(Some(Sandbox::start(s.clone()).await?)),
+        _ => Ok(None),
+    }
+}
+
+/// Run until a signal.
+pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
+    let data_dir = config.data_dir();
+    let store = open_store(&config)?;
+    let sandbox = start_sandbox(&config).await?;
+    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
+    let plugins = runtime::load_plugins(&config, &host).await?;
+    for p in plugins.values() {
+        info!(plugin = %p.manifest.name, version = %p.manifest.version, kind = %p.kind(), source = %p.source, "plugin loaded");
+    }
+    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
+    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let board: StatusBoard = Default::default();
+    let (stop, shutdown) = watch::channel(false);
+
+    let admin_task = tokio::spawn(admin::serve(
+        admin::socket_path(&data_dir),
+        store.clone(),
+        board.clone(),
+        shutdown.clone(),
+    ));
+    let watchdog = spawn_watchdog(shutdown.clone());
+    let scheduler_task = tokio::spawn(scheduler::run(
+        store.clone(),
+        channels.clone(),
+        egress,
+        board,
+        config.config.daemon.max_concurrent_syncs,
+        shutdown.clone(),
+    ));
+    let _ = sd_notify::notify(false, &[NotifyState::Ready]);
+    info!(channels = channels.len(), orders = store.order_count(), data_dir = %data_dir.display(),
+        sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
+
+    let signal = next_signal().await;
+    info!(?signal, "shutting down after the pages in flight commit");
+    let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
+    let _ = stop.send(true);
+    let grace = config.config.daemon.shutdown_grace.0;
+    tokio::select! {
+        _ = scheduler_task => {}
+        _ = tokio::time::sleep(grace) => warn!("grace period of {}s over; exiting with syncs in flight", grace.as_secs()),
+        s = next_signal() => warn!(signal = ?s, "second signal; exiting now"),
+    }
+    let _ = admin_task.await;
+    watchdog.abort();
+    store.flush().await?;
+    if let Some(s) = sandbox {
+        s.shutdown().await;
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// Ping systemd's watchdog at half of `WatchdogSec`, when it is set.
+fn spawn_watchdog(mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut usec = 0u64;
+        if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+            return;
+        }
+        let mut every = tokio::time::interval(std::time::Duration::from_micros(usec / 2));
+        loop {
+            tokio::select! {
+                _ = every.tick() => { let _ = sd_notify::notify(false, &[NotifyState::Watchdog]); }
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
+        }
+    })
+}

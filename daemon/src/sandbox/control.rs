@@ -1,0 +1,79 @@
+//! `/_sandbox/*`: what tests and demos use to look inside and steer.
+
+use super::SandboxState;
+use crate::config::SandboxFaults;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub fn routes() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route("/_sandbox/truth", get(truth))
+        .route("/_sandbox/served", get(served))
+        .route("/_sandbox/faults", post(faults))
+        .route("/_sandbox/tick", post(tick))
+        .route("/_sandbox/touch", post(touch))
+}
+
+async fn truth(State(state): State<Arc<SandboxState>>) -> Response {
+    let orders: Vec<_> = state.world().orders.values().cloned().collect();
+    Json(orders).into_response()
+}
+
+async fn served(State(state): State<Arc<SandboxState>>) -> Response {
+    let served = state
+        .served
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Json(served).into_response()
+}
+
+async fn faults(
+    State(state): State<Arc<SandboxState>>,
+    Json(faults): Json<SandboxFaults>,
+) -> Response {
+    state
+        .faults
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .set(faults.clone());
+    Json(faults).into_response()
+}
+
+async fn tick(
+    State(state): State<Arc<SandboxState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let new: u32 = q.get("new").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let updates: u32 = q.get("updates").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut world = state.world();
+    let created: Vec<u64> = (0..new).map(|_| world.arrive(Utc::now())).collect();
+    let updated: Vec<u64> = (0..updates)
+        .filter_map(|_| world.update_random(Utc::now()))
+        .collect();
+    Json(serde_json::json!({"created": created, "updated": updated})).into_response()
+}
+
+async fn touch(
+    State(state): State<Arc<SandboxState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let id = q.get("id").and_then(|i| i.parse::<u64>().ok());
+    let at = q
+        .get("updated_at")
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    match (id, at) {
+        (Some(id), Some(at)) if state.world().touch(id, at) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (Some(_), Some(_)) => StatusCode::NOT_FOUND.into_response(),
+        _ => (StatusCode::BAD_REQUEST, "need id and updated_at").into_response(),
+    }
+}

@@ -1,0 +1,179 @@
+//! Runs each channel's sync on its schedule, with backoff on failure.
+//!
+//! One task per channel; a semaphore bounds how many sync at once. A
+//! failing channel backs off exponentially (capped) without touching the
+//! others; a failure retrying cannot fix (credentials, settings) stops that
+//! channel with a message saying what to fix.
+
+use crate::egress::Egress;
+use crate::host::Remedy;
+use crate::store::Store;
+use crate::sync::{self, ChannelRuntime, SyncError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use tracing::{error, info, warn};
+
+/// First retry delay after a failure; doubles per consecutive failure.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// Longest delay between retries.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(15 * 60);
+
+/// What a channel is doing, for `tradelane status` and the admin socket.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChannelStatus {
+    pub state: String,
+    pub next_run: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub orders_synced: u64,
+}
+
+/// Status of every channel, by `seller/channel`.
+pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
+
+/// Schedule every channel until `shutdown` flips to true.
+pub async fn run(
+    store: Store,
+    channels: Vec<Arc<ChannelRuntime>>,
+    egress: Arc<dyn Egress>,
+    board: StatusBoard,
+    concurrency: usize,
+    shutdown: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for channel in channels {
+        let (store, egress, board, permits, shutdown) = (
+            store.clone(),
+            egress.clone(),
+            board.clone(),
+            permits.clone(),
+            shutdown.clone(),
+        );
+        tasks.spawn(
+            async move { channel_loop(store, channel, egress, board, permits, shutdown).await },
+        );
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+fn update(board: &StatusBoard, label: &str, f: impl FnOnce(&mut ChannelStatus)) {
+    let mut b = board.lock().unwrap_or_else(|p| p.into_inner());
+    f(b.entry(label.to_string()).or_default());
+}
+
+async fn channel_loop(
+    store: Store,
+    channel: Arc<ChannelRuntime>,
+    egress: Arc<dyn Egress>,
+    board: StatusBoard,
+    permits: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let label = channel.label();
+    let last = store
+        .cursor(&channel.seller, &channel.channel, sync::ORDERS)
+        .ok()
+        .and_then(|c| c.last_completed);
+    let mut next = channel.schedule.first_run(last, Utc::now());
+    let mut failures = 0u32;
+    loop {
+        update(&board, &label, |s| {
+            s.state = "scheduled".into();
+            s.next_run = Some(next);
+        });
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let Ok(_permit) = permits.acquire().await else {
+            return;
+        };
+        update(&board, &label, |s| s.state = "syncing".into());
+        let result = sync::run_pass(&store, &channel, egress.clone(), &shutdown, |p| {
+            tracing::debug!(channel = %label, page = p.page, orders = p.orders, created = p.outcome.created, updated = p.outcome.updated, "page committed");
+        })
+        .await;
+        match result {
+            Ok(report) => {
+                failures = 0;
+                if report.created + report.updated > 0 || report.pages > 1 {
+                    info!(seller = %channel.seller, channel = %channel.channel, plugin = %channel.plugin.manifest.name,
+                        pages = report.pages, created = report.created, updated = report.updated, unchanged = report.unchanged, "sync pass complete");
+                }
+                update(&board, &label, |s| {
+                    s.last_success = Some(Utc::now());
+                    s.last_error = None;
+                    s.consecutive_failures = 0;
+                    s.orders_synced += u64::from(report.created + report.updated);
+                });
+                if report.interrupted {
+                    return;
+                }
+                next = channel.schedule.next_after(Utc::now());
+            }
+            Err(SyncError::Busy(_)) => {
+                next = Utc::now() + chrono::Duration::seconds(1);
+            }
+            Err(e) => {
+                failures += 1;
+                let remedy = match &e {
+                    SyncError::Call(c) => c.remedy(),
+                    _ => Remedy::Retry,
+                };
+                let message = e.to_string();
+                update(&board, &label, |s| {
+                    s.last_error = Some(message.clone());
+                    s.consecutive_failures = failures;
+                });
+                match remedy {
+                    Remedy::Fix(what) => {
+                        error!(seller = %channel.seller, channel = %channel.channel, plugin = %channel.plugin.manifest.name,
+                            "sync stopped for this channel: {message}. To fix: {what}; then restart tradelane");
+                        update(&board, &label, |s| {
+                            s.state = format!("stopped: {what}");
+                            s.next_run = None;
+                        });
+                        return;
+                    }
+                    Remedy::Defer(d) => {
+                        warn!(seller = %channel.seller, channel = %channel.channel, plugin = %channel.plugin.manifest.name,
+                            "rate limited, deferring {} ms: {message}", d.as_millis());
+                        next = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
+                    }
+                    Remedy::Retry => {
+                        let delay = backoff(failures);
+                        warn!(seller = %channel.seller, channel = %channel.channel, plugin = %channel.plugin.manifest.name,
+                            failures, "sync failed, retrying in {}s: {message}", delay.as_secs());
+                        next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Exponential backoff with jitter, capped at [`BACKOFF_CAP`].
+pub fn backoff(failures: u32) -> Duration {
+    let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.saturating_sub(1).min(10));
+    let capped = exp.min(BACKOFF_CAP);
+    capped.mul_f64(0.75 + fastrand::f64() * 0.25)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) <= BACKOFF_BASE);
+        assert!(backoff(3) > backoff(1));
+        assert!(backoff(30) <= BACKOFF_CAP);
+    }
+}

@@ -1,0 +1,153 @@
+//! The local store: sled, in `data_dir/store`.
+//!
+//! ## Trees and keys
+//! | tree      | key                                   | value                        |
+//! |-----------|---------------------------------------|------------------------------|
+//! | `orders`  | `seller \0 channel \0 external_id`    | order envelope               |
+//! | `cursors` | `seller \0 channel \0 stream`         | JSON envelope of the cursor  |
+//! | `events`  | `u64` big-endian, from `generate_id`  | JSON envelope of the change  |
+//! | `cache`   | `seller \0 channel \0 key`            | JSON `{expires_at, value}`   |
+//! | `meta`    | `schema`                              | the layout version (`1`)     |
+//!
+//! ## Value envelopes
+//! An order value is `[schema: u8][updated_at: i64 µs since epoch, BE][JSON
+//! of model::Order]`: the header lets an upsert decide "newer or not"
+//! without parsing the JSON, and equal bytes mean "unchanged" (no write, no
+//! event). Other values are `{"schema": 1, "body": …}` JSON. A reader
+//! refuses a schema it does not know rather than guess.
+//!
+//! ## Transactions and crashes
+//! One sync page — its orders, the cursor that follows them, and their
+//! change events — commits in **one** sled transaction over `orders`,
+//! `cursors` and `events`, then the store is flushed before the next page
+//! is requested. A `kill -9` therefore leaves either the whole page or none
+//! of it; in the second case the cursor has not moved and the next run
+//! reads the page again. Upserts are idempotent, so re-reading is harmless.
+//! The cursor's watermark only moves forward, and only when a pass
+//! completes (see `sync`).
+
+mod cache;
+mod orders;
+mod query;
+
+pub use cache::StoreCache;
+pub use orders::{PageOutcome, PassState, SyncCursor};
+pub use query::{ExportLine, OrderFilter, StoredOrder};
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::path::Path;
+
+/// The layout version this build writes and reads.
+pub const SCHEMA: u8 = 1;
+
+/// Store errors, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("store: a value in `{tree}` is corrupt: {detail}")]
+    Corrupt { tree: &'static str, detail: String },
+    #[error("store: {0}")]
+    Other(String),
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    orders: sled::Tree,
+    cursors: sled::Tree,
+    events: sled::Tree,
+    cache: sled::Tree,
+}
+
+impl Store {
+    /// Open (or create) the store in `dir`. Fails if another process has it open.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .flush_every_ms(Some(200))
+            .open()?;
+        let meta = db.open_tree("meta")?;
+        match meta.get("schema")? {
+            None => {
+                meta.insert("schema", &[SCHEMA])?;
+            }
+            Some(v) if v.as_ref() == [SCHEMA] => {}
+            Some(v) => {
+                return Err(StoreError::Other(format!(
+                    "{} holds store schema {v:?}; this tradelane reads schema {SCHEMA}: export with the version that wrote it",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(Store {
+            orders: db.open_tree("orders")?,
+            cursors: db.open_tree("cursors")?,
+            events: db.open_tree("events")?,
+            cache: db.open_tree("cache")?,
+            db,
+        })
+    }
+
+    /// Make everything committed so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Bytes on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Number of change events recorded.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// `a \0 b \0 c`
+pub(crate) fn key(parts: &[&str]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p.as_bytes());
+    }
+    k
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    schema: u8,
+    body: T,
+}
+
+pub(crate) fn encode<T: Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(&Envelope {
+        schema: SCHEMA,
+        body,
+    })
+    .unwrap_or_default()
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    let e: Envelope<T> = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree,
+        detail: e.to_string(),
+    })?;
+    if e.schema != SCHEMA {
+        return Err(StoreError::Corrupt {
+            tree,
+            detail: format!("unknown schema {}", e.schema),
+        });
+    }
+    Ok(e.body)
+}

@@ -1,0 +1,188 @@
+//! Upserting pages of orders together with the cursor that follows them.
+
+use super::{SCHEMA, Store, StoreError, decode, encode, key};
+use crate::model::Order;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+/// Where a channel's incremental sync stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCursor {
+    /// `(updated_at, external_id)` up to which every order is known to be
+    /// stored, as of the last completed pass. Never moves backwards.
+    pub watermark: Option<(DateTime<Utc>, String)>,
+    /// A pass in progress (survives a crash; the next run starts it over
+    /// from `since`).
+    pub pass: Option<PassState>,
+    /// When the last pass completed.
+    pub last_completed: Option<DateTime<Utc>>,
+}
+
+/// A pass in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassState {
+    /// `updated_after` the pass reads from (watermark minus lookback).
+    pub since: Option<DateTime<Utc>>,
+    /// The newest order seen so far in this pass.
+    pub max_seen: Option<(DateTime<Utc>, String)>,
+    pub started_at: DateTime<Utc>,
+    pub pages: u32,
+}
+
+/// What one page did to the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageOutcome {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Older than what is stored (kept the stored one).
+    pub stale: u32,
+}
+
+/// A change event, appended to `events` for downstream consumers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub kind: ChangeKind,
+    pub seller: String,
+    pub channel: String,
+    pub external_id: String,
+    pub updated_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What changed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Created,
+    Updated,
+}
+
+/// Header + JSON, see the module doc of `store`.
+pub(crate) fn encode_order(order: &Order) -> Vec<u8> {
+    let mut v = Vec::with_capacity(2048);
+    v.push(SCHEMA);
+    v.extend_from_slice(&order.updated_at.timestamp_micros().to_be_bytes());
+    serde_json::to_writer(&mut v, order).unwrap_or_default();
+    v
+}
+
+pub(crate) fn order_header(bytes: &[u8]) -> Result<i64, StoreError> {
+    if bytes.len() < 9 || bytes[0] != SCHEMA {
+        return Err(StoreError::Corrupt {
+            tree: "orders",
+            detail: "bad envelope header".into(),
+        });
+    }
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&bytes[1..9]);
+    Ok(i64::from_be_bytes(ts))
+}
+
+pub(crate) fn decode_order(bytes: &[u8]) -> Result<Order, StoreError> {
+    order_header(bytes)?;
+    serde_json::from_slice(&bytes[9..]).map_err(|e| StoreError::Corrupt {
+        tree: "orders",
+        detail: e.to_string(),
+    })
+}
+
+impl Store {
+    /// The cursor of `stream` for a channel.
+    pub fn cursor(
+        &self,
+        seller: &str,
+        channel: &str,
+        stream: &str,
+    ) -> Result<SyncCursor, StoreError> {
+        match self.cursors.get(key(&[seller, channel, stream]))? {
+            Some(bytes) => decode("cursors", &bytes),
+            None => Ok(SyncCursor::default()),
+        }
+    }
+
+    /// Write a cursor alone (starting a pass).
+    pub fn put_cursor(
+        &self,
+        seller: &str,
+        channel: &str,
+        stream: &str,
+        cursor: &SyncCursor,
+    ) -> Result<(), StoreError> {
+        self.cursors
+            .insert(key(&[seller, channel, stream]), encode(cursor))?;
+        Ok(())
+    }
+
+    /// Upsert a page of orders and write `cursor`, atomically.
+    ///
+    /// An order replaces the stored one only if it is newer by the
+    /// channel's `updated_at`, or as new but different in content; equal
+    /// bytes are left alone and produce no event.
+    pub fn commit_page(
+        &self,
+        seller: &str,
+        channel: &str,
+        stream: &str,
+        orders: &[Order],
+        cursor: &SyncCursor,
+    ) -> Result<PageOutcome, StoreError> {
+        let encoded: Vec<(Vec<u8>, Vec<u8>, &Order)> = orders
+            .iter()
+            .map(|o| (key(&[seller, channel, &o.external_id]), encode_order(o), o))
+            .collect();
+        let cursor_key = key(&[seller, channel, stream]);
+        let cursor_value = encode(cursor);
+        let now = Utc::now();
+        let result = (&self.orders, &self.cursors, &self.events).transaction(
+            |(tx_orders, tx_cursors, tx_events)| {
+                let mut outcome = PageOutcome::default();
+                for (k, v, order) in &encoded {
+                    let kind = match tx_orders.get(k)? {
+                        None => Some(ChangeKind::Created),
+                        Some(existing) if existing.as_ref() == v.as_slice() => None,
+                        Some(existing) => {
+                            let stored_at = order_header(&existing)
+                                .map_err(ConflictableTransactionError::Abort)?;
+                            let incoming_at = order.updated_at.timestamp_micros();
+                            if incoming_at < stored_at {
+                                outcome.stale += 1;
+                                continue;
+                            }
+                            Some(ChangeKind::Updated)
+                        }
+                    };
+                    match kind {
+                        None => outcome.unchanged += 1,
+                        Some(kind) => {
+                            match kind {
+                                ChangeKind::Created => outcome.created += 1,
+                                ChangeKind::Updated => outcome.updated += 1,
+                            }
+                            tx_orders.insert(k.as_slice(), v.as_slice())?;
+                            let event = ChangeEvent {
+                                kind,
+                                seller: seller.to_string(),
+                                channel: channel.to_string(),
+                                external_id: order.external_id.clone(),
+                                updated_at: order.updated_at,
+                                recorded_at: now,
+                            };
+                            let id = tx_events.generate_id()?;
+                            tx_events.insert(&id.to_be_bytes(), encode(&event))?;
+                        }
+                    }
+                }
+                tx_cursors.insert(cursor_key.as_slice(), cursor_value.as_slice())?;
+                Ok(outcome)
+            },
+        );
+        match result {
+            Ok(outcome) => Ok(outcome),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+}

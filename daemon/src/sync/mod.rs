@@ -1,0 +1,264 @@
+//! Incremental order sync of one channel: the path
+//! cursor → plugin `fetch-orders` → validated page → one store transaction.
+//!
+//! ## The cursor
+//! A pass reads every order updated at or after `since`, page by page,
+//! where `since` is the watermark (newest `(updated_at, id)` a completed
+//! pass stored) minus the channel's lookback window. Re-reading the
+//! lookback costs a few unchanged orders (deduplicated by key, not
+//! rewritten) and guarantees that an order updated at the boundary, or
+//! while a pass ran, is never skipped:
+//! - the watermark moves only when a pass completes, to the newest order
+//!   seen but never past the pass's start time, because an order changed
+//!   during the pass may sit on a page already read;
+//! - pages may come in any order (Shopify pages by id, not by time), so a
+//!   crash mid-pass leaves the watermark where it was and the next run
+//!   restarts the pass from the same `since`.
+//!
+//! Each page's orders and the cursor after them commit in one transaction,
+//! then the store is flushed before the next request.
+
+use crate::egress::ChannelEgress;
+use crate::host::{
+    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings,
+};
+use crate::model::OrderQuery;
+use crate::schedule::Schedule;
+use crate::store::{PageOutcome, PassState, Store, StoreError, SyncCursor};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The cursor stream name of order sync.
+pub const ORDERS: &str = "orders";
+
+/// Everything needed to sync one channel, built once at start.
+pub struct ChannelRuntime {
+    pub seller: String,
+    pub channel: String,
+    pub plugin: Arc<Plugin>,
+    pub settings: PluginSettings,
+    pub egress: Arc<ChannelEgress>,
+    pub cache: Arc<dyn PluginCache>,
+    pub limits: CallLimits,
+    pub lookback: Duration,
+    pub page_size: u32,
+    pub schedule: Schedule,
+    /// Held while a pass runs: one pass per channel at a time.
+    pub running: tokio::sync::Mutex<()>,
+}
+
+impl ChannelRuntime {
+    /// `seller/channel`
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.seller, self.channel)
+    }
+
+    /// Services for one call of this channel's plugin.
+    pub fn services(&self, egress: Arc<dyn crate::egress::Egress>) -> CallServices {
+        CallServices {
+            site: CallSite {
+                seller: self.seller.clone(),
+                channel: self.channel.clone(),
+                plugin: self.plugin.manifest.name.clone(),
+            },
+            egress,
+            channel: self.egress.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+/// One committed page, for progress lines.
+#[derive(Debug, Clone)]
+pub struct PageProgress {
+    pub page: u32,
+    pub orders: usize,
+    pub outcome: PageOutcome,
+    pub last: bool,
+}
+
+/// What a completed pass did.
+#[derive(Debug, Clone, Default)]
+pub struct PassReport {
+    pub pages: u32,
+    pub orders: usize,
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub stale: u32,
+    /// The pass stopped early for shutdown (committed pages are kept).
+    pub interrupted: bool,
+}
+
+/// Why a pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    #[error("{channel}: {source}")]
+    Store { channel: String, source: StoreError },
+    #[error("{0}: a pass is already running")]
+    Busy(String),
+}
+
+/// Run one pass over `channel`.
+pub async fn run_pass(
+    store: &Store,
+    channel: &ChannelRuntime,
+    egress: Arc<dyn crate::egress::Egress>,
+    shutdown: &watch::Receiver<bool>,
+    mut progress: impl FnMut(&PageProgress),
+) -> Result<PassReport, SyncError> {
+    let _guard = channel
+        .running
+        .try_lock()
+        .map_err(|_| SyncError::Busy(channel.label()))?;
+    let store_err = |source| SyncError::Store {
+        channel: channel.label(),
+        source,
+    };
+    let cursor = store
+        .cursor(&channel.seller, &channel.channel, ORDERS)
+        .map_err(store_err)?;
+    let now = Utc::now();
+    let lookback = chrono::Duration::from_std(channel.lookback).unwrap_or_default();
+    // Resume an interrupted pass from its own start, or begin a new one.
+    let mut pass = match &cursor.pass {
+        Some(p) => p.clone(),
+        None => PassState {
+            since: cursor.watermark.as_ref().map(|(t, _)| *t - lookback),
+            max_seen: None,
+            started_at: now,
+            pages: 0,
+        },
+    };
+    let mut report = PassReport::default();
+    let mut page_token: Option<String> = None;
+    loop {
+        if *shutdown.borrow() {
+            report.interrupted = true;
+            return Ok(report);
+        }
+        let query = OrderQuery {
+            updated_after: pass.since,
+            page_token: page_token.clone(),
+            page_size: channel.page_size,
+        };
+        let page = channel
+            .plugin
+            .fetch_orders(
+                channel.services(egress.clone()),
+                channel.limits,
+                &channel.settings,
+                &query,
+            )
+            .await?;
+        for o in &page.orders {
+            let seen = (o.updated_at, o.external_id.clone());
+            if pass.max_seen.as_ref().is_none_or(|m| &seen > m) {
+                pass.max_seen = Some(seen);
+            }
+        }
+        pass.pages += 1;
+        let last = page.next_page.is_none();
+        let next_cursor = if last {
+            SyncCursor {
+                watermark: advance(&cursor.watermark, &pass),
+                pass: None,
+                last_completed: Some(Utc::now()),
+            }
+        } else {
+            SyncCursor {
+                watermark: cursor.watermark.clone(),
+                pass: Some(pass.clone()),
+                last_completed: cursor.last_completed,
+            }
+        };
+        let outcome = store
+            .commit_page(
+                &channel.seller,
+                &channel.channel,
+                ORDERS,
+                &page.orders,
+                &next_cursor,
+            )
+            .map_err(store_err)?;
+        store.flush().await.map_err(store_err)?;
+        report.pages += 1;
+        report.orders += page.orders.len();
+        report.created += outcome.created;
+        report.updated += outcome.updated;
+        report.unchanged += outcome.unchanged;
+        report.stale += outcome.stale;
+        progress(&PageProgress {
+            page: report.pages,
+            orders: page.orders.len(),
+            outcome,
+            last,
+        });
+        if last {
+            return Ok(report);
+        }
+        if page.next_page == page_token {
+            return Err(SyncError::Call(CallError {
+                site: channel.services(egress.clone()).site,
+                kind: crate::host::CallErrorKind::InvalidOutput(
+                    "the plugin returned the same page token twice".into(),
+                ),
+            }));
+        }
+        page_token = page.next_page;
+    }
+}
+
+/// The watermark after a completed pass: forward only, never past the
+/// pass's start (orders changed during the pass are re-read next time).
+fn advance(
+    old: &Option<(DateTime<Utc>, String)>,
+    pass: &PassState,
+) -> Option<(DateTime<Utc>, String)> {
+    let candidate = pass.max_seen.clone().map(|(t, id)| {
+        if t > pass.started_at {
+            (pass.started_at, String::new())
+        } else {
+            (t, id)
+        }
+    });
+    match (old, candidate) {
+        (Some(o), Some(c)) => Some(if &c > o { c } else { o.clone() }),
+        (Some(o), None) => Some(o.clone()),
+        (None, c) => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn watermark_moves_forward_only_and_not_past_the_pass_start() {
+        let t = |h| Utc.with_ymd_and_hms(2026, 11, 1, h, 0, 0).unwrap();
+        let pass = |max: Option<u32>, start| PassState {
+            since: None,
+            max_seen: max.map(|h| (t(h), "9".to_string())),
+            started_at: t(start),
+            pages: 1,
+        };
+        assert_eq!(advance(&None, &pass(Some(5), 10)), Some((t(5), "9".into())));
+        assert_eq!(
+            advance(&Some((t(7), "1".into())), &pass(Some(5), 10)),
+            Some((t(7), "1".into()))
+        );
+        assert_eq!(
+            advance(&Some((t(7), "1".into())), &pass(None, 10)),
+            Some((t(7), "1".into()))
+        );
+        assert_eq!(
+            advance(&None, &pass(Some(12), 10)),
+            Some((t(10), String::new()))
+        );
+    }
+}
