@@ -1,1 +1,198 @@
+//! Helpers for tradelane's end-to-end tests: a sandbox on an ephemeral
+//! port, a config pointing at it, a temp data dir, and a way to compare
+//! what the store holds with what the sandbox served.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tradelane::config::{HumanDuration, LoadedConfig, SandboxConfig, SandboxFaults};
+use tradelane::egress::{EgressSettings, HttpEgress};
+use tradelane::host::PluginHost;
+use tradelane::sandbox::{Sandbox, SimOrder};
+use tradelane::store::{OrderFilter, Store, StoredOrder};
+use tradelane::sync::ChannelRuntime;
+
+/// The sandbox's token.
+pub const TOKEN: &str = "shpat_sandbox";
+
+/// Shared fixtures directory (`../shared/fixtures` next to the repo).
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+}
+
+/// The built `tradelane` binary (`target/<profile>/tradelane`, built by
+/// `cargo test --workspace` because the daemon crate has integration tests).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = dir.join("tradelane");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    bin
+}
+
+/// Directory holding every plugin the build produced (incl. test plugins).
+pub fn plugin_dir() -> PathBuf {
+    PathBuf::from(tradelane::host::builtin::PLUGIN_DIR)
+}
+
+/// A sandbox config on an ephemeral port with no background changes.
+pub fn sandbox_config(orders: u32, seed: u64) -> SandboxConfig {
+    SandboxConfig {
+        enabled: true,
+        listen: "127.0.0.1:0".into(),
+        seed,
+        orders,
+        new_order_every: HumanDuration(std::time::Duration::ZERO),
+        update_every: HumanDuration(std::time::Duration::ZERO),
+        access_token: TOKEN.into(),
+        faults: SandboxFaults::default(),
+    }
+}
+
+/// Start a sandbox.
+pub async fn sandbox(orders: u32, seed: u64) -> Sandbox {
+    Sandbox::start(sandbox_config(orders, seed))
+        .await
+        .expect("sandbox starts")
+}
+
+/// One `[[sellers.channels]]` block for a Shopify channel on `sandbox_url`.
+pub fn shopify_channel(id: &str, sandbox_url: &str, token: &str, page_size: u32) -> String {
+    format!(
+        r#"
+[[sellers.channels]]
+id = "{id}"
+plugin = "shopify"
+schedule = "every 1s"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+page_size = {page_size}
+lookback = "2m"
+[sellers.channels.settings]
+shop = "test.myshopify.com"
+base_url = "{sandbox_url}"
+access_token = "{token}"
+"#
+    )
+}
+
+/// A full config: one seller `s1` with the given channel blocks.
+pub fn config_text(data_dir: &Path, channels: &[String]) -> String {
+    format!(
+        "[daemon]\ndata_dir = \"{}\"\nlog_level = \"warn\"\n\n[[sellers]]\nid = \"s1\"\n{}",
+        data_dir.display(),
+        channels.join("\n")
+    )
+}
+
+/// Write `text` as `dir/config.toml` and load it.
+pub fn write_config(dir: &Path, text: &str) -> (PathBuf, LoadedConfig) {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    let loaded = LoadedConfig::load(&path).unwrap_or_else(|e| panic!("config: {e}"));
+    (path, loaded)
+}
+
+/// Everything a library-level sync test needs.
+pub struct Harness {
+    pub store: Store,
+    pub channels: Vec<Arc<ChannelRuntime>>,
+    pub egress: Arc<HttpEgress>,
+    pub host: PluginHost,
+}
+
+impl Harness {
+    /// Open the store of `config` and load its channels.
+    pub async fn new(config: &LoadedConfig) -> Self {
+        let store = Store::open(&config.data_dir().join("store")).expect("store opens");
+        let host = PluginHost::new(Some(config.data_dir().join("plugin-cache"))).expect("host");
+        let plugins = tradelane::runtime::load_plugins(config, &host)
+            .await
+            .expect("plugins load");
+        let channels =
+            tradelane::runtime::build_channels(config, &plugins, Some(&store)).expect("channels");
+        Harness {
+            store,
+            channels,
+            egress: Arc::new(HttpEgress::new(EgressSettings::default())),
+            host,
+        }
+    }
+
+    /// One pass of channel `i`.
+    pub async fn pass(
+        &self,
+        i: usize,
+    ) -> Result<tradelane::sync::PassReport, tradelane::sync::SyncError> {
+        let (_stop, shutdown) = tokio::sync::watch::channel(false);
+        tradelane::sync::run_pass(
+            &self.store,
+            &self.channels[i],
+            self.egress.clone(),
+            &shutdown,
+            |_| {},
+        )
+        .await
+    }
+
+    /// Every stored order of channel `channel`.
+    pub fn stored(&self, channel: &str) -> Vec<StoredOrder> {
+        self.store
+            .list_orders(&OrderFilter {
+                channel: Some(channel.into()),
+                ..Default::default()
+            })
+            .expect("list")
+    }
+}
+
+/// The sandbox's orders, as it holds them now.
+pub async fn truth(sandbox_url: &str) -> Vec<SimOrder> {
+    reqwest::get(format!("{sandbox_url}/_sandbox/truth"))
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("truth json")
+}
+
+/// Raw JSON of the sandbox's orders (the `SimOrder` fields).
+pub async fn truth_json(sandbox_url: &str) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{sandbox_url}/_sandbox/truth"))
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("truth json")
+}
+
+/// POST to a sandbox control endpoint.
+pub async fn control(
+    sandbox_url: &str,
+    path_and_query: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let client = reqwest::Client::new();
+    let mut req = client.post(format!("{sandbox_url}{path_and_query}"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("control call");
+    resp.json().await.unwrap_or(serde_json::Value::Null)
+}
+
+/// Number of API responses the sandbox served.
+pub async fn served(sandbox_url: &str) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{sandbox_url}/_sandbox/served"))
+        .await
+        .expect("served")
+        .json()
+        .await
+        .expect("served json")
+}

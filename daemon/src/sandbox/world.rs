@@ -7,7 +7,7 @@
 //! tradelane stored.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Currencies the sandbox sells in, with their ISO 4217 decimals.
@@ -62,7 +62,7 @@ const LAST: &[&str] = &[
 ];
 
 /// One product line of a simulated order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimLine {
     pub id: u64,
     pub sku: String,
@@ -76,7 +76,7 @@ pub struct SimLine {
 }
 
 /// A simulated buyer and destination.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimCustomer {
     pub id: u64,
     pub first_name: String,
@@ -92,7 +92,7 @@ pub struct SimCustomer {
 }
 
 /// A recorded fulfillment (tracking pushed by tradelane).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimFulfillment {
     pub id: u64,
     pub tracking_number: String,
@@ -103,7 +103,7 @@ pub struct SimFulfillment {
 }
 
 /// A simulated order, with integer money in its currency's minor units.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SimOrder {
     pub id: u64,
     pub number: u64,

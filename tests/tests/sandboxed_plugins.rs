@@ -1,0 +1,343 @@
+//! The sandbox holds: plugins that loop, hoard memory, panic, read files or
+//! the environment, or call hosts they may not, each fail their own call,
+//! quickly and with a clear error, while a good plugin keeps working.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tradelane::egress::{
+    ChannelEgress, EgressSettings, HostPattern, HostPolicy, HttpEgress, RetryPolicy, Secrets,
+};
+use tradelane::host::compile_cache::CacheOutcome;
+use tradelane::host::{
+    CallErrorKind, CallLimits, CallServices, CallSite, NoCache, Plugin, PluginFailure, PluginHost,
+    PluginSettings, PluginSource, builtin, ticks,
+};
+use tradelane::model::OrderQuery;
+use tradelane_tests::{TOKEN, plugin_dir, sandbox, served};
+
+fn policy(extra: &[&str]) -> HostPolicy {
+    HostPolicy {
+        declared: vec![HostPattern::parse("127.0.0.1").unwrap()],
+        narrowed: None,
+        extra: extra
+            .iter()
+            .map(|h| HostPattern::parse(h).unwrap())
+            .collect(),
+        allow_loopback: true,
+        allow_private: false,
+        follow_redirects: false,
+        config_location: "config.toml:12".into(),
+    }
+}
+
+fn services(plugin: &str, policy: HostPolicy, secrets: Secrets) -> CallServices {
+    CallServices {
+        site: CallSite {
+            seller: "s1".into(),
+            channel: "c1".into(),
+            plugin: plugin.into(),
+        },
+        egress: Arc::new(HttpEgress::new(EgressSettings::default())),
+        channel: Arc::new(ChannelEgress {
+            label: "s1/c1".into(),
+            policy,
+            secrets,
+            bucket: None,
+            retry: RetryPolicy::default(),
+        }),
+        cache: Arc::new(NoCache),
+    }
+}
+
+fn limits() -> CallLimits {
+    CallLimits {
+        deadline_ticks: ticks(Duration::from_millis(500)),
+        memory_bytes: 32 << 20,
+        max_requests: 3,
+    }
+}
+
+fn query() -> OrderQuery {
+    OrderQuery {
+        updated_after: None,
+        page_token: None,
+        page_size: 50,
+    }
+}
+
+async fn misbehave(host: &PluginHost) -> Plugin {
+    let path = plugin_dir().join("misbehave.wasm");
+    let bytes = std::fs::read(&path).unwrap();
+    host.load(PluginSource::File(path), &bytes)
+        .await
+        .expect("misbehave loads")
+}
+
+fn mode(mode: &str, url: Option<&str>) -> PluginSettings {
+    let mut values = vec![("mode".to_string(), mode.to_string())];
+    if let Some(u) = url {
+        values.push(("url".into(), u.into()));
+    }
+    PluginSettings {
+        values,
+        secret_names: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_misbehaviour_fails_its_own_call_while_a_good_plugin_works() {
+    let sandbox = sandbox(30, 3).await;
+    let host = PluginHost::new(None).unwrap();
+    let bad = Arc::new(misbehave(&host).await);
+    let shopify = host
+        .load(
+            PluginSource::Builtin("shopify"),
+            builtin::find("shopify").unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // The good plugin runs alongside the bad ones.
+    let good_settings = PluginSettings {
+        values: vec![
+            ("shop".into(), "x.myshopify.com".into()),
+            ("base_url".into(), sandbox.url()),
+        ],
+        secret_names: vec!["access_token".into()],
+    };
+    let mut secrets = Secrets::new();
+    secrets.insert("access_token".into(), tradelane::egress::Secret::new(TOKEN));
+    let good = tokio::spawn(async move {
+        let mut pages = 0;
+        for _ in 0..5 {
+            let page = shopify
+                .fetch_orders(
+                    services("shopify", policy(&["127.0.0.1"]), secrets.clone()),
+                    limits(),
+                    &good_settings,
+                    &query(),
+                )
+                .await
+                .expect("the good plugin keeps working");
+            assert_eq!(page.orders.len(), 30);
+            pages += 1;
+        }
+        pages
+    });
+
+    let cases: Vec<(&str, Box<dyn Fn(&CallErrorKind) -> bool + Send>)> = vec![
+        (
+            "loop",
+            Box::new(
+                |k| matches!(k, CallErrorKind::Deadline(d) if *d == Duration::from_millis(500)),
+            ),
+        ),
+        (
+            "alloc",
+            Box::new(|k| matches!(k, CallErrorKind::Memory(b) if *b == 32 << 20)),
+        ),
+        (
+            "panic",
+            Box::new(
+                |k| matches!(k, CallErrorKind::Panic(m) if m.contains("misbehave was told to panic")),
+            ),
+        ),
+        (
+            "read-file",
+            Box::new(
+                |k| matches!(k, CallErrorKind::Plugin(PluginFailure::InvalidResponse(m)) if m.starts_with("read /etc/passwd:")),
+            ),
+        ),
+        (
+            "env",
+            Box::new(
+                |k| matches!(k, CallErrorKind::Plugin(PluginFailure::InvalidResponse(m)) if m == "environment is empty"),
+            ),
+        ),
+        (
+            "host",
+            Box::new(|k| {
+                matches!(k, CallErrorKind::Plugin(PluginFailure::InvalidSettings { key, problem })
+                    if key == "allowed_hosts" && problem.contains("exfiltrate.example.net") && problem.contains("extra_hosts") && problem.contains("config.toml:12"))
+            }),
+        ),
+    ];
+    for (name, expected) in cases {
+        let started = Instant::now();
+        let err = bad
+            .fetch_orders(
+                services("misbehave", policy(&[]), Secrets::new()),
+                limits(),
+                &mode(name, None),
+                &query(),
+            )
+            .await
+            .expect_err(name);
+        assert!(expected(&err.kind), "{name}: unexpected {err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("seller `s1` channel `c1` plugin `misbehave`"),
+            "{name}: {text}"
+        );
+    }
+    assert_eq!(good.await.unwrap(), 5);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denied_request_never_reaches_the_server() {
+    let sandbox = sandbox(5, 1).await;
+    let host = PluginHost::new(None).unwrap();
+    let bad = misbehave(&host).await;
+    let url = format!("{}/admin/api/2026-07/shop.json", sandbox.url());
+    // 127.0.0.1 is declared by the plugin but the channel narrows to another host.
+    let mut narrowed = policy(&[]);
+    narrowed.narrowed = Some(vec![
+        HostPattern::parse("shop.example.com")
+            .unwrap_or(HostPattern::Exact("shop.example.com".into())),
+    ]);
+    narrowed
+        .declared
+        .push(HostPattern::parse("shop.example.com").unwrap());
+    let err = bad
+        .fetch_orders(
+            services("misbehave", narrowed, Secrets::new()),
+            limits(),
+            &mode("requests", Some(&url)),
+            &query(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("allowed_hosts"), "{err}");
+    // Plain http to loopback without `allow_loopback`.
+    let mut no_loopback = policy(&[]);
+    no_loopback.allow_loopback = false;
+    let err = bad
+        .fetch_orders(
+            services("misbehave", no_loopback, Secrets::new()),
+            limits(),
+            &mode("requests", Some(&url)),
+            &query(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("allow_loopback"), "{err}");
+    assert!(
+        served(&sandbox.url()).await.is_empty(),
+        "nothing may be sent"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_budget_caps_a_call() {
+    let sandbox = sandbox(5, 1).await;
+    let host = PluginHost::new(None).unwrap();
+    let bad = misbehave(&host).await;
+    let url = format!("{}/admin/api/2026-07/shop.json", sandbox.url());
+    let err = bad
+        .fetch_orders(
+            services("misbehave", policy(&[]), Secrets::new()),
+            limits(),
+            &mode("requests", Some(&url)),
+            &query(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err.kind, CallErrorKind::Plugin(PluginFailure::Transient(m)) if m.contains("budget of 3")),
+        "{err}"
+    );
+    // Three requests reached the sandbox (401s, no token), the fourth was never sent.
+    assert_eq!(served(&sandbox.url()).await.len(), 3);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_contract_major_is_refused_at_load_naming_both_versions() {
+    let wat = r#"(component
+        (core module $m (func (export "f")))
+        (core instance $i (instantiate $m))
+        (func $f (canon lift (core func $i "f")))
+        (instance $api (export "check" (func $f)))
+        (export "tradelane:plugin/sales-channel@2.0.0" (instance $api)))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let host = PluginHost::new(None).unwrap();
+    let err = host
+        .load(PluginSource::File("future.wasm".into()), &bytes)
+        .await
+        .err()
+        .expect("refused");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("tradelane:plugin@2.0.0") && text.contains("tradelane:plugin@0.1.0"),
+        "{text}"
+    );
+
+    let not_a_plugin = wat::parse_str("(component)").unwrap();
+    let err = host
+        .load(PluginSource::File("empty.wasm".into()), &not_a_plugin)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{err:#}").contains("not a tradelane plugin"),
+        "{err:#}"
+    );
+    let err = host
+        .load(PluginSource::File("junk.wasm".into()), b"not wasm at all")
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{err:#}").contains("not a valid WebAssembly component"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compiled_plugins_are_cached_and_a_corrupt_cache_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = builtin::find("shopify").unwrap();
+    let first = PluginHost::new(Some(dir.path().to_path_buf())).unwrap();
+    assert_eq!(
+        first
+            .load(PluginSource::Builtin("shopify"), wasm)
+            .await
+            .unwrap()
+            .cache,
+        CacheOutcome::Miss
+    );
+    let second = PluginHost::new(Some(dir.path().to_path_buf())).unwrap();
+    assert_eq!(
+        second
+            .load(PluginSource::Builtin("shopify"), wasm)
+            .await
+            .unwrap()
+            .cache,
+        CacheOutcome::Hit
+    );
+    // Flip bytes in the artefact: the host refuses its own file and recompiles.
+    let cwasm = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
+    let mut bytes = std::fs::read(&cwasm).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&cwasm, bytes).unwrap();
+    let third = PluginHost::new(Some(dir.path().to_path_buf())).unwrap();
+    let plugin = third
+        .load(PluginSource::Builtin("shopify"), wasm)
+        .await
+        .unwrap();
+    assert_eq!(plugin.cache, CacheOutcome::Miss);
+    assert_eq!(plugin.manifest.name, "shopify");
+}
