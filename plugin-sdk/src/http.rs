@@ -1,6 +1,6 @@
 //! A small HTTP client over the host's `http.send` import.
 //!
-//! ```ignore
+//! ```text
 //! let orders: OrdersBody = Request::get(&url)
 //!     .header("X-Shopify-Access-Token", &settings.secret("access_token")?)
 //!     .send()?

@@ -10,7 +10,7 @@
 //! cursor, stores the results and schedules the work. A plugin keeps no state
 //! between calls.
 //!
-//! ```ignore
+//! ```text
 //! use tradelane_plugin_sdk::{self as sdk, Marketplace, Plugin, Settings};
 //!
 //! struct MyShop;
@@ -26,7 +26,7 @@
 //! impl Marketplace for MyShop {
 //!     fn fetch_orders(settings: &Settings, query: sdk::OrderQuery) -> sdk::Result<sdk::OrderPage> {
 //!         /* build a Request, send it, map the JSON */
-//!         # unimplemented!()
+//!         todo!()
 //!     }
 //! }
 //!

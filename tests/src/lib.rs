@@ -196,3 +196,120 @@ pub async fn served(sandbox_url: &str) -> Vec<serde_json::Value> {
         .await
         .expect("served json")
 }
+
+/// Assert that `stored` holds exactly the sandbox's orders, every mapped
+/// field equal, each once.
+pub fn assert_matches_truth(stored: &[StoredOrder], truth: &[SimOrder]) {
+    use tradelane::model::{FulfillmentStatus, OrderStatus, PaymentStatus};
+    let mut ids: Vec<&str> = stored
+        .iter()
+        .map(|s| s.order.external_id.as_str())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), stored.len(), "an order is stored twice");
+    assert_eq!(
+        stored.len(),
+        truth.len(),
+        "stored {} orders, the sandbox has {}",
+        stored.len(),
+        truth.len()
+    );
+    for t in truth {
+        let id = t.id.to_string();
+        let s = &stored
+            .iter()
+            .find(|s| s.order.external_id == id)
+            .unwrap_or_else(|| panic!("order {id} missing"))
+            .order;
+        let ctx = format!("order {id}");
+        assert_eq!(s.number, t.name(), "{ctx}");
+        assert_eq!(s.created_at, t.created_at, "{ctx}");
+        assert_eq!(s.updated_at, t.updated_at, "{ctx}");
+        assert_eq!(s.currency.code(), t.currency, "{ctx}");
+        assert_eq!(
+            s.totals.subtotal.amount_minor,
+            t.subtotal_minor(),
+            "{ctx} subtotal"
+        );
+        assert_eq!(
+            s.totals.shipping.amount_minor, t.shipping_minor,
+            "{ctx} shipping"
+        );
+        assert_eq!(s.totals.tax.amount_minor, t.tax_minor(), "{ctx} tax");
+        assert_eq!(
+            s.totals.discount.amount_minor,
+            t.discount_minor(),
+            "{ctx} discount"
+        );
+        assert_eq!(s.totals.total.amount_minor, t.total_minor(), "{ctx} total");
+        let payment = match t.financial_status.as_str() {
+            "paid" => PaymentStatus::Paid,
+            "pending" => PaymentStatus::Pending,
+            "refunded" => PaymentStatus::Refunded,
+            other => panic!("{ctx}: unexpected sandbox status {other}"),
+        };
+        assert_eq!(s.payment_status, payment, "{ctx}");
+        let fulfillment = if t.fulfillment_status.is_some() {
+            FulfillmentStatus::Fulfilled
+        } else {
+            FulfillmentStatus::Unfulfilled
+        };
+        assert_eq!(s.fulfillment_status, fulfillment, "{ctx}");
+        assert_eq!(
+            s.status,
+            if t.cancelled_at.is_some() {
+                OrderStatus::Cancelled
+            } else {
+                OrderStatus::Open
+            },
+            "{ctx}"
+        );
+        let a = s
+            .shipping_address
+            .as_ref()
+            .unwrap_or_else(|| panic!("{ctx}: no address"));
+        assert_eq!(a.country.as_str(), t.customer.country, "{ctx}");
+        assert_eq!(a.city, t.customer.city, "{ctx}");
+        assert_eq!(
+            a.postal_code.as_deref(),
+            Some(t.customer.zip.as_str()),
+            "{ctx}"
+        );
+        assert_eq!(
+            a.region.as_deref(),
+            Some(t.customer.region.as_str()),
+            "{ctx}"
+        );
+        assert_eq!(a.line1, t.customer.address1, "{ctx}");
+        let b = s
+            .buyer
+            .as_ref()
+            .unwrap_or_else(|| panic!("{ctx}: no buyer"));
+        assert_eq!(b.email.as_deref(), Some(t.customer.email.as_str()), "{ctx}");
+        assert_eq!(
+            b.name.as_deref(),
+            Some(format!("{} {}", t.customer.first_name, t.customer.last_name).as_str()),
+            "{ctx}"
+        );
+        assert_eq!(b.phone.as_deref(), Some(t.customer.phone.as_str()), "{ctx}");
+        assert_eq!(s.line_items.len(), t.lines.len(), "{ctx}");
+        for (sl, tl) in s.line_items.iter().zip(&t.lines) {
+            assert_eq!(sl.external_id, tl.id.to_string(), "{ctx}");
+            assert_eq!(sl.sku.as_deref(), Some(tl.sku.as_str()), "{ctx}");
+            assert_eq!(sl.title, format!("{} - {}", tl.title, tl.variant), "{ctx}");
+            assert_eq!(sl.quantity, tl.quantity, "{ctx}");
+            assert_eq!(sl.unit_price.amount_minor, tl.price_minor, "{ctx}");
+            assert_eq!(sl.discount.amount_minor, tl.discount_minor, "{ctx}");
+            assert_eq!(sl.tax.amount_minor, tl.tax_minor, "{ctx}");
+            assert_eq!(sl.weight_grams, Some(tl.grams), "{ctx}");
+        }
+        assert_eq!(s.shipping_lines.len(), 1, "{ctx}");
+        assert_eq!(s.shipping_lines[0].title, t.shipping_title, "{ctx}");
+        assert_eq!(
+            s.shipping_lines[0].price.amount_minor, t.shipping_minor,
+            "{ctx}"
+        );
+        assert_eq!(s.tags, t.tags, "{ctx}");
+    }
+}

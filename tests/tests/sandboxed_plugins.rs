@@ -125,7 +125,8 @@ async fn each_misbehaviour_fails_its_own_call_while_a_good_plugin_works() {
         pages
     });
 
-    let cases: Vec<(&str, Box<dyn Fn(&CallErrorKind) -> bool + Send>)> = vec![
+    type Expect = Box<dyn Fn(&CallErrorKind) -> bool + Send>;
+    let cases: Vec<(&str, Expect)> = vec![
         (
             "loop",
             Box::new(

@@ -61,7 +61,7 @@ impl FaultState {
         }
         self.bucket_used += 1.0;
         let header = usage(self.bucket_used);
-        if f.burst_429_every > 0 && self.requests % u64::from(f.burst_429_every) == 0 {
+        if f.burst_429_every > 0 && self.requests.is_multiple_of(u64::from(f.burst_429_every)) {
             return (Fault::TooManyRequests("0.5"), header);
         }
         if f.error_percent > 0 && self.rng.u8(..100) < f.error_percent {

@@ -1,0 +1,297 @@
+//! The real `tradelane` binary against a sandbox on loopback: two channels
+//! where one fails, reading while the daemon runs, SIGTERM, `kill -9` in
+//! mid-sync, export/import, and config errors.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tradelane::config::SandboxFaults;
+use tradelane::store::StoredOrder;
+use tradelane_tests::*;
+
+fn tradelane(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run tradelane")
+}
+
+fn spawn_run(config: &std::path::Path) -> Child {
+    Command::new(binary())
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tradelane run")
+}
+
+fn listed(config: &std::path::Path) -> Vec<StoredOrder> {
+    let out = tradelane(config, &["orders", "list", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "orders list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON order per line"))
+        .collect()
+}
+
+async fn wait_for_pages(url: &str, pages: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = served(url)
+            .await
+            .iter()
+            .filter(|s| {
+                s["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("orders.json"))
+                    && s["status"] == 200
+            })
+            .count();
+        if n >= pages {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the daemon served only {n} pages in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_channel_does_not_stop_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(35, 5).await;
+    let misbehave = plugin_dir().join("misbehave.wasm");
+    let looping = format!(
+        "\n[[sellers.channels]]\nid = \"broken\"\nplugin = \"{}\"\ncpu_deadline = \"300ms\"\n[sellers.channels.settings]\nmode = \"loop\"\n",
+        misbehave.display()
+    );
+    let text = config_text(
+        &dir.path().join("data"),
+        &[looping, shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let out = tradelane(&path, &["sync", "--once"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "non-zero when a channel fails:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("s1/broken: FAILED") && stdout.contains("CPU deadline of 300 ms"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("s1/shop: page 1")
+            && stdout.contains("s1/shop: done — 4 pages, 35 orders, 35 new"),
+        "{stdout}"
+    );
+    assert_matches_truth(&listed(&path), &truth(&sandbox.url()).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_in_mid_sync_then_restart_gives_exactly_the_sandbox_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(150, 9).await;
+    sandbox.set_faults(SandboxFaults {
+        latency_ms: 120,
+        ..Default::default()
+    });
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let mut daemon = spawn_run(&path);
+    wait_for_pages(&sandbox.url(), 4).await;
+    // Reading works while the daemon holds the store.
+    let partial = listed(&path);
+    assert!(
+        !partial.is_empty() && partial.len() < 150,
+        "mid-sync the daemon shows {} orders",
+        partial.len()
+    );
+    daemon.kill().expect("SIGKILL");
+    daemon.wait().unwrap();
+    sandbox.set_faults(SandboxFaults::default());
+    let out = tradelane(&path, &["sync", "--once"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_matches_truth(&listed(&path), &truth(&sandbox.url()).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_after_the_page_in_flight_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(100, 4).await;
+    sandbox.set_faults(SandboxFaults {
+        latency_ms: 150,
+        ..Default::default()
+    });
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let mut daemon = spawn_run(&path);
+    wait_for_pages(&sandbox.url(), 3).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = daemon.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the daemon did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(daemon.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(
+        stderr.contains("shutting down after the pages in flight commit")
+            && stderr.contains("stopped"),
+        "{stderr}"
+    );
+    // Every page the sandbox served before the signal was committed.
+    let stored = listed(&path);
+    let served_pages: Vec<u64> = served(&sandbox.url())
+        .await
+        .iter()
+        .filter(|s| s["status"] == 200)
+        .flat_map(|s| {
+            s["order_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        stored.len(),
+        served_pages.len(),
+        "committed exactly the pages that were served"
+    );
+    assert!(stored.len() < 100, "stopped before the end of the pass");
+    sandbox.set_faults(SandboxFaults::default());
+    assert!(tradelane(&path, &["sync", "--once"]).status.success());
+    assert_matches_truth(&listed(&path), &truth(&sandbox.url()).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_round_trips_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(45, 2).await;
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 20)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    assert!(tradelane(&path, &["sync", "--once"]).status.success());
+    let dump = dir.path().join("dump.jsonl");
+    assert!(
+        tradelane(
+            &path,
+            &["export", "--format", "jsonl", "-o", dump.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    let text2 = config_text(
+        &other.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 20)],
+    );
+    let (path2, _) = write_config(other.path(), &text2);
+    let out = tradelane(&path2, &["import", dump.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump2 = other.path().join("dump.jsonl");
+    assert!(
+        tradelane(&path2, &["export", "-o", dump2.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let (a, b) = (
+        std::fs::read(&dump).unwrap(),
+        std::fs::read(&dump2).unwrap(),
+    );
+    assert_eq!(String::from_utf8_lossy(&a).lines().count(), 45);
+    assert_eq!(a, b, "export → import → export must be identical");
+    // Importing into a store that has orders is refused, and changes nothing.
+    let out = tradelane(&path2, &["import", dump.to_str().unwrap()]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("empty data_dir")
+    );
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn a_malformed_config_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let cases = [
+        (
+            "[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\nschedule = \"every blue moon\"\n",
+            ":6:",
+            "sellers[0].channels[0].schedule",
+        ),
+        (
+            "[daemon]\ndata_dir = \"d\"\nlog_fromat = \"json\"\n",
+            ":3:",
+            "log_fromat",
+        ),
+        (
+            "[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\n[sellers.channels.settings]\nshop = \"x.myshopify.com\"\naccess_token = { env = \"TRADELANE_TEST_UNSET_TOKEN\" }\n",
+            ":6:",
+            "sellers[0].channels[0].settings.access_token",
+        ),
+        (
+            "[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\nallowed_hosts = [\"evil.example.com\"]\n[sellers.channels.settings]\nshop = \"x.myshopify.com\"\naccess_token = \"t\"\n",
+            ":4:",
+            "extra_hosts",
+        ),
+    ];
+    for (text, line, key) in cases {
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(binary())
+            .arg("--config")
+            .arg(&path)
+            .arg("check")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("config.toml{line}")) && stderr.contains(key),
+            "expected {line} and {key} in: {stderr}"
+        );
+    }
+}
