@@ -76,6 +76,9 @@ pub enum Command {
         /// Orders that exist at start.
         #[arg(long, default_value_t = 40)]
         orders: u32,
+        /// No orders arrive or change while it runs (benchmarks).
+        #[arg(long)]
+        frozen: bool,
     },
 }
 
@@ -117,10 +120,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Plugins => ops::plugins(&cli.config).await,
         Command::Check => ops::check(&cli.config).await,
         Command::Status => ops::status(&cli.config).await,
-        Command::Sandbox {
-            listen,
-            seed,
-            orders,
-        } => ops::sandbox(listen, seed, orders).await,
+        Command::Sandbox { listen, seed, orders, frozen } => ops::sandbox(listen, seed, orders, frozen).await,
     }
 }

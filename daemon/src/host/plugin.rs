@@ -401,6 +401,19 @@ impl Plugin {
             .map_err(|e| self.fail(&site, &store, limits, e))
     }
 
+    /// Create a fresh store and instance and drop them: the fixed cost every
+    /// call pays (benchmarks, health checks).
+    pub async fn probe(&self, services: CallServices, limits: CallLimits) -> Result<(), CallError> {
+        let site = services.site.clone();
+        let mut store = self.store(services, limits);
+        let result = match &self.pre {
+            Pre::Marketplace(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::Payment(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::Carrier(pre) => pre.instantiate_async(&mut store).await.map(drop),
+        };
+        result.map_err(|e| self.fail(&site, &store, limits, e))
+    }
+
     /// `check(settings)`: prove the credentials.
     pub async fn check(
         &self,
