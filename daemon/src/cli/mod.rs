@@ -120,6 +120,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Plugins => ops::plugins(&cli.config).await,
         Command::Check => ops::check(&cli.config).await,
         Command::Status => ops::status(&cli.config).await,
-        Command::Sandbox { listen, seed, orders, frozen } => ops::sandbox(listen, seed, orders, frozen).await,
+        Command::Sandbox {
+            listen,
+            seed,
+            orders,
+            frozen,
+        } => ops::sandbox(listen, seed, orders, frozen).await,
     }
 }

@@ -212,16 +212,23 @@ pub async fn status(path: &Path) -> anyhow::Result<i32> {
 
 pub async fn sandbox(listen: String, seed: u64, orders: u32, frozen: bool) -> anyhow::Result<i32> {
     logging::init(Default::default(), "info");
-    let config = SandboxConfig {
-        enabled: true,
-        listen,
-        seed,
-        orders,
-        new_order_every: crate::config::HumanDuration(std::time::Duration::from_secs(if frozen { 0 } else { 10 })),
-        update_every: crate::config::HumanDuration(std::time::Duration::from_secs(if frozen { 0 } else { 15 })),
-        access_token: "shpat_sandbox".into(),
-        faults: SandboxFaults::default(),
-    };
+    let config =
+        SandboxConfig {
+            enabled: true,
+            listen,
+            seed,
+            orders,
+            new_order_every: crate::config::HumanDuration(std::time::Duration::from_secs(
+                if frozen { 0 } else { 10 },
+            )),
+            update_every: crate::config::HumanDuration(std::time::Duration::from_secs(if frozen {
+                0
+            } else {
+                15
+            })),
+            access_token: "shpat_sandbox".into(),
+            faults: SandboxFaults::default(),
+        };
     let sandbox = crate::sandbox::Sandbox::start(config).await?;
     println!(
         "sandbox on {} (Shopify: {}/admin/api/2026-07/orders.json, token shpat_sandbox); Ctrl-C stops",

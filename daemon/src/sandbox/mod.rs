@@ -46,6 +46,9 @@ pub struct SandboxState {
     pub world: Mutex<World>,
     pub faults: Mutex<faults::FaultState>,
     pub served: Mutex<Vec<Served>>,
+    /// Rendered Shopify JSON per order id, with the revision it shows:
+    /// rendering dominates the sandbox's cost, and orders change rarely.
+    pub rendered: Mutex<std::collections::HashMap<u64, (u32, Arc<Vec<u8>>)>>,
 }
 
 impl SandboxState {
@@ -88,6 +91,7 @@ impl Sandbox {
             world: Mutex::new(World::new(config.seed, config.orders, Utc::now())),
             faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
             served: Mutex::new(Vec::new()),
+            rendered: Mutex::new(Default::default()),
             config,
         });
         let app = Router::new()

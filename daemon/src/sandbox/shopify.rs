@@ -160,7 +160,7 @@ async fn orders(
             PageInfo { min, after }
         }
     };
-    let (bodies, ids, more) = {
+    let (body, ids, more) = {
         let world = state.world();
         let mut matching = world
             .orders
@@ -170,15 +170,34 @@ async fn orders(
         let chosen: Vec<_> = matching.by_ref().take(limit).collect();
         let more = matching.next().is_some();
         let ids: Vec<u64> = chosen.iter().map(|o| o.id).collect();
-        let mut bodies: Vec<serde_json::Value> =
-            chosen.into_iter().map(shopify_json::order).collect();
-        if fault == Fault::Malformed && !bodies.is_empty() {
-            let i = bodies.len() / 2;
-            bodies[i]["total_price"] = json!("12,34.5x");
+        let mut cache = state.rendered.lock().unwrap_or_else(|p| p.into_inner());
+        let mut body = Vec::with_capacity(chosen.len() * 12 * 1024);
+        body.extend_from_slice(b"{\"orders\":[");
+        for (i, o) in chosen.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            if fault == Fault::Malformed && i == chosen.len() / 2 {
+                let mut bad = shopify_json::order(o);
+                bad["total_price"] = json!("12,34.5x");
+                body.extend_from_slice(&serde_json::to_vec(&bad).unwrap_or_default());
+                continue;
+            }
+            let bytes = match cache.get(&o.id) {
+                Some((revision, bytes)) if *revision == o.revision => bytes.clone(),
+                _ => {
+                    let bytes =
+                        Arc::new(serde_json::to_vec(&shopify_json::order(o)).unwrap_or_default());
+                    cache.insert(o.id, (o.revision, bytes.clone()));
+                    bytes
+                }
+            };
+            body.extend_from_slice(&bytes);
         }
-        (bodies, ids, more)
+        body.extend_from_slice(b"]}");
+        (body, ids, more)
     };
-    let mut body = serde_json::to_vec(&json!({ "orders": bodies })).unwrap_or_default();
+    let mut body = body;
     if fault == Fault::Truncate {
         body.truncate(body.len() / 2);
     }

@@ -19,8 +19,8 @@
 //! ## Transactions and crashes
 //! One sync page — its orders, the cursor that follows them, and their
 //! change events — commits in **one** sled transaction over `orders`,
-//! `cursors` and `events`, then the store is flushed before the next page
-//! is requested. A `kill -9` therefore leaves either the whole page or none
+//! `cursors` and `events`, then the store is flushed; commits of one
+//! channel happen strictly in page order. A `kill -9` therefore leaves either the whole page or none
 //! of it; in the second case the cursor has not moved and the next run
 //! reads the page again. Upserts are idempotent, so re-reading is harmless.
 //! The cursor's watermark only moves forward, and only when a pass
@@ -95,6 +95,12 @@ impl Store {
     /// Make everything committed so far durable.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Make everything committed so far durable, from a blocking thread.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
         Ok(())
     }
 

@@ -15,8 +15,9 @@
 //!   crash mid-pass leaves the watermark where it was and the next run
 //!   restarts the pass from the same `since`.
 //!
-//! Each page's orders and the cursor after them commit in one transaction,
-//! then the store is flushed before the next request.
+//! Each page's orders and the cursor after them commit in one transaction
+//! and are flushed; the next page is fetched meanwhile, and its commit
+//! waits for the previous one.
 
 use crate::egress::ChannelEgress;
 use crate::host::{
@@ -136,8 +137,40 @@ pub async fn run_pass(
     };
     let mut report = PassReport::default();
     let mut page_token: Option<String> = None;
+    // The commit of page N runs (on a blocking thread) while page N+1 is
+    // fetched and mapped: the two cores overlap store work and plugin work.
+    // Commits stay in order, and each waits for the one before it.
+    let mut pending: Option<
+        tokio::task::JoinHandle<Result<(PageOutcome, usize, bool), StoreError>>,
+    > = None;
+    let mut finish = |report: &mut PassReport,
+                      done: Result<(PageOutcome, usize, bool), StoreError>|
+     -> Result<(), SyncError> {
+        let (outcome, orders, last) = done.map_err(store_err)?;
+        report.pages += 1;
+        report.orders += orders;
+        report.created += outcome.created;
+        report.updated += outcome.updated;
+        report.unchanged += outcome.unchanged;
+        report.stale += outcome.stale;
+        progress(&PageProgress {
+            page: report.pages,
+            orders,
+            outcome,
+            last,
+        });
+        Ok(())
+    };
+    let join = |handle: tokio::task::JoinHandle<Result<(PageOutcome, usize, bool), StoreError>>| async move {
+        handle
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Other(format!("commit task failed: {e}"))))
+    };
     loop {
         if *shutdown.borrow() {
+            if let Some(handle) = pending.take() {
+                finish(&mut report, join(handle).await)?;
+            }
             report.interrupted = true;
             return Ok(report);
         }
@@ -146,7 +179,7 @@ pub async fn run_pass(
             page_token: page_token.clone(),
             page_size: channel.page_size,
         };
-        let page = channel
+        let fetched = channel
             .plugin
             .fetch_orders(
                 channel.services(egress.clone()),
@@ -154,7 +187,11 @@ pub async fn run_pass(
                 &channel.settings,
                 &query,
             )
-            .await?;
+            .await;
+        if let Some(handle) = pending.take() {
+            finish(&mut report, join(handle).await)?;
+        }
+        let page = fetched?;
         for o in &page.orders {
             let seen = (o.updated_at, o.external_id.clone());
             if pass.max_seen.as_ref().is_none_or(|m| &seen > m) {
@@ -176,32 +213,7 @@ pub async fn run_pass(
                 last_completed: cursor.last_completed,
             }
         };
-        let outcome = store
-            .commit_page(
-                &channel.seller,
-                &channel.channel,
-                ORDERS,
-                &page.orders,
-                &next_cursor,
-            )
-            .map_err(store_err)?;
-        store.flush().await.map_err(store_err)?;
-        report.pages += 1;
-        report.orders += page.orders.len();
-        report.created += outcome.created;
-        report.updated += outcome.updated;
-        report.unchanged += outcome.unchanged;
-        report.stale += outcome.stale;
-        progress(&PageProgress {
-            page: report.pages,
-            orders: page.orders.len(),
-            outcome,
-            last,
-        });
-        if last {
-            return Ok(report);
-        }
-        if page.next_page == page_token {
+        if !last && page.next_page == page_token {
             return Err(SyncError::Call(CallError {
                 site: channel.services(egress.clone()).site,
                 kind: crate::host::CallErrorKind::InvalidOutput(
@@ -209,6 +221,22 @@ pub async fn run_pass(
                 ),
             }));
         }
+        let (store2, seller, name) = (
+            store.clone(),
+            channel.seller.clone(),
+            channel.channel.clone(),
+        );
+        let orders = page.orders;
+        let handle = tokio::task::spawn_blocking(move || {
+            let outcome = store2.commit_page(&seller, &name, ORDERS, &orders, &next_cursor)?;
+            store2.flush_blocking()?;
+            Ok((outcome, orders.len(), last))
+        });
+        if last {
+            finish(&mut report, join(handle).await)?;
+            return Ok(report);
+        }
+        pending = Some(handle);
         page_token = page.next_page;
     }
 }

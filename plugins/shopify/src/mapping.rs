@@ -4,6 +4,7 @@
 //! plugin and natively (unit tests, the native baseline of the benchmark).
 
 use crate::wire;
+use std::borrow::Cow;
 use tradelane_plugin_sdk::{
     self as sdk, Address, Buyer, FulfillmentStatus, LineItem, Money, Order, OrderStatus,
     PaymentStatus, PluginError, ShippingLine, Totals, money,
@@ -17,11 +18,11 @@ pub fn orders_from_json(body: &[u8]) -> Result<Vec<Order>, PluginError> {
 }
 
 /// Map one Shopify order.
-pub fn order(o: wire::Order) -> Result<Order, PluginError> {
+pub fn order(o: wire::Order<'_>) -> Result<Order, PluginError> {
     let currency = o.currency.to_ascii_uppercase();
     let context = |e: money::MoneyError| sdk::invalid_response(format!("order {}: {e}", o.id));
     let amount = |text: &str| money::money(text, &currency).map_err(context);
-    let optional = |text: &Option<String>| match text {
+    let optional = |text: &Option<Cow<'_, str>>| match text {
         Some(t) if !t.is_empty() => amount(t),
         _ => Ok(money::zero(&currency)),
     };
@@ -39,8 +40,8 @@ pub fn order(o: wire::Order) -> Result<Order, PluginError> {
         .iter()
         .map(|s| {
             Ok(ShippingLine {
-                title: s.title.clone(),
-                code: s.code.clone(),
+                title: s.title.to_string(),
+                code: s.code.as_deref().map(String::from),
                 price: amount(&s.price)?,
             })
         })
@@ -61,7 +62,7 @@ pub fn order(o: wire::Order) -> Result<Order, PluginError> {
 
     Ok(Order {
         external_id: o.id.to_string(),
-        number: o.name.clone(),
+        number: o.name.to_string(),
         created_at: sdk::time::utc(&o.created_at)?,
         updated_at: sdk::time::utc(&o.updated_at)?,
         status: if o.cancelled_at.is_some() {
@@ -110,7 +111,7 @@ pub fn order(o: wire::Order) -> Result<Order, PluginError> {
     })
 }
 
-fn line_item(l: &wire::LineItem, currency: &str) -> Result<LineItem, money::MoneyError> {
+fn line_item(l: &wire::LineItem<'_>, currency: &str) -> Result<LineItem, money::MoneyError> {
     let allocated: i64 = l
         .discount_allocations
         .iter()
@@ -127,8 +128,8 @@ fn line_item(l: &wire::LineItem, currency: &str) -> Result<LineItem, money::Mone
         .sum::<Result<i64, _>>()?;
     Ok(LineItem {
         external_id: l.id.to_string(),
-        sku: l.sku.clone().filter(|s| !s.is_empty()),
-        title: l.name.clone().unwrap_or_else(|| l.title.clone()),
+        sku: l.sku.as_deref().filter(|s| !s.is_empty()).map(String::from),
+        title: l.name.as_deref().unwrap_or(&l.title).to_string(),
         quantity: l.quantity,
         unit_price: money::money(&l.price, currency)?,
         // Shopify reports discounts either as allocations (current API) or
@@ -161,24 +162,30 @@ fn payment_status(financial: Option<&str>) -> PaymentStatus {
     }
 }
 
-fn buyer(o: &wire::Order) -> Option<Buyer> {
+fn buyer(o: &wire::Order<'_>) -> Option<Buyer> {
     let customer = o.customer.as_ref();
     let name = customer.and_then(|c| join_name(c.first_name.as_deref(), c.last_name.as_deref()));
     let email = o
         .email
-        .clone()
-        .or_else(|| customer.and_then(|c| c.email.clone()))
-        .filter(|e| !e.is_empty());
+        .as_deref()
+        .or_else(|| customer.and_then(|c| c.email.as_deref()))
+        .filter(|e| !e.is_empty())
+        .map(String::from);
     let phone = o
         .phone
-        .clone()
-        .or_else(|| customer.and_then(|c| c.phone.clone()))
-        .filter(|p| !p.is_empty());
+        .as_deref()
+        .or_else(|| customer.and_then(|c| c.phone.as_deref()))
+        .filter(|p| !p.is_empty())
+        .map(String::from);
     (name.is_some() || email.is_some() || phone.is_some()).then_some(Buyer { name, email, phone })
 }
 
-fn address(a: &wire::Address, email: Option<&str>) -> Option<Address> {
-    let non_empty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+fn address(a: &wire::Address<'_>, email: Option<&str>) -> Option<Address> {
+    let non_empty = |s: &Option<Cow<'_, str>>| {
+        s.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(String::from)
+    };
     Some(Address {
         name: non_empty(&a.name)
             .or_else(|| join_name(a.first_name.as_deref(), a.last_name.as_deref())),

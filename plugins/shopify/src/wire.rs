@@ -1,94 +1,146 @@
 //! The Shopify Admin REST shapes this plugin reads and writes (only the
 //! fields it uses; serde skips the rest). Field names are Shopify's.
+//! Order pages borrow their strings from the response body (`Cow`): a
+//! 250-order page is ~2.5 MB, and copying every field would double the
+//! allocations of the hottest path.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// `GET /admin/api/{version}/orders.json`
 #[derive(Debug, Deserialize)]
-pub struct OrdersBody {
-    pub orders: Vec<Order>,
+pub struct OrdersBody<'a> {
+    #[serde(borrow)]
+    pub orders: Vec<Order<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Order {
+pub struct Order<'a> {
     pub id: u64,
-    pub name: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub cancelled_at: Option<String>,
-    pub closed_at: Option<String>,
-    pub currency: String,
-    pub financial_status: Option<String>,
-    pub fulfillment_status: Option<String>,
-    pub subtotal_price: Option<String>,
-    pub total_price: String,
-    pub total_tax: Option<String>,
-    pub total_discounts: Option<String>,
-    pub total_shipping_price_set: Option<PriceSet>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub created_at: Cow<'a, str>,
+    #[serde(borrow)]
+    pub updated_at: Cow<'a, str>,
+    #[serde(borrow)]
+    pub cancelled_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub closed_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+    #[serde(borrow)]
+    pub financial_status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub fulfillment_status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub subtotal_price: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub total_price: Cow<'a, str>,
+    #[serde(borrow)]
+    pub total_tax: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub total_discounts: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub total_shipping_price_set: Option<PriceSet<'a>>,
     #[serde(default)]
     pub taxes_included: bool,
     #[serde(default)]
-    pub tags: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub customer: Option<Customer>,
-    pub shipping_address: Option<Address>,
-    pub billing_address: Option<Address>,
+    #[serde(borrow)]
+    pub tags: Cow<'a, str>,
+    #[serde(borrow)]
+    pub email: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub phone: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub customer: Option<Customer<'a>>,
+    #[serde(borrow)]
+    pub shipping_address: Option<Address<'a>>,
+    #[serde(borrow)]
+    pub billing_address: Option<Address<'a>>,
     #[serde(default)]
-    pub line_items: Vec<LineItem>,
+    #[serde(borrow)]
+    pub line_items: Vec<LineItem<'a>>,
     #[serde(default)]
-    pub shipping_lines: Vec<ShippingLine>,
+    #[serde(borrow)]
+    pub shipping_lines: Vec<ShippingLine<'a>>,
     #[serde(default)]
-    pub tax_lines: Vec<TaxLine>,
+    #[serde(borrow)]
+    pub tax_lines: Vec<TaxLine<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PriceSet {
-    pub shop_money: Amount,
+pub struct PriceSet<'a> {
+    #[serde(borrow)]
+    pub shop_money: Amount<'a>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Amount {
-    pub amount: String,
+pub struct Amount<'a> {
+    #[serde(borrow)]
+    pub amount: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Customer {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+pub struct Customer<'a> {
+    #[serde(borrow)]
+    pub first_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub last_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub email: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub phone: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Address {
-    pub name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub address1: Option<String>,
-    pub address2: Option<String>,
-    pub city: Option<String>,
-    pub province: Option<String>,
-    pub province_code: Option<String>,
-    pub zip: Option<String>,
-    pub country_code: Option<String>,
-    pub phone: Option<String>,
+pub struct Address<'a> {
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub first_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub last_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub company: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub address1: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub address2: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub city: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub province: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub province_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub zip: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub country_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub phone: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct LineItem {
+pub struct LineItem<'a> {
     pub id: u64,
-    pub sku: Option<String>,
-    pub title: String,
-    pub name: Option<String>,
+    #[serde(borrow)]
+    pub sku: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub title: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
     pub quantity: u32,
-    pub price: String,
-    pub total_discount: Option<String>,
+    #[serde(borrow)]
+    pub price: Cow<'a, str>,
+    #[serde(borrow)]
+    pub total_discount: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub discount_allocations: Vec<DiscountAllocation>,
+    #[serde(borrow)]
+    pub discount_allocations: Vec<DiscountAllocation<'a>>,
     #[serde(default)]
-    pub tax_lines: Vec<TaxLine>,
+    #[serde(borrow)]
+    pub tax_lines: Vec<TaxLine<'a>>,
     pub grams: Option<u32>,
     #[serde(default = "yes")]
     pub requires_shipping: bool,
@@ -99,22 +151,27 @@ fn yes() -> bool {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct DiscountAllocation {
-    pub amount: String,
+pub struct DiscountAllocation<'a> {
+    #[serde(borrow)]
+    pub amount: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct TaxLine {
-    pub price: String,
+pub struct TaxLine<'a> {
+    #[serde(borrow)]
+    pub price: Cow<'a, str>,
     /// True when the channel (not the merchant) is liable for the tax.
     pub channel_liable: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ShippingLine {
-    pub title: String,
-    pub code: Option<String>,
-    pub price: String,
+pub struct ShippingLine<'a> {
+    #[serde(borrow)]
+    pub title: Cow<'a, str>,
+    #[serde(borrow)]
+    pub code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub price: Cow<'a, str>,
 }
 
 /// `GET /admin/api/{version}/orders/{id}/fulfillment_orders.json`
