@@ -40,6 +40,9 @@ pub struct Served {
     pub order_ids: Vec<u64>,
 }
 
+/// An order's rendered JSON and the revision it shows.
+pub type Rendered = (u32, Arc<Vec<u8>>);
+
 /// Shared state of a running sandbox.
 pub struct SandboxState {
     pub config: SandboxConfig,
@@ -48,7 +51,7 @@ pub struct SandboxState {
     pub served: Mutex<Vec<Served>>,
     /// Rendered Shopify JSON per order id, with the revision it shows:
     /// rendering dominates the sandbox's cost, and orders change rarely.
-    pub rendered: Mutex<std::collections::HashMap<u64, (u32, Arc<Vec<u8>>)>>,
+    pub rendered: Mutex<std::collections::HashMap<u64, Rendered>>,
 }
 
 impl SandboxState {

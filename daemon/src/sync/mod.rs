@@ -71,6 +71,9 @@ impl ChannelRuntime {
     }
 }
 
+/// A page commit running on a blocking thread: (outcome, orders, last page).
+type CommitTask = tokio::task::JoinHandle<Result<(PageOutcome, usize, bool), StoreError>>;
+
 /// One committed page, for progress lines.
 #[derive(Debug, Clone)]
 pub struct PageProgress {
@@ -140,9 +143,7 @@ pub async fn run_pass(
     // The commit of page N runs (on a blocking thread) while page N+1 is
     // fetched and mapped: the two cores overlap store work and plugin work.
     // Commits stay in order, and each waits for the one before it.
-    let mut pending: Option<
-        tokio::task::JoinHandle<Result<(PageOutcome, usize, bool), StoreError>>,
-    > = None;
+    let mut pending: Option<CommitTask> = None;
     let mut finish = |report: &mut PassReport,
                       done: Result<(PageOutcome, usize, bool), StoreError>|
      -> Result<(), SyncError> {
@@ -161,7 +162,7 @@ pub async fn run_pass(
         });
         Ok(())
     };
-    let join = |handle: tokio::task::JoinHandle<Result<(PageOutcome, usize, bool), StoreError>>| async move {
+    let join = |handle: CommitTask| async move {
         handle
             .await
             .unwrap_or_else(|e| Err(StoreError::Other(format!("commit task failed: {e}"))))
