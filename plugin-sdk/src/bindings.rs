@@ -11,59 +11,50 @@ pub mod host {
     });
 }
 
-/// The `marketplace` world: exports `sales-channel`.
-#[cfg(feature = "marketplace")]
-pub mod marketplace {
-    wit_bindgen::generate!({
-        path: "wit",
-        world: "marketplace",
-        with: {
-            "tradelane:plugin/types@0.1.0": crate::bindings::host::tradelane::plugin::types,
-            "tradelane:plugin/http@0.1.0": crate::bindings::host::tradelane::plugin::http,
-            "tradelane:plugin/log@0.1.0": crate::bindings::host::tradelane::plugin::log,
-            "tradelane:plugin/secrets@0.1.0": crate::bindings::host::tradelane::plugin::secrets,
-            "tradelane:plugin/cache@0.1.0": crate::bindings::host::tradelane::plugin::cache,
-        },
-        export_macro_name: "export_marketplace",
-        pub_export_macro: true,
-        default_bindings_module: "tradelane_plugin_sdk::bindings::marketplace",
-    });
+/// One plugin world, reusing the shared types and imports of [`host`].
+macro_rules! world {
+    ($(#[$attr:meta])* $module:ident, $world:tt, $export:tt, $bindings:tt) => {
+        $(#[$attr])*
+        pub mod $module {
+            wit_bindgen::generate!({
+                path: "wit",
+                world: $world,
+                with: {
+                    "tradelane:plugin/types@0.1.0": crate::bindings::host::tradelane::plugin::types,
+                    "tradelane:plugin/http@0.1.0": crate::bindings::host::tradelane::plugin::http,
+                    "tradelane:plugin/log@0.1.0": crate::bindings::host::tradelane::plugin::log,
+                    "tradelane:plugin/secrets@0.1.0": crate::bindings::host::tradelane::plugin::secrets,
+                    "tradelane:plugin/cache@0.1.0": crate::bindings::host::tradelane::plugin::cache,
+                },
+                export_macro_name: $export,
+                pub_export_macro: true,
+                default_bindings_module: $bindings,
+            });
+        }
+    };
 }
 
-/// The `payment` world: exports `payment-provider`.
-#[cfg(feature = "payment")]
-pub mod payment {
-    wit_bindgen::generate!({
-        path: "wit",
-        world: "payment",
-        with: {
-            "tradelane:plugin/types@0.1.0": crate::bindings::host::tradelane::plugin::types,
-            "tradelane:plugin/http@0.1.0": crate::bindings::host::tradelane::plugin::http,
-            "tradelane:plugin/log@0.1.0": crate::bindings::host::tradelane::plugin::log,
-            "tradelane:plugin/secrets@0.1.0": crate::bindings::host::tradelane::plugin::secrets,
-            "tradelane:plugin/cache@0.1.0": crate::bindings::host::tradelane::plugin::cache,
-        },
-        export_macro_name: "export_payment",
-        pub_export_macro: true,
-        default_bindings_module: "tradelane_plugin_sdk::bindings::payment",
-    });
-}
-
-/// The `carrier` world: exports `carrier-service`.
-#[cfg(feature = "carrier")]
-pub mod carrier {
-    wit_bindgen::generate!({
-        path: "wit",
-        world: "carrier",
-        with: {
-            "tradelane:plugin/types@0.1.0": crate::bindings::host::tradelane::plugin::types,
-            "tradelane:plugin/http@0.1.0": crate::bindings::host::tradelane::plugin::http,
-            "tradelane:plugin/log@0.1.0": crate::bindings::host::tradelane::plugin::log,
-            "tradelane:plugin/secrets@0.1.0": crate::bindings::host::tradelane::plugin::secrets,
-            "tradelane:plugin/cache@0.1.0": crate::bindings::host::tradelane::plugin::cache,
-        },
-        export_macro_name: "export_carrier",
-        pub_export_macro: true,
-        default_bindings_module: "tradelane_plugin_sdk::bindings::carrier",
-    });
-}
+world!(
+    /// The `marketplace` world: exports `sales-channel`.
+    #[cfg(feature = "marketplace")]
+    marketplace,
+    "marketplace",
+    "export_marketplace",
+    "tradelane_plugin_sdk::bindings::marketplace"
+);
+world!(
+    /// The `payment` world: exports `payment-provider`.
+    #[cfg(feature = "payment")]
+    payment,
+    "payment",
+    "export_payment",
+    "tradelane_plugin_sdk::bindings::payment"
+);
+world!(
+    /// The `carrier` world: exports `carrier-service`.
+    #[cfg(feature = "carrier")]
+    carrier,
+    "carrier",
+    "export_carrier",
+    "tradelane_plugin_sdk::bindings::carrier"
+);

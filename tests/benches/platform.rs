@@ -17,12 +17,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tradelane::egress::{
-    ChannelEgress, Egress, EgressError, EgressSettings, HostPattern, HostPolicy, HttpEgress,
-    Request, Response, RetryPolicy, Secrets,
+    ChannelEgress, Egress, EgressError, EgressSettings, HttpEgress, Request, Response, Secrets,
 };
 use tradelane::host::{
-    CallLimits, CallServices, CallSite, NoCache, PluginHost, PluginSettings, PluginSource, builtin,
-    ticks,
+    CallLimits, CallServices, PluginHost, PluginSettings, PluginSource, builtin, ticks,
 };
 use tradelane::model::{self, OrderQuery};
 use tradelane::store::{Store, SyncCursor};
@@ -64,30 +62,12 @@ fn mib(kib: u64) -> String {
 fn services(egress: Arc<dyn Egress>) -> CallServices {
     let mut secrets = Secrets::new();
     secrets.insert("access_token".into(), tradelane::egress::Secret::new(TOKEN));
-    CallServices {
-        site: CallSite {
-            seller: "bench".into(),
-            channel: "bench".into(),
-            plugin: "shopify".into(),
-        },
+    call_services(
+        "shopify",
+        loopback_policy(&["*.myshopify.com"], &["127.0.0.1"]),
+        secrets,
         egress,
-        channel: Arc::new(ChannelEgress {
-            label: "bench".into(),
-            policy: HostPolicy {
-                declared: vec![HostPattern::parse("*.myshopify.com").unwrap()],
-                narrowed: None,
-                extra: vec![HostPattern::parse("127.0.0.1").unwrap()],
-                allow_loopback: true,
-                allow_private: false,
-                follow_redirects: false,
-                config_location: "bench".into(),
-            },
-            secrets,
-            bucket: None,
-            retry: RetryPolicy::default(),
-        }),
-        cache: Arc::new(NoCache),
-    }
+    )
 }
 
 fn limits() -> CallLimits {

@@ -313,3 +313,46 @@ pub fn assert_matches_truth(stored: &[StoredOrder], truth: &[SimOrder]) {
         assert_eq!(s.tags, t.tags, "{ctx}");
     }
 }
+
+/// Call services for a plugin call outside a configured channel.
+pub fn call_services(
+    plugin: &str,
+    policy: tradelane::egress::HostPolicy,
+    secrets: tradelane::egress::Secrets,
+    egress: Arc<dyn tradelane::egress::Egress>,
+) -> tradelane::host::CallServices {
+    tradelane::host::CallServices {
+        site: tradelane::host::CallSite {
+            seller: "s1".into(),
+            channel: "c1".into(),
+            plugin: plugin.into(),
+        },
+        egress,
+        channel: Arc::new(tradelane::egress::ChannelEgress {
+            label: "s1/c1".into(),
+            policy,
+            secrets,
+            bucket: None,
+            retry: tradelane::egress::RetryPolicy::default(),
+        }),
+        cache: Arc::new(tradelane::host::NoCache),
+    }
+}
+
+/// A loopback policy: `declared` hosts plus `extra`, plain http allowed.
+pub fn loopback_policy(declared: &[&str], extra: &[&str]) -> tradelane::egress::HostPolicy {
+    let parse = |list: &[&str]| {
+        list.iter()
+            .map(|h| tradelane::egress::HostPattern::parse(h).expect("host pattern"))
+            .collect()
+    };
+    tradelane::egress::HostPolicy {
+        declared: parse(declared),
+        narrowed: None,
+        extra: parse(extra),
+        allow_loopback: true,
+        allow_private: false,
+        follow_redirects: false,
+        config_location: "config.toml:12".into(),
+    }
+}

@@ -4,49 +4,26 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tradelane::egress::{
-    ChannelEgress, EgressSettings, HostPattern, HostPolicy, HttpEgress, RetryPolicy, Secrets,
-};
+use tradelane::egress::{EgressSettings, HostPattern, HostPolicy, HttpEgress, Secrets};
 use tradelane::host::compile_cache::CacheOutcome;
 use tradelane::host::{
-    CallErrorKind, CallLimits, CallServices, CallSite, NoCache, Plugin, PluginFailure, PluginHost,
-    PluginSettings, PluginSource, builtin, ticks,
+    CallErrorKind, CallLimits, CallServices, Plugin, PluginFailure, PluginHost, PluginSettings,
+    PluginSource, builtin, ticks,
 };
 use tradelane::model::OrderQuery;
-use tradelane_tests::{TOKEN, plugin_dir, sandbox, served};
+use tradelane_tests::{TOKEN, call_services, loopback_policy, plugin_dir, sandbox, served};
 
 fn policy(extra: &[&str]) -> HostPolicy {
-    HostPolicy {
-        declared: vec![HostPattern::parse("127.0.0.1").unwrap()],
-        narrowed: None,
-        extra: extra
-            .iter()
-            .map(|h| HostPattern::parse(h).unwrap())
-            .collect(),
-        allow_loopback: true,
-        allow_private: false,
-        follow_redirects: false,
-        config_location: "config.toml:12".into(),
-    }
+    loopback_policy(&["127.0.0.1"], extra)
 }
 
 fn services(plugin: &str, policy: HostPolicy, secrets: Secrets) -> CallServices {
-    CallServices {
-        site: CallSite {
-            seller: "s1".into(),
-            channel: "c1".into(),
-            plugin: plugin.into(),
-        },
-        egress: Arc::new(HttpEgress::new(EgressSettings::default())),
-        channel: Arc::new(ChannelEgress {
-            label: "s1/c1".into(),
-            policy,
-            secrets,
-            bucket: None,
-            retry: RetryPolicy::default(),
-        }),
-        cache: Arc::new(NoCache),
-    }
+    call_services(
+        plugin,
+        policy,
+        secrets,
+        Arc::new(HttpEgress::new(EgressSettings::default())),
+    )
 }
 
 fn limits() -> CallLimits {

@@ -13,55 +13,42 @@ pub mod imports {
     });
 }
 
-/// The `marketplace` world.
-pub mod marketplace {
-    wasmtime::component::bindgen!({
-        path: "../plugin-sdk/wit",
-        world: "marketplace",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "tradelane:plugin/types": super::imports::tradelane::plugin::types,
-            "tradelane:plugin/http": super::imports::tradelane::plugin::http,
-            "tradelane:plugin/log": super::imports::tradelane::plugin::log,
-            "tradelane:plugin/secrets": super::imports::tradelane::plugin::secrets,
-            "tradelane:plugin/cache": super::imports::tradelane::plugin::cache,
-        },
-    });
+/// One plugin world, reusing the shared types and imports above.
+macro_rules! world {
+    ($(#[$doc:meta])* $module:ident, $world:tt) => {
+        $(#[$doc])*
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                path: "../plugin-sdk/wit",
+                world: $world,
+                imports: { default: async | trappable },
+                exports: { default: async },
+                with: {
+                    "tradelane:plugin/types": super::imports::tradelane::plugin::types,
+                    "tradelane:plugin/http": super::imports::tradelane::plugin::http,
+                    "tradelane:plugin/log": super::imports::tradelane::plugin::log,
+                    "tradelane:plugin/secrets": super::imports::tradelane::plugin::secrets,
+                    "tradelane:plugin/cache": super::imports::tradelane::plugin::cache,
+                },
+            });
+        }
+    };
 }
 
-/// The `payment` world.
-pub mod payment {
-    wasmtime::component::bindgen!({
-        path: "../plugin-sdk/wit",
-        world: "payment",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "tradelane:plugin/types": super::imports::tradelane::plugin::types,
-            "tradelane:plugin/http": super::imports::tradelane::plugin::http,
-            "tradelane:plugin/log": super::imports::tradelane::plugin::log,
-            "tradelane:plugin/secrets": super::imports::tradelane::plugin::secrets,
-            "tradelane:plugin/cache": super::imports::tradelane::plugin::cache,
-        },
-    });
-}
-
-/// The `carrier` world.
-pub mod carrier {
-    wasmtime::component::bindgen!({
-        path: "../plugin-sdk/wit",
-        world: "carrier",
-        imports: { default: async | trappable },
-        exports: { default: async },
-        with: {
-            "tradelane:plugin/types": super::imports::tradelane::plugin::types,
-            "tradelane:plugin/http": super::imports::tradelane::plugin::http,
-            "tradelane:plugin/log": super::imports::tradelane::plugin::log,
-            "tradelane:plugin/secrets": super::imports::tradelane::plugin::secrets,
-            "tradelane:plugin/cache": super::imports::tradelane::plugin::cache,
-        },
-    });
-}
+world!(
+    /// The `marketplace` world.
+    marketplace,
+    "marketplace"
+);
+world!(
+    /// The `payment` world.
+    payment,
+    "payment"
+);
+world!(
+    /// The `carrier` world.
+    carrier,
+    "carrier"
+);
 
 pub use imports::tradelane::plugin::{cache, http, log, secrets, types};

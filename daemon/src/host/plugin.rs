@@ -281,6 +281,26 @@ impl Egress for DenyAll {
     }
 }
 
+/// Run one export in a fresh store: instantiate from `$pre`, make the call
+/// (`$b` the bindings, `$s` the store), and turn a trap into a
+/// [`CallError`]. Yields `Result<(CallSite, plugin result), CallError>`.
+macro_rules! in_fresh_store {
+    ($plugin:expr, $services:expr, $limits:expr, $pre:expr, |$b:ident, $s:ident| $call:expr) => {{
+        let site = $services.site.clone();
+        let mut store = $plugin.store($services, $limits);
+        let result = match $pre.instantiate_async(&mut store).await {
+            Ok($b) => {
+                let $s = &mut store;
+                $call.await
+            }
+            Err(e) => Err(e),
+        };
+        result
+            .map(|r| (site.clone(), r))
+            .map_err(|e| $plugin.fail(&site, &store, $limits, e))
+    }};
+}
+
 /// Marker error returned by the epoch callback when CPU time runs out.
 #[derive(Debug, thiserror::Error)]
 #[error("CPU deadline exceeded")]
@@ -368,37 +388,18 @@ impl Plugin {
         services: CallServices,
         limits: CallLimits,
     ) -> Result<Manifest, CallError> {
-        let site = services.site.clone();
-        let mut store = self.store(services, limits);
-        let result = match &self.pre {
-            Pre::Marketplace(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_sales_channel()
-                        .call_manifest(&mut store)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            Pre::Payment(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_payment_provider()
-                        .call_manifest(&mut store)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            Pre::Carrier(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_carrier_service()
-                        .call_manifest(&mut store)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
+        let (_, manifest) = match &self.pre {
+            Pre::Marketplace(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_sales_channel()
+                .call_manifest(s))?,
+            Pre::Payment(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_payment_provider()
+                .call_manifest(s))?,
+            Pre::Carrier(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_carrier_service()
+                .call_manifest(s))?,
         };
-        result
-            .map(convert::manifest)
-            .map_err(|e| self.fail(&site, &store, limits, e))
+        Ok(convert::manifest(manifest))
     }
 
     /// Create a fresh store and instance and drop them: the fixed cost every
@@ -421,40 +422,19 @@ impl Plugin {
         limits: CallLimits,
         settings: &PluginSettings,
     ) -> Result<(), CallError> {
-        let site = services.site.clone();
-        let mut store = self.store(services, limits);
         let settings = settings.to_wit();
-        let result = match &self.pre {
-            Pre::Marketplace(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_sales_channel()
-                        .call_check(&mut store, &settings)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            Pre::Payment(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_payment_provider()
-                        .call_check(&mut store, &settings)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            Pre::Carrier(pre) => match pre.instantiate_async(&mut store).await {
-                Ok(b) => {
-                    b.tradelane_plugin_carrier_service()
-                        .call_check(&mut store, &settings)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
+        let (site, result) = match &self.pre {
+            Pre::Marketplace(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_sales_channel()
+                .call_check(s, &settings))?,
+            Pre::Payment(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_payment_provider()
+                .call_check(s, &settings))?,
+            Pre::Carrier(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_carrier_service()
+                .call_check(s, &settings))?,
         };
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Self::failure(&site, e)),
-            Err(e) => Err(self.fail(&site, &store, limits, e)),
-        }
+        result.map_err(|e| Self::failure(&site, e))
     }
 
     /// `fetch-orders(settings, query)`: one page, validated into domain orders.
@@ -465,23 +445,17 @@ impl Plugin {
         settings: &PluginSettings,
         query: &OrderQuery,
     ) -> Result<OrderPage, CallError> {
-        let site = services.site.clone();
         let Pre::Marketplace(pre) = &self.pre else {
-            return Err(self.wrong_kind(&site, PluginKind::Marketplace));
+            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
         };
-        let mut store = self.store(services, limits);
-        let result = match pre.instantiate_async(&mut store).await {
-            Ok(b) => {
-                b.tradelane_plugin_sales_channel()
-                    .call_fetch_orders(&mut store, &settings.to_wit(), &convert::order_query(query))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+        let (settings, query) = (settings.to_wit(), convert::order_query(query));
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| {
+            b.tradelane_plugin_sales_channel()
+                .call_fetch_orders(s, &settings, &query)
+        })?;
         match result {
-            Ok(Ok(page)) => convert::order_page(page).map_err(|e| Self::invalid(&site, e)),
-            Ok(Err(e)) => Err(Self::failure(&site, e)),
-            Err(e) => Err(self.fail(&site, &store, limits, e)),
+            Ok(page) => convert::order_page(page).map_err(|e| Self::invalid(&site, e)),
+            Err(e) => Err(Self::failure(&site, e)),
         }
     }
 
@@ -493,27 +467,16 @@ impl Plugin {
         settings: &PluginSettings,
         fulfillment: &Fulfillment,
     ) -> Result<String, CallError> {
-        let site = services.site.clone();
         let Pre::Marketplace(pre) = &self.pre else {
-            return Err(self.wrong_kind(&site, PluginKind::Marketplace));
+            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
         };
-        let mut store = self.store(services, limits);
-        let result = match pre.instantiate_async(&mut store).await {
-            Ok(b) => {
-                b.tradelane_plugin_sales_channel()
-                    .call_push_fulfillment(
-                        &mut store,
-                        &settings.to_wit(),
-                        &convert::fulfillment(fulfillment),
-                    )
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(Ok(receipt)) => Ok(receipt.external_id),
-            Ok(Err(e)) => Err(Self::failure(&site, e)),
-            Err(e) => Err(self.fail(&site, &store, limits, e)),
-        }
+        let (settings, fulfillment) = (settings.to_wit(), convert::fulfillment(fulfillment));
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| {
+            b.tradelane_plugin_sales_channel()
+                .call_push_fulfillment(s, &settings, &fulfillment)
+        })?;
+        result
+            .map(|receipt| receipt.external_id)
+            .map_err(|e| Self::failure(&site, e))
     }
 }
