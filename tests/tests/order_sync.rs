@@ -198,3 +198,104 @@ async fn wrong_credentials_stop_with_what_to_fix() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracking_pushed_through_the_fulfillment_orders_flow_lands_once() {
+    let (_dir, sandbox, h) = setup(10, 50).await;
+    h.pass(0).await.expect("sync");
+    let order = h
+        .stored("shop")
+        .into_iter()
+        .find(|o| o.order.fulfillment_status == tradelane::model::FulfillmentStatus::Unfulfilled)
+        .unwrap()
+        .order;
+    let channel = &h.channels[0];
+    let fulfillment = tradelane::model::Fulfillment {
+        order_external_id: order.external_id.clone(),
+        carrier: "DHL Express".into(),
+        service: Some("Express Worldwide".into()),
+        tracking_number: "JD014600003828479212".into(),
+        tracking_url: Some("https://www.dhl.com/track?id=JD014600003828479212".into()),
+        shipped_at: chrono::Utc::now(),
+        lines: Vec::new(),
+        notify_buyer: true,
+    };
+    let first = channel
+        .plugin
+        .push_fulfillment(
+            channel.services(h.egress.clone()),
+            channel.limits,
+            &channel.settings,
+            &fulfillment,
+        )
+        .await
+        .expect("push");
+    // Pushing the same tracking again (a retry after a crash) adopts the first one.
+    let again = channel
+        .plugin
+        .push_fulfillment(
+            channel.services(h.egress.clone()),
+            channel.limits,
+            &channel.settings,
+            &fulfillment,
+        )
+        .await
+        .expect("push again");
+    assert_eq!(first, again);
+    let truth = truth(&sandbox.url()).await;
+    let sim = truth
+        .iter()
+        .find(|o| o.id.to_string() == order.external_id)
+        .unwrap();
+    assert_eq!(
+        sim.fulfillments.len(),
+        1,
+        "exactly one fulfillment on the channel"
+    );
+    assert_eq!(sim.fulfillments[0].tracking_number, "JD014600003828479212");
+    assert_eq!(sim.fulfillments[0].tracking_company, "DHL Express");
+    assert_eq!(sim.fulfillments[0].id.to_string(), first);
+    // The next sync sees the order fulfilled.
+    h.pass(0).await.expect("sync after push");
+    let stored = h
+        .stored("shop")
+        .into_iter()
+        .find(|o| o.order.external_id == order.external_id)
+        .unwrap();
+    assert_eq!(
+        stored.order.fulfillment_status,
+        tradelane::model::FulfillmentStatus::Fulfilled
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_example_plugin_syncs_from_example_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(30, 8).await;
+    let channel = format!(
+        "\n[[sellers.channels]]\nid = \"ex\"\nplugin = \"example\"\nextra_hosts = [\"127.0.0.1\"]\nallow_loopback = true\npage_size = 7\n[sellers.channels.settings]\nbase_url = \"{}\"\napi_key = \"{TOKEN}\"\n",
+        sandbox.url()
+    );
+    let (_, config) = write_config(
+        dir.path(),
+        &config_text(&dir.path().join("data"), &[channel]),
+    );
+    let h = Harness::new(&config).await;
+    let report = h.pass(0).await.expect("example plugin pass");
+    assert_eq!((report.pages, report.created), (5, 30));
+    let truth = truth(&sandbox.url()).await;
+    for s in h.stored("ex") {
+        let t = truth
+            .iter()
+            .find(|t| t.id.to_string() == s.order.external_id)
+            .unwrap();
+        assert_eq!(s.order.number, format!("EX-{}", t.number));
+        assert_eq!(
+            s.order.totals.total.amount_minor,
+            t.line_items_minor() + t.shipping_minor
+        );
+        assert_eq!(s.order.line_items.len(), t.lines.len());
+    }
+    sandbox.shutdown().await;
+}

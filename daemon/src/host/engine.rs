@@ -12,6 +12,9 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// The largest memory any plugin may be given (per-channel caps are lower).
 pub const MAX_MEMORY_CEILING: usize = 1 << 30;
 
+/// Linear memory kept mapped per pool slot between calls.
+pub const KEEP_RESIDENT: usize = 32 << 20;
+
 /// Concurrent plugin calls the instance pool is sized for.
 pub const POOL_INSTANCES: u32 = 128;
 
@@ -26,7 +29,12 @@ pub fn build_engine() -> anyhow::Result<(Engine, bool)> {
         .total_memories(POOL_INSTANCES)
         .total_tables(POOL_INSTANCES * 4)
         .total_stacks(POOL_INSTANCES)
-        .max_memory_size(MAX_MEMORY_CEILING);
+        .max_memory_size(MAX_MEMORY_CEILING)
+        // Keep a page's worth of working memory mapped between calls and
+        // zero it with memset, instead of unmapping it and paying a page
+        // fault per 4 KiB on the next call (measured below in the bench).
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(64 << 10);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     match Engine::new(&config) {
         Ok(engine) => Ok((engine, true)),

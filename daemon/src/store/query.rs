@@ -83,26 +83,23 @@ impl Store {
         Ok(out)
     }
 
-    /// Orders whose external id or number is `id` (any seller/channel).
+    /// Orders whose external id or number (with or without `#`) is `id`,
+    /// in any seller or channel.
     pub fn find_order(&self, id: &str) -> Result<Vec<StoredOrder>, StoreError> {
+        let wanted = id.trim_start_matches('#');
         let mut found = Vec::new();
         for item in self.orders.iter() {
             let (k, v) = item?;
             let Some((seller, channel)) = split_key(&k) else {
                 continue;
             };
-            if k.ends_with(id.as_bytes()) || k.windows(id.len()).any(|w| w == id.as_bytes()) {
-                let order = decode_order(&v)?;
-                if order.external_id == id
-                    || order.number == id
-                    || order.number.trim_start_matches('#') == id.trim_start_matches('#')
-                {
-                    found.push(StoredOrder {
-                        seller,
-                        channel,
-                        order,
-                    });
-                }
+            let order = decode_order(&v)?;
+            if order.external_id == id || order.number.trim_start_matches('#') == wanted {
+                found.push(StoredOrder {
+                    seller,
+                    channel,
+                    order,
+                });
             }
         }
         Ok(found)
