@@ -205,6 +205,24 @@ async fn a_denied_request_never_reaches_the_server() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("allow_loopback"), "{err}");
+    // A name that resolves to a loopback address is refused by the resolver
+    // guard, after DNS and before any connection.
+    let by_name = format!(
+        "https://localhost:{}/admin/api/2026-07/shop.json",
+        sandbox.addr.port()
+    );
+    let mut guarded = policy(&["localhost"]);
+    guarded.allow_loopback = false;
+    let err = bad
+        .fetch_orders(
+            services("misbehave", guarded, Secrets::new()),
+            limits(),
+            &mode("requests", Some(&by_name)),
+            &query(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is loopback"), "{err}");
     assert!(
         served(&sandbox.url()).await.is_empty(),
         "nothing may be sent"
