@@ -299,3 +299,30 @@ async fn the_sdk_example_plugin_syncs_from_example_shop() {
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_call_limit_header_paces_the_host_under_shopifys_bucket() {
+    // 50 one-order pages against Shopify's 40-request bucket (2/s refill):
+    // the host's token bucket, lowered by X-Shopify-Shop-Api-Call-Limit,
+    // must keep the daemon under the limit instead of hammering into 429s.
+    let (_dir, sandbox, h) = setup(50, 1).await;
+    sandbox.set_faults(SandboxFaults {
+        rate_limit: true,
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let report = h.pass(0).await.expect("pass under the rate limit");
+    assert_eq!(report.created, 50);
+    let throttled = served(&sandbox.url())
+        .await
+        .iter()
+        .filter(|s| s["status"] == 429)
+        .count();
+    assert!(throttled <= 2, "{throttled} requests were refused with 429");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(3),
+        "requests beyond the burst must be paced"
+    );
+    assert_matches_truth(&h.stored("shop"), &truth(&sandbox.url()).await);
+    sandbox.shutdown().await;
+}
