@@ -82,7 +82,7 @@ impl Plugin for Shopify {
         ))
         .setting(sdk::secret(
             "access_token",
-            "Admin API access token of a custom app (scopes: read_orders, write_fulfillments)",
+            "Admin API access token of a custom app (scopes: read_orders, read_merchant_managed_fulfillment_orders, write_merchant_managed_fulfillment_orders)",
         ))
         .setting(sdk::setting(
             "api_version",
