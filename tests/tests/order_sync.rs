@@ -220,27 +220,17 @@ async fn tracking_pushed_through_the_fulfillment_orders_flow_lands_once() {
         lines: Vec::new(),
         notify_buyer: true,
     };
-    let first = channel
-        .plugin
-        .push_fulfillment(
+    let push = || {
+        channel.plugin.push_fulfillment(
             channel.services(h.egress.clone()),
             channel.limits,
             &channel.settings,
             &fulfillment,
         )
-        .await
-        .expect("push");
+    };
+    let first = push().await.expect("push");
     // Pushing the same tracking again (a retry after a crash) adopts the first one.
-    let again = channel
-        .plugin
-        .push_fulfillment(
-            channel.services(h.egress.clone()),
-            channel.limits,
-            &channel.settings,
-            &fulfillment,
-        )
-        .await
-        .expect("push again");
+    let again = push().await.expect("push again");
     assert_eq!(first, again);
     let truth = truth(&sandbox.url()).await;
     let sim = truth
