@@ -56,18 +56,28 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// Minor units as a decimal string with `decimals` places (`1999`, 2 →
+/// `"19.99"`): digits are moved, never computed in floating point.
+pub fn format_minor(minor: i64, decimals: u32) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let places = decimals as usize;
+    if places == 0 {
+        return format!("{sign}{}", minor.unsigned_abs());
+    }
+    let padded = format!("{:0>width$}", minor.unsigned_abs(), width = places + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - places);
+    format!("{sign}{whole}.{fraction}")
+}
+
 impl fmt::Display for Money {
     /// `19.99 EUR`, `1500 JPY`, `1.234 KWD`: the currency's own decimals.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let places = self.currency.decimals() as usize;
-        let sign = if self.amount_minor < 0 { "-" } else { "" };
-        let digits = self.amount_minor.unsigned_abs().to_string();
-        if places == 0 {
-            return write!(f, "{sign}{digits} {}", self.currency);
-        }
-        let padded = format!("{digits:0>width$}", width = places + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - places);
-        write!(f, "{sign}{whole}.{fraction} {}", self.currency)
+        write!(
+            f,
+            "{} {}",
+            format_minor(self.amount_minor, self.currency.decimals()),
+            self.currency
+        )
     }
 }
 

@@ -155,20 +155,7 @@ impl SimOrder {
     }
 }
 
-/// Format minor units with `decimals` places (exact, no floats).
-pub fn decimal(minor: i64, decimals: u32) -> String {
-    if decimals == 0 {
-        return minor.to_string();
-    }
-    let sign = if minor < 0 { "-" } else { "" };
-    let digits = format!(
-        "{:0>width$}",
-        minor.unsigned_abs(),
-        width = decimals as usize + 1
-    );
-    let (whole, fraction) = digits.split_at(digits.len() - decimals as usize);
-    format!("{sign}{whole}.{fraction}")
-}
+pub use crate::model::format_minor as decimal;
 
 /// All simulated orders, and the generator that makes more.
 pub struct World {
