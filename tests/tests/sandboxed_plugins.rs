@@ -224,6 +224,10 @@ async fn a_denied_request_never_reaches_the_server() {
         .unwrap_err();
     assert!(err.to_string().contains("is loopback"), "{err}");
     assert!(
+        matches!(&err.kind, CallErrorKind::Plugin(PluginFailure::InvalidSettings { key, .. }) if key == "allowed_hosts"),
+        "a resolver refusal is a denial, not a connection failure: {err}"
+    );
+    assert!(
         served(&sandbox.url()).await.is_empty(),
         "nothing may be sent"
     );

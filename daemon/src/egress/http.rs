@@ -242,11 +242,23 @@ fn classify(e: reqwest::Error) -> EgressError {
     let text = error_chain(&e);
     if e.is_timeout() {
         EgressError::Timeout(text)
-    } else if text.contains("private range") || text.contains("is loopback") {
+    } else if refused_by_resolver(&e) {
         EgressError::Denied(text)
     } else {
         EgressError::Connect(text)
     }
+}
+
+/// Whether the resolver guard (not the network) stopped the request.
+fn refused_by_resolver(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<AddressRefused>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -278,17 +290,14 @@ struct GuardedResolver {
     allow_private: bool,
 }
 
+/// A name resolved only to addresses the channel may not reach.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct AddressRefused(String);
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = super::HostPolicy {
-            declared: Vec::new(),
-            narrowed: None,
-            extra: Vec::new(),
-            allow_loopback: self.allow_loopback,
-            allow_private: self.allow_private,
-            follow_redirects: false,
-            config_location: "the channel's config".into(),
-        };
+        let (allow_loopback, allow_private) = (self.allow_loopback, self.allow_private);
         Box::pin(async move {
             let host = name.as_str().to_string();
             let found: Vec<SocketAddr> =
@@ -296,17 +305,24 @@ impl Resolve for GuardedResolver {
             let mut refused = None;
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
-                .filter(|a| match check_ip(a.ip(), &policy) {
-                    Ok(()) => true,
-                    Err(why) => {
-                        refused = Some(why);
-                        false
+                .filter(|a| {
+                    match check_ip(
+                        a.ip(),
+                        allow_loopback,
+                        allow_private,
+                        "the channel's config",
+                    ) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            refused = Some(why);
+                            false
+                        }
                     }
                 })
                 .collect();
             if allowed.is_empty() {
                 let why = refused.unwrap_or_else(|| format!("`{host}` has no addresses"));
-                return Err(format!("`{host}` refused: {why}").into());
+                return Err(AddressRefused(format!("`{host}` refused: {why}")).into());
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })

@@ -132,7 +132,13 @@ impl HostPolicy {
             }
         }
         if let Some(ip) = ip {
-            check_ip(ip, self).map_err(Denied)?;
+            check_ip(
+                ip,
+                self.allow_loopback,
+                self.allow_private,
+                &self.config_location,
+            )
+            .map_err(Denied)?;
         }
         if self.extra.iter().any(|p| p.matches(&host)) {
             return Ok(());
@@ -157,21 +163,24 @@ impl HostPolicy {
 }
 
 /// Refuse loopback and private addresses unless the channel allows them.
-pub fn check_ip(ip: IpAddr, policy: &HostPolicy) -> Result<(), String> {
+pub fn check_ip(
+    ip: IpAddr,
+    allow_loopback: bool,
+    allow_private: bool,
+    location: &str,
+) -> Result<(), String> {
     if ip.is_loopback() {
-        return if policy.allow_loopback {
+        return if allow_loopback {
             Ok(())
         } else {
             Err(format!(
-                "address {ip} is loopback; set `allow_loopback = true` on the channel ({}) to allow it",
-                policy.config_location
+                "address {ip} is loopback; set `allow_loopback = true` on the channel ({location}) to allow it"
             ))
         };
     }
-    if is_private(ip) && !policy.allow_private {
+    if is_private(ip) && !allow_private {
         return Err(format!(
-            "address {ip} is in a private range; set `allow_private_networks = true` on the channel ({}) to allow it",
-            policy.config_location
+            "address {ip} is in a private range; set `allow_private_networks = true` on the channel ({location}) to allow it"
         ));
     }
     Ok(())
