@@ -53,6 +53,7 @@ fn json_response(status: StatusCode, usage: &str, body: Vec<u8>) -> Response {
 /// Auth, latency and faults common to every API call. `Err` is the response to send instead.
 async fn gate(
     state: &SandboxState,
+    method: &str,
     headers: &HeaderMap,
     path: &str,
     order_page: bool,
@@ -61,7 +62,7 @@ async fn gate(
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok());
     if token != Some(state.config.access_token.as_str()) {
-        state.record("GET", path.to_string(), 401, Vec::new());
+        state.record(method, path.to_string(), 401, Vec::new());
         let body = json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"});
         return Err(json_response(
             StatusCode::UNAUTHORIZED,
@@ -79,7 +80,7 @@ async fn gate(
     }
     match fault {
         Fault::ServerError(code) => {
-            state.record("GET", path.to_string(), code, Vec::new());
+            state.record(method, path.to_string(), code, Vec::new());
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             Err(json_response(
                 status,
@@ -88,7 +89,7 @@ async fn gate(
             ))
         }
         Fault::TooManyRequests(after) => {
-            state.record("GET", path.to_string(), 429, Vec::new());
+            state.record(method, path.to_string(), 429, Vec::new());
             let mut r = json_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 &usage,
@@ -123,7 +124,7 @@ async fn orders(
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/admin/api/{version}/orders.json?{}", query_string(&q));
-    let (fault, usage) = match gate(&state, &headers, &path, true).await {
+    let (fault, usage) = match gate(&state, "GET", &headers, &path, true).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -227,7 +228,7 @@ async fn orders(
 
 async fn shop(State(state): S, Path(version): Path<String>, headers: HeaderMap) -> Response {
     let path = format!("/admin/api/{version}/shop.json");
-    let (_, usage) = match gate(&state, &headers, &path, false).await {
+    let (_, usage) = match gate(&state, "GET", &headers, &path, false).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -236,21 +237,19 @@ async fn shop(State(state): S, Path(version): Path<String>, headers: HeaderMap) 
     json_response(StatusCode::OK, &usage, body.to_string().into_bytes())
 }
 
-async fn fulfillment_orders(
-    State(state): S,
-    Path((version, id)): Path<(String, u64)>,
-    headers: HeaderMap,
+/// `GET …/orders/{id}/<resource>.json`: one order rendered by `render`, or 404.
+async fn order_resource(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    path: String,
+    id: u64,
+    render: impl FnOnce(&super::SimOrder) -> serde_json::Value,
 ) -> Response {
-    let path = format!("/admin/api/{version}/orders/{id}/fulfillment_orders.json");
-    let (_, usage) = match gate(&state, &headers, &path, false).await {
+    let (_, usage) = match gate(state, "GET", headers, &path, false).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let body = state
-        .world()
-        .orders
-        .get(&id)
-        .map(shopify_json::fulfillment_orders);
+    let body = state.world().orders.get(&id).map(render);
     match body {
         Some(b) => {
             state.record("GET", path, 200, vec![id]);
@@ -267,31 +266,29 @@ async fn fulfillment_orders(
     }
 }
 
+async fn fulfillment_orders(
+    State(state): S,
+    Path((version, id)): Path<(String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/admin/api/{version}/orders/{id}/fulfillment_orders.json");
+    order_resource(&state, &headers, path, id, shopify_json::fulfillment_orders).await
+}
+
 async fn fulfillments(
     State(state): S,
     Path((version, id)): Path<(String, u64)>,
     headers: HeaderMap,
 ) -> Response {
     let path = format!("/admin/api/{version}/orders/{id}/fulfillments.json");
-    let (_, usage) = match gate(&state, &headers, &path, false).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let list = state.world().orders.get(&id).map(|o| {
-        let rendered = shopify_json::order(o);
-        json!({"fulfillments": rendered["fulfillments"].clone()})
-    });
-    match list {
-        Some(b) => {
-            state.record("GET", path, 200, vec![id]);
-            json_response(StatusCode::OK, &usage, b.to_string().into_bytes())
-        }
-        None => json_response(
-            StatusCode::NOT_FOUND,
-            &usage,
-            br#"{"errors":"Not Found"}"#.to_vec(),
-        ),
-    }
+    order_resource(
+        &state,
+        &headers,
+        path,
+        id,
+        |o| json!({ "fulfillments": shopify_json::fulfillments(o) }),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -325,7 +322,7 @@ async fn create_fulfillment(
     body: Body,
 ) -> Response {
     let path = format!("/admin/api/{version}/fulfillments.json");
-    let (_, usage) = match gate(&state, &headers, &path, false).await {
+    let (_, usage) = match gate(&state, "POST", &headers, &path, false).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -387,18 +384,13 @@ async fn create_fulfillment(
         .and_then(|t| t.company)
         .unwrap_or_else(|| "Other".into());
     let created = world.fulfill(order_id, number, url, company, Utc::now());
-    let rendered = world.orders.get(&order_id).map(shopify_json::order);
+    let rendered = world.orders.get(&order_id).map(shopify_json::fulfillments);
     drop(world);
     state.record("POST", path, 201, vec![order_id]);
     let fulfillment = rendered
-        .and_then(|o| {
-            created.and_then(|c| {
-                o["fulfillments"]
-                    .as_array()?
-                    .iter()
-                    .find(|f| f["id"] == c.id)
-                    .cloned()
-            })
+        .and_then(|list| {
+            let c = created?;
+            list.as_array()?.iter().find(|f| f["id"] == c.id).cloned()
         })
         .unwrap_or(json!(null));
     json_response(

@@ -100,19 +100,6 @@ pub fn order(o: &SimOrder) -> Value {
         })
         .collect();
     let c = &o.customer;
-    let fulfillments: Vec<Value> = o
-        .fulfillments
-        .iter()
-        .map(|f| {
-            json!({
-                "id": f.id, "order_id": o.id, "status": "success", "created_at": ts(&f.created_at),
-                "service": "manual", "updated_at": ts(&f.created_at), "tracking_company": f.tracking_company,
-                "shipment_status": null, "location_id": 24_826_418, "tracking_number": f.tracking_number,
-                "tracking_numbers": [f.tracking_number], "tracking_url": f.tracking_url,
-                "tracking_urls": f.tracking_url.iter().collect::<Vec<_>>(), "name": format!("{}.{}", o.name(), 1)
-            })
-        })
-        .collect();
     json!({
         "id": o.id,
         "admin_graphql_api_id": format!("gid://shopify/Order/{}", o.id),
@@ -217,7 +204,7 @@ pub fn order(o: &SimOrder) -> Value {
         "discount_applications": if o.discount_minor() > 0 {
             json!([{"target_type": "line_item", "type": "discount_code", "value": "10.0", "value_type": "percentage", "allocation_method": "across", "target_selection": "all", "code": "TENOFF"}])
         } else { json!([]) },
-        "fulfillments": fulfillments,
+        "fulfillments": fulfillments(o),
         "line_items": line_items,
         "payment_terms": null,
         "refunds": [],
@@ -239,6 +226,23 @@ pub fn order(o: &SimOrder) -> Value {
             "discount_allocations": []
         }]
     })
+}
+
+/// The fulfillments recorded on an order (the body of `fulfillments.json`
+/// is `{"fulfillments": this}`).
+pub fn fulfillments(o: &SimOrder) -> Value {
+    o.fulfillments
+        .iter()
+        .map(|f| {
+            json!({
+                "id": f.id, "order_id": o.id, "status": "success", "created_at": ts(&f.created_at),
+                "service": "manual", "updated_at": ts(&f.created_at), "tracking_company": f.tracking_company,
+                "shipment_status": null, "location_id": 24_826_418, "tracking_number": f.tracking_number,
+                "tracking_numbers": [f.tracking_number], "tracking_url": f.tracking_url,
+                "tracking_urls": f.tracking_url.iter().collect::<Vec<_>>(), "name": format!("{}.{}", o.name(), 1)
+            })
+        })
+        .collect()
 }
 
 /// The fulfillment orders of an order (one per order, at one location).
