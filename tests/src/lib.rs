@@ -152,24 +152,19 @@ impl Harness {
     }
 }
 
-/// The sandbox's orders, as it holds them now.
-pub async fn truth(sandbox_url: &str) -> Vec<SimOrder> {
-    reqwest::get(format!("{sandbox_url}/_sandbox/truth"))
+async fn get_json<T: serde::de::DeserializeOwned>(url: String) -> T {
+    let response = reqwest::get(&url)
         .await
-        .expect("truth")
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response
         .json()
         .await
-        .expect("truth json")
+        .unwrap_or_else(|e| panic!("GET {url}: not the expected JSON: {e}"))
 }
 
-/// Raw JSON of the sandbox's orders (the `SimOrder` fields).
-pub async fn truth_json(sandbox_url: &str) -> Vec<serde_json::Value> {
-    reqwest::get(format!("{sandbox_url}/_sandbox/truth"))
-        .await
-        .expect("truth")
-        .json()
-        .await
-        .expect("truth json")
+/// The sandbox's orders, as it holds them now.
+pub async fn truth(sandbox_url: &str) -> Vec<SimOrder> {
+    get_json(format!("{sandbox_url}/_sandbox/truth")).await
 }
 
 /// POST to a sandbox control endpoint.
@@ -187,14 +182,9 @@ pub async fn control(
     resp.json().await.unwrap_or(serde_json::Value::Null)
 }
 
-/// Number of API responses the sandbox served.
+/// Every API response the sandbox served so far.
 pub async fn served(sandbox_url: &str) -> Vec<serde_json::Value> {
-    reqwest::get(format!("{sandbox_url}/_sandbox/served"))
-        .await
-        .expect("served")
-        .json()
-        .await
-        .expect("served json")
+    get_json(format!("{sandbox_url}/_sandbox/served")).await
 }
 
 /// Assert that `stored` holds exactly the sandbox's orders, every mapped

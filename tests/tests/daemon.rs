@@ -66,6 +66,33 @@ async fn wait_for_pages(url: &str, pages: usize) {
     }
 }
 
+/// A sandbox answering every request `latency_ms` late, a config syncing it
+/// 10 orders a page, and `tradelane run` started on it.
+async fn slow_daemon(
+    orders: u32,
+    seed: u64,
+    latency_ms: u32,
+) -> (
+    tempfile::TempDir,
+    tradelane::sandbox::Sandbox,
+    std::path::PathBuf,
+    Child,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(orders, seed).await;
+    sandbox.set_faults(SandboxFaults {
+        latency_ms,
+        ..Default::default()
+    });
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let daemon = spawn_run(&path);
+    (dir, sandbox, path, daemon)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_failing_channel_does_not_stop_the_other() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,18 +129,7 @@ async fn one_failing_channel_does_not_stop_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_in_mid_sync_then_restart_gives_exactly_the_sandbox_orders() {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = sandbox(150, 9).await;
-    sandbox.set_faults(SandboxFaults {
-        latency_ms: 120,
-        ..Default::default()
-    });
-    let text = config_text(
-        &dir.path().join("data"),
-        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
-    );
-    let (path, _) = write_config(dir.path(), &text);
-    let mut daemon = spawn_run(&path);
+    let (_dir, sandbox, path, mut daemon) = slow_daemon(150, 9, 120).await;
     wait_for_pages(&sandbox.url(), 4).await;
     // Reading works while the daemon holds the store.
     let partial = listed(&path);
@@ -137,18 +153,7 @@ async fn kill_9_in_mid_sync_then_restart_gives_exactly_the_sandbox_orders() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_after_the_page_in_flight_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = sandbox(100, 4).await;
-    sandbox.set_faults(SandboxFaults {
-        latency_ms: 150,
-        ..Default::default()
-    });
-    let text = config_text(
-        &dir.path().join("data"),
-        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
-    );
-    let (path, _) = write_config(dir.path(), &text);
-    let mut daemon = spawn_run(&path);
+    let (_dir, sandbox, path, mut daemon) = slow_daemon(100, 4, 150).await;
     wait_for_pages(&sandbox.url(), 3).await;
     let term = Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
