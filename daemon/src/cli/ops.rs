@@ -1,7 +1,7 @@
 //! `run`, `sync --once`, `plugins`, `check`, `status`, `sandbox`.
 
 use crate::admin::{self, Reply, Request};
-use crate::config::{LoadedConfig, SandboxConfig, SandboxFaults};
+use crate::config::{LoadedConfig, SandboxConfig};
 use crate::daemon::{self, open_store};
 use crate::egress::{EgressSettings, HttpEgress};
 use crate::host::{PluginHost, PluginSource, builtin};
@@ -212,29 +212,24 @@ pub async fn status(path: &Path) -> anyhow::Result<i32> {
 
 pub async fn sandbox(listen: String, seed: u64, orders: u32, frozen: bool) -> anyhow::Result<i32> {
     logging::init(Default::default(), "info");
-    let config =
-        SandboxConfig {
-            enabled: true,
-            listen,
-            seed,
-            orders,
-            new_order_every: crate::config::HumanDuration(std::time::Duration::from_secs(
-                if frozen { 0 } else { 10 },
-            )),
-            update_every: crate::config::HumanDuration(std::time::Duration::from_secs(if frozen {
-                0
-            } else {
-                15
-            })),
-            access_token: "shpat_sandbox".into(),
-            faults: SandboxFaults::default(),
-        };
+    // The same defaults as an empty `[sandbox]` table in config.toml.
+    let mut config: SandboxConfig = toml::from_str("")?;
+    config.listen = listen;
+    config.seed = seed;
+    config.orders = orders;
+    if frozen {
+        config.new_order_every = crate::config::HumanDuration(std::time::Duration::ZERO);
+        config.update_every = crate::config::HumanDuration(std::time::Duration::ZERO);
+    }
+    let token = config.access_token.clone();
     let sandbox = crate::sandbox::Sandbox::start(config).await?;
     println!(
-        "sandbox on {} (Shopify: {}/admin/api/2026-07/orders.json, token shpat_sandbox); Ctrl-C stops",
+        "sandbox on {} (Shopify: {}/admin/api/2026-07/orders.json, token {token}); Ctrl-C stops",
         sandbox.url(),
         sandbox.url()
     );
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
     tokio::signal::ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(0)

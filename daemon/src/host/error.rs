@@ -121,7 +121,6 @@ impl CallError {
             CallErrorKind::Plugin(PluginFailure::RateLimited { retry_after_ms, .. }) => {
                 Remedy::Defer(Duration::from_millis(retry_after_ms.unwrap_or(30_000)))
             }
-            CallErrorKind::Host(msg) if msg.contains("contract") => Remedy::Fix(msg.clone()),
             _ => Remedy::Retry,
         }
     }
