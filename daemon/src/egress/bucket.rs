@@ -2,6 +2,7 @@
 //! has to refuse it. Refilled by time, and corrected by what the API says
 //! is left (`X-Shopify-Shop-Api-Call-Limit: 39/40` leaves one).
 
+use super::header;
 use crate::model::{RateLimit, UsageHeader};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -95,13 +96,6 @@ impl TokenBucket {
         self.refill(&mut s);
         s.tokens
     }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ impl Egress for HttpEgress {
                         tokio::time::sleep(backoff(retry, attempt)).await;
                     }
                     301 | 302 | 303 | 307 | 308 if policy.follow_redirects && redirects < 5 => {
-                        let Some(location) = header(&response, "location") else {
+                        let Some(location) = response.header("location") else {
                             return Ok(response);
                         };
                         let next = url.join(location).map_err(|e| {
@@ -213,16 +213,8 @@ impl Egress for HttpEgress {
     }
 }
 
-fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn retry_after(response: &Response) -> Option<Duration> {
-    let value = header(response, "retry-after")?.trim();
+    let value = response.header("retry-after")?.trim();
     let seconds: f64 = value.parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0)
         .then(|| Duration::from_millis((seconds * 1000.0) as u64))
