@@ -3,7 +3,10 @@
 //! process). One JSON request per line, one JSON response per line.
 
 use crate::scheduler::StatusBoard;
+use crate::shipping::actions::{self, Action, ActionError};
+use crate::shipping::{ShipmentRecord, ShippingRuntime};
 use crate::store::{OrderFilter, Store, StoredOrder};
+use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -18,6 +21,19 @@ pub enum Request {
     ShowOrder { id: String },
     Export,
     Status,
+    /// Shipment records, optionally of one seller and in one state.
+    ListShipments {
+        seller: Option<String>,
+        state: Option<String>,
+    },
+    /// The shipment record(s) of an order id or number.
+    ShowShipment { id: String },
+    /// Retry, hold, release or skip an order's shipment.
+    ShipmentAction {
+        id: String,
+        action: Action,
+        note: Option<String>,
+    },
 }
 
 /// The answer.
@@ -26,6 +42,9 @@ pub enum Request {
 pub enum Reply {
     Orders {
         orders: Vec<StoredOrder>,
+    },
+    Shipments {
+        shipments: Vec<ShipmentRecord>,
     },
     Status {
         channels: serde_json::Value,
@@ -47,6 +66,7 @@ pub async fn serve(
     path: PathBuf,
     store: Store,
     board: StatusBoard,
+    shipping: Vec<Arc<ShippingRuntime>>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
@@ -61,9 +81,9 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let (store, board) = (store.clone(), board.clone());
+                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, store, board).await {
+                    if let Err(e) = handle(stream, store, board, shipping).await {
                         tracing::debug!("admin connection: {e}");
                     }
                 });
@@ -75,7 +95,12 @@ pub async fn serve(
     Ok(())
 }
 
-async fn handle(stream: UnixStream, store: Store, board: StatusBoard) -> anyhow::Result<()> {
+async fn handle(
+    stream: UnixStream,
+    store: Store,
+    board: StatusBoard,
+    shipping: Vec<Arc<ShippingRuntime>>,
+) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
@@ -84,8 +109,8 @@ async fn handle(stream: UnixStream, store: Store, board: StatusBoard) -> anyhow:
                 message: format!("bad request: {e}"),
             },
             Ok(req) => {
-                let (store, board) = (store.clone(), board.clone());
-                tokio::task::spawn_blocking(move || answer(req, &store, &board)).await?
+                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
+                tokio::task::spawn_blocking(move || answer(req, &store, &board, &shipping)).await?
             }
         };
         let mut bytes = serde_json::to_vec(&reply)?;
@@ -95,8 +120,28 @@ async fn handle(stream: UnixStream, store: Store, board: StatusBoard) -> anyhow:
     Ok(())
 }
 
-fn answer(req: Request, store: &Store, board: &StatusBoard) -> Reply {
+fn answer(
+    req: Request,
+    store: &Store,
+    board: &StatusBoard,
+    shipping: &[Arc<ShippingRuntime>],
+) -> Reply {
     let result = match req {
+        Request::ListShipments { seller, state } => actions::list(store, seller.as_deref(), state.as_deref())
+            .map(|shipments| Reply::Shipments { shipments }),
+        Request::ShowShipment { id } => store
+            .find_shipments(&id)
+            .map(|shipments| Reply::Shipments { shipments }),
+        Request::ShipmentAction { id, action, note } => {
+            return match act(store, shipping, &id, action, note.as_deref()) {
+                Ok(record) => Reply::Shipments {
+                    shipments: vec![record],
+                },
+                Err(e) => Reply::Error {
+                    message: e.to_string(),
+                },
+            };
+        }
         Request::ListOrders { filter } => store
             .list_orders(&filter)
             .map(|orders| Reply::Orders { orders }),
@@ -117,6 +162,30 @@ fn answer(req: Request, store: &Store, board: &StatusBoard) -> Reply {
     result.unwrap_or_else(|e| Reply::Error {
         message: e.to_string(),
     })
+}
+
+/// An action under the order's single-flight slot, then wake the workflow.
+fn act(
+    store: &Store,
+    shipping: &[Arc<ShippingRuntime>],
+    id: &str,
+    action: Action,
+    note: Option<&str>,
+) -> Result<ShipmentRecord, ActionError> {
+    let (seller, channel, order, number) = actions::locate(store, id)?;
+    let runtime = shipping.iter().find(|r| r.seller == seller);
+    let _flight = match runtime {
+        Some(r) => Some(
+            r.try_flight(&channel, &order)
+                .ok_or_else(|| ActionError::Busy(number.clone()))?,
+        ),
+        None => None,
+    };
+    let record = actions::apply(store, (&seller, &channel, &order, &number), action, note)?;
+    if let Some(r) = runtime {
+        r.wake.notify_one();
+    }
+    Ok(record)
 }
 
 /// Ask a running daemon; `None` when no daemon listens there.

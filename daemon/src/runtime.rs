@@ -2,12 +2,13 @@
 //! channel's settings and egress policy against its plugin's manifest.
 
 use crate::config::settings::{host_policy, resolve};
-use crate::config::{ChannelConfig, LoadedConfig, SellerConfig};
+use crate::config::{ChannelConfig, Connection, LoadedConfig, SellerConfig};
 use crate::egress::{ChannelEgress, RetryPolicy, TokenBucket};
 use crate::host::{
     CallLimits, NoCache, Plugin, PluginCache, PluginHost, PluginSource, builtin, ticks,
 };
 use crate::store::{Store, StoreCache};
+use crate::shipping::{CarrierAccount, ShippingPolicy, ShippingRuntime};
 use crate::sync::ChannelRuntime;
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -19,14 +20,22 @@ pub async fn load_plugins(
     host: &PluginHost,
 ) -> anyhow::Result<BTreeMap<String, Arc<Plugin>>> {
     let mut plugins = BTreeMap::new();
-    for (_, channel) in config.channels() {
-        let spec = channel.plugin.get_ref();
+    let carriers = config
+        .config
+        .sellers
+        .iter()
+        .filter_map(|s| s.shipping.as_ref().filter(|sh| sh.enabled))
+        .flat_map(|sh| sh.carriers.iter().filter(|c| c.enabled))
+        .map(|c| c as &dyn Connection);
+    let channels = config.channels().map(|(_, c)| c as &dyn Connection);
+    for channel in channels.chain(carriers) {
+        let spec = channel.plugin().get_ref();
         if plugins.contains_key(spec) {
             continue;
         }
         let plugin = load_one(config, host, spec)
             .await
-            .with_context(|| format!("{}: plugin `{spec}`", config.channel_location(channel)))?;
+            .with_context(|| format!("{}: plugin `{spec}`", config.location(channel)))?;
         plugins.insert(spec.clone(), Arc::new(plugin));
     }
     Ok(plugins)
@@ -46,15 +55,14 @@ pub async fn load_one(
     host.load(PluginSource::File(path), &bytes).await
 }
 
-/// The call limits of a channel: its overrides over `[daemon.plugins]`.
-pub fn limits(config: &LoadedConfig, channel: &ChannelConfig) -> CallLimits {
+/// The call limits of a channel or account: its overrides over `[daemon.plugins]`.
+pub fn limits(config: &LoadedConfig, entry: &dyn Connection) -> CallLimits {
     let d = &config.config.daemon.plugins;
+    let (deadline, memory_mb, requests) = entry.limit_overrides();
     CallLimits {
-        deadline_ticks: ticks(channel.cpu_deadline.unwrap_or(d.cpu_deadline).0),
-        memory_bytes: (channel.memory_mb.unwrap_or(d.memory_mb) as usize) << 20,
-        max_requests: channel
-            .max_requests_per_call
-            .unwrap_or(d.max_requests_per_call),
+        deadline_ticks: ticks(deadline.unwrap_or(d.cpu_deadline).0),
+        memory_bytes: (memory_mb.unwrap_or(d.memory_mb) as usize) << 20,
+        max_requests: requests.unwrap_or(d.max_requests_per_call),
     }
 }
 
@@ -89,45 +97,23 @@ fn build_channel(
     channel: &ChannelConfig,
 ) -> anyhow::Result<ChannelRuntime> {
     let prefix = format!("sellers[{si}].channels[{ci}]");
-    let plugin = plugins
-        .get(channel.plugin.get_ref())
-        .cloned()
-        .with_context(|| format!("plugin `{}` was not loaded", channel.plugin.get_ref()))?;
-    let manifest = &plugin.manifest;
-    if manifest.kind != crate::model::PluginKind::Marketplace {
-        let e = config.locator.error(
-            Some(channel.plugin.span().start),
-            format!("{prefix}.plugin"),
-            format!(
-                "plugin `{}` is a {} plugin; a sales channel needs a marketplace plugin",
-                manifest.name, manifest.kind
-            ),
-        );
-        return Err(e.into());
-    }
-    let resolved = resolve(config, &prefix, channel, manifest)?;
-    for w in &resolved.warnings {
-        tracing::warn!("{w}");
-    }
-    let policy = host_policy(config, &prefix, channel, manifest)?;
     let seller_id = seller.id.get_ref().clone();
     let channel_id = channel.id.get_ref().clone();
-    let egress = ChannelEgress {
-        label: format!("{seller_id}/{channel_id}"),
-        policy,
-        secrets: resolved.secrets,
-        bucket: manifest.rate_limit.as_ref().map(TokenBucket::new),
-        retry: RetryPolicy::default(),
-    };
-    let cache: Arc<dyn PluginCache> = match store {
-        Some(s) => Arc::new(StoreCache::new(s.clone(), &seller_id, &channel_id)),
-        None => Arc::new(NoCache),
-    };
+    let (plugin, settings, egress, cache) = connect(
+        config,
+        plugins,
+        store,
+        &prefix,
+        &seller_id,
+        &channel_id,
+        channel,
+        crate::model::PluginKind::Marketplace,
+    )?;
     Ok(ChannelRuntime {
         seller: seller_id,
         channel: channel_id,
         plugin,
-        settings: resolved.settings,
+        settings,
         egress: Arc::new(egress),
         cache,
         limits: limits(config, channel),
@@ -136,4 +122,123 @@ fn build_channel(
         schedule: channel.schedule.clone(),
         running: tokio::sync::Mutex::new(()),
     })
+}
+
+/// Settings, egress and cache of one plugin-backed entry, checked against
+/// its plugin's manifest (which must be of `kind`).
+fn connect(
+    config: &LoadedConfig,
+    plugins: &BTreeMap<String, Arc<Plugin>>,
+    store: Option<&Store>,
+    prefix: &str,
+    seller: &str,
+    cache_scope: &str,
+    entry: &dyn Connection,
+    kind: crate::model::PluginKind,
+) -> anyhow::Result<(Arc<Plugin>, crate::host::PluginSettings, ChannelEgress, Arc<dyn PluginCache>)> {
+    let plugin = plugins
+        .get(entry.plugin().get_ref())
+        .cloned()
+        .with_context(|| format!("plugin `{}` was not loaded", entry.plugin().get_ref()))?;
+    let manifest = &plugin.manifest;
+    if manifest.kind != kind {
+        let e = config.locator.error(
+            Some(entry.plugin().span().start),
+            format!("{prefix}.plugin"),
+            format!(
+                "plugin `{}` is a {} plugin; this entry needs a {kind} plugin",
+                manifest.name, manifest.kind
+            ),
+        );
+        return Err(e.into());
+    }
+    let resolved = resolve(config, prefix, entry, manifest)?;
+    for w in &resolved.warnings {
+        tracing::warn!("{w}");
+    }
+    let policy = host_policy(config, prefix, entry, manifest)?;
+    let egress = ChannelEgress {
+        label: format!("{seller}/{cache_scope}"),
+        policy,
+        secrets: resolved.secrets,
+        bucket: manifest.rate_limit.as_ref().map(TokenBucket::new),
+        retry: RetryPolicy::default(),
+    };
+    let cache: Arc<dyn PluginCache> = match store {
+        Some(s) => Arc::new(StoreCache::new(s.clone(), seller, cache_scope)),
+        None => Arc::new(NoCache),
+    };
+    Ok((plugin, resolved.settings, egress, cache))
+}
+
+/// Build the shipping workflow of every seller with `[sellers.shipping]`,
+/// pushing tracking through the seller's channels in `channels`.
+pub fn build_shipping(
+    config: &LoadedConfig,
+    plugins: &BTreeMap<String, Arc<Plugin>>,
+    channels: &[Arc<ChannelRuntime>],
+    store: Option<&Store>,
+) -> anyhow::Result<Vec<Arc<ShippingRuntime>>> {
+    let mut out = Vec::new();
+    for (si, seller) in config.config.sellers.iter().enumerate() {
+        let Some(shipping) = seller.shipping.as_ref().filter(|s| s.enabled) else {
+            continue;
+        };
+        let seller_id = seller.id.get_ref().clone();
+        let mut carriers = BTreeMap::new();
+        for (ci, account) in shipping.carriers.iter().enumerate() {
+            if !account.enabled {
+                continue;
+            }
+            let prefix = format!("sellers[{si}].shipping.carriers[{ci}]");
+            let id = account.id.get_ref().clone();
+            let (plugin, settings, egress, cache) = connect(
+                config,
+                plugins,
+                store,
+                &prefix,
+                &seller_id,
+                &format!("carrier:{id}"),
+                account,
+                crate::model::PluginKind::Carrier,
+            )?;
+            carriers.insert(
+                id.clone(),
+                CarrierAccount {
+                    id,
+                    plugin,
+                    settings,
+                    egress: Arc::new(egress),
+                    cache,
+                    limits: limits(config, account),
+                },
+            );
+        }
+        for (ri, rule) in shipping.rules.iter().enumerate() {
+            if !carriers.contains_key(rule.carrier.get_ref()) {
+                return Err(config
+                    .locator
+                    .error(
+                        Some(rule.carrier.span().start),
+                        format!("sellers[{si}].shipping.rules[{ri}].carrier"),
+                        format!("carrier account `{}` is disabled", rule.carrier.get_ref()),
+                    )
+                    .into());
+            }
+        }
+        let seller_channels = channels
+            .iter()
+            .filter(|c| c.seller == seller_id)
+            .map(|c| (c.channel.clone(), c.clone()))
+            .collect();
+        out.push(Arc::new(ShippingRuntime::new(
+            seller_id,
+            ShippingPolicy::new(shipping, &seller.catalogue),
+            carriers,
+            seller_channels,
+            config.data_dir().join("labels"),
+            shipping.schedule.clone(),
+        )));
+    }
+    Ok(out)
 }

@@ -1,12 +1,15 @@
-//! Runs each channel's sync on its schedule, with backoff on failure.
+//! Runs each channel's sync, and each seller's shipping workflow, on its
+//! schedule, with backoff on failure.
 //!
-//! One task per channel; a semaphore bounds how many sync at once. A
+//! One task per channel; a semaphore bounds how many sync at once. A sync
+//! that brings changes wakes its seller's shipping workflow at once. A
 //! failing channel backs off exponentially (capped) without touching the
 //! others; a failure retrying cannot fix (credentials, settings) stops that
 //! channel with a message saying what to fix.
 
 use crate::egress::Egress;
 use crate::host::Remedy;
+use crate::shipping::ShippingRuntime;
 use crate::store::Store;
 use crate::sync::{self, ChannelRuntime, SyncError};
 use chrono::{DateTime, Utc};
@@ -36,10 +39,11 @@ pub struct ChannelStatus {
 /// Status of every channel, by `seller/channel`.
 pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
 
-/// Schedule every channel until `shutdown` flips to true.
+/// Schedule every channel and shipping workflow until `shutdown` flips to true.
 pub async fn run(
     store: Store,
     channels: Vec<Arc<ChannelRuntime>>,
+    shipping: Vec<Arc<ShippingRuntime>>,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
     concurrency: usize,
@@ -55,9 +59,23 @@ pub async fn run(
             permits.clone(),
             shutdown.clone(),
         );
-        tasks.spawn(
-            async move { channel_loop(store, channel, egress, board, permits, shutdown).await },
+        let wake: Vec<Arc<ShippingRuntime>> = shipping
+            .iter()
+            .filter(|s| s.seller == channel.seller)
+            .cloned()
+            .collect();
+        tasks.spawn(async move {
+            channel_loop(store, channel, wake, egress, board, permits, shutdown).await
+        });
+    }
+    for runtime in shipping {
+        let (store, egress, board, shutdown) = (
+            store.clone(),
+            egress.clone(),
+            board.clone(),
+            shutdown.clone(),
         );
+        tasks.spawn(async move { shipping_loop(store, runtime, egress, board, shutdown).await });
     }
     while tasks.join_next().await.is_some() {}
 }
@@ -70,6 +88,7 @@ fn update(board: &StatusBoard, label: &str, f: impl FnOnce(&mut ChannelStatus)) 
 async fn channel_loop(
     store: Store,
     channel: Arc<ChannelRuntime>,
+    shipping: Vec<Arc<ShippingRuntime>>,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
     permits: Arc<Semaphore>,
@@ -113,6 +132,11 @@ async fn channel_loop(
                     s.consecutive_failures = 0;
                     s.orders_synced += u64::from(report.created + report.updated);
                 });
+                if report.created + report.updated > 0 {
+                    for s in &shipping {
+                        s.wake.notify_one();
+                    }
+                }
                 if report.interrupted {
                     return;
                 }
@@ -156,6 +180,58 @@ async fn channel_loop(
                 }
             }
         }
+    }
+}
+
+/// Run one seller's shipping workflow on its schedule, and whenever a sync
+/// or a person wakes it.
+async fn shipping_loop(
+    store: Store,
+    runtime: Arc<ShippingRuntime>,
+    egress: Arc<dyn Egress>,
+    board: StatusBoard,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let label = format!("{}/shipping", runtime.seller);
+    let mut next = Utc::now();
+    loop {
+        update(&board, &label, |s| {
+            s.state = "scheduled".into();
+            s.next_run = Some(next);
+        });
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = runtime.wake.notified() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        update(&board, &label, |s| s.state = "shipping".into());
+        match runtime.run_pass_until(&store, egress.clone(), &shutdown).await {
+            Ok(report) => {
+                if report != crate::shipping::PassReport::default() {
+                    info!(seller = %runtime.seller, shipped = report.shipped, held = report.held,
+                        dead_lettered = report.dead_lettered, retrying = report.retrying,
+                        dry_run = report.dry_run, tracking_updates = report.tracking_updates, "shipping pass complete");
+                }
+                update(&board, &label, |s| {
+                    s.last_success = Some(Utc::now());
+                    s.last_error = None;
+                    s.consecutive_failures = 0;
+                    s.orders_synced += u64::from(report.shipped);
+                });
+            }
+            Err(e) => {
+                error!(seller = %runtime.seller, "shipping pass failed: {e}");
+                update(&board, &label, |s| {
+                    s.last_error = Some(e.to_string());
+                    s.consecutive_failures += 1;
+                });
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        next = runtime.schedule.next_after(Utc::now());
     }
 }
 

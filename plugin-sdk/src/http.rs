@@ -165,6 +165,7 @@ impl Response {
                 detail,
             }),
             500..=599 => PluginError::Transient(detail),
+            400 | 409 | 422 => PluginError::Rejected(format!("HTTP {status}: {}", self.text())),
             _ => PluginError::InvalidResponse(detail),
         })
     }

@@ -136,7 +136,11 @@ pub trait Carrier: Plugin {
     }
 
     /// Tracking events, oldest first.
-    fn track(_settings: &Settings, _tracking_number: String) -> Result<Vec<TrackingEvent>> {
+    fn track(
+        _settings: &Settings,
+        _carrier: String,
+        _tracking_number: String,
+    ) -> Result<Vec<TrackingEvent>> {
         Err(unsupported("track"))
     }
 }
@@ -399,11 +403,12 @@ macro_rules! register_carrier {
                 }
                 fn track(
                     settings: $crate::types::Settings,
+                    carrier: String,
                     tracking_number: String,
                 ) -> ::core::result::Result<Vec<$crate::TrackingEvent>, $crate::PluginError>
                 {
                     $crate::__private::install_panic_hook();
-                    <$plugin as $crate::Carrier>::track(&settings.into(), tracking_number)
+                    <$plugin as $crate::Carrier>::track(&settings.into(), carrier, tracking_number)
                 }
             }
             $crate::bindings::carrier::export_carrier!(Exports);

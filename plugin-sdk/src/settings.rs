@@ -80,6 +80,21 @@ impl Settings {
             Err(invalid(key, "is a required secret and is not set"))
         }
     }
+
+    /// An `Authorization` header value for HTTP Basic auth from two secrets
+    /// (`password` may be `None`: EasyPost takes the API key as the user).
+    ///
+    /// The host encodes `{{basic:USER:PASSWORD}}` as the request leaves.
+    pub fn basic_auth(&self, user: &str, password: Option<&str>) -> Result<String, PluginError> {
+        self.secret(user)?;
+        if let Some(p) = password {
+            self.secret(p)?;
+        }
+        Ok(format!(
+            "Basic {{{{basic:{user}:{}}}}}",
+            password.unwrap_or("")
+        ))
+    }
 }
 
 /// An `invalid-settings` error for `key`.

@@ -13,6 +13,10 @@ use tradelane::sync::ChannelRuntime;
 
 /// The sandbox's token.
 pub const TOKEN: &str = "shpat_sandbox";
+/// The sandbox EasyPost's API key.
+pub const EASYPOST_KEY: &str = "EZTK_sandbox";
+/// The sandbox Shippo's API token.
+pub const SHIPPO_TOKEN: &str = "shippo_test_sandbox";
 
 /// Shared fixtures directory (`../shared/fixtures` next to the repo).
 pub fn fixtures() -> PathBuf {
@@ -51,6 +55,9 @@ pub fn sandbox_config(orders: u32, seed: u64) -> SandboxConfig {
         new_order_every: HumanDuration(std::time::Duration::ZERO),
         update_every: HumanDuration(std::time::Duration::ZERO),
         access_token: TOKEN.into(),
+        easypost_api_key: EASYPOST_KEY.into(),
+        shippo_api_token: SHIPPO_TOKEN.into(),
+        tracking_step: HumanDuration(std::time::Duration::from_secs(1)),
         faults: SandboxFaults::default(),
     }
 }

@@ -2,6 +2,7 @@
 
 mod ops;
 mod orders;
+mod shipments;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -47,6 +48,25 @@ pub enum Command {
     Orders {
         #[command(subcommand)]
         command: OrdersCommand,
+    },
+    /// Shipments: labels bought, held, dead-lettered (works while the daemon runs).
+    Shipments {
+        #[command(subcommand)]
+        command: ShipmentsCommand,
+    },
+    /// Label documents.
+    Labels {
+        #[command(subcommand)]
+        command: LabelsCommand,
+    },
+    /// Run the shipping workflow now, outside the daemon.
+    Ship {
+        /// One pass, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Only this seller.
+        #[arg(long)]
+        seller: Option<String>,
     },
     /// Write every stored order as JSON lines.
     Export {
@@ -109,12 +129,76 @@ pub enum OrdersCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ShipmentsCommand {
+    /// List shipment records.
+    List {
+        #[arg(long)]
+        seller: Option<String>,
+        /// A status (active, held, dead_letter, skipped, dry_run, done) or a
+        /// stage (intent, quoted, rate_chosen, label_bought, label_stored, pushed).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Everything about one order's shipment: customs, rates, label, history.
+    Show {
+        /// Order number (`1001`, `#1001`) or id.
+        order: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Start a dead-lettered or held shipment again (a new attempt), or hurry a waiting one.
+    Retry {
+        order: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Stop working on a shipment until released.
+    Hold {
+        order: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Let a held shipment continue.
+    Release { order: String },
+    /// Never ship this order with tradelane.
+    Skip {
+        order: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabelsCommand {
+    /// Write an order's label document to standard output.
+    Print {
+        /// Order number or id.
+        order: String,
+        /// Print the file's path instead of its bytes.
+        #[arg(long)]
+        path: bool,
+    },
+}
+
 /// Run the parsed command; the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run => ops::run(&cli.config).await,
         Command::Sync { once, channel } => ops::sync(&cli.config, once, channel).await,
         Command::Orders { command } => orders::orders(&cli.config, command).await,
+        Command::Shipments { command } => shipments::shipments(&cli.config, command).await,
+        Command::Labels {
+            command: LabelsCommand::Print { order, path },
+        } => shipments::print_label(&cli.config, order, path).await,
+        Command::Ship { once, seller } => {
+            if !once {
+                anyhow::bail!("`tradelane ship` needs --once (to ship on schedule run `tradelane run`)");
+            }
+            shipments::ship_once(&cli.config, seller).await
+        }
         Command::Export { output, .. } => orders::export(&cli.config, output).await,
         Command::Import { file } => orders::import(&cli.config, &file),
         Command::Plugins => ops::plugins(&cli.config).await,

@@ -10,7 +10,7 @@ use anyhow::bail;
 use std::path::Path;
 use std::sync::Arc;
 
-fn load(path: &Path) -> anyhow::Result<LoadedConfig> {
+pub(super) fn load(path: &Path) -> anyhow::Result<LoadedConfig> {
     let config = LoadedConfig::load(path)?;
     logging::init(
         config.config.daemon.log_format,

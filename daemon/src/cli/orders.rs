@@ -27,6 +27,7 @@ async fn query(config_path: &Path, request: Request) -> anyhow::Result<Vec<Store
         Request::ListOrders { filter } => store.list_orders(&filter)?,
         Request::ShowOrder { id } => store.find_order(&id)?,
         Request::Export | Request::Status => store.list_orders(&OrderFilter::default())?,
+        other => bail!("{other:?} is not an order query"),
     })
 }
 

@@ -7,8 +7,10 @@
 //! the line. Secrets are referenced (`{ env = … }`, `{ file = … }`,
 //! `{ credential = … }`), resolved at start, and never logged.
 
+mod connection;
 pub mod error;
 pub mod settings;
+pub mod shipping;
 pub mod values;
 
 use crate::schedule::Schedule;
@@ -17,6 +19,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+pub use connection::Connection;
+use connection::connection_struct;
 pub use values::{HostEntry, HumanDuration, LogFormat, SecretRef, SettingValue};
 
 /// The whole file.
@@ -87,6 +91,15 @@ pub struct SandboxConfig {
     /// The token the simulated Shopify expects.
     #[serde(default = "default_token")]
     pub access_token: String,
+    /// The API key the simulated EasyPost expects.
+    #[serde(default = "default_easypost_key")]
+    pub easypost_api_key: String,
+    /// The API token the simulated Shippo expects.
+    #[serde(default = "default_shippo_token")]
+    pub shippo_api_token: String,
+    /// A bought parcel's tracking advances one event this often.
+    #[serde(default = "default_tracking_step")]
+    pub tracking_step: HumanDuration,
     #[serde(default)]
     pub faults: SandboxFaults,
 }
@@ -113,6 +126,15 @@ pub struct SandboxFaults {
     /// Percent of order pages with a malformed order in them.
     #[serde(default)]
     pub malformed_percent: u8,
+    /// Percent of carrier API calls answered 503 before doing anything.
+    #[serde(default)]
+    pub carrier_error_percent: u8,
+    /// The next N label purchases are made, then answered with a 500.
+    #[serde(default)]
+    pub carrier_error_after_buy: u32,
+    /// A label purchase is made, then its answer held this many milliseconds.
+    #[serde(default)]
+    pub carrier_delay_ms: u32,
 }
 
 /// `[[sellers]]`
@@ -123,45 +145,27 @@ pub struct SellerConfig {
     pub name: Option<String>,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    /// Labels, customs and tracking (absent: this seller ships by hand).
+    pub shipping: Option<shipping::ShippingConfig>,
+    /// Customs facts per SKU.
+    #[serde(default)]
+    pub catalogue: BTreeMap<String, shipping::ProductConfig>,
 }
 
-/// `[[sellers.channels]]`: one marketplace account.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelConfig {
-    pub id: Spanned<String>,
-    /// A built-in plugin name (`shopify`) or a path to a `.wasm` component.
-    pub plugin: Spanned<String>,
-    #[serde(default = "default_schedule")]
-    pub schedule: Schedule,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Narrow the plugin's declared hosts to these.
-    pub allowed_hosts: Option<Vec<HostEntry>>,
-    /// Hosts beyond the plugin's declared ones (explicit widening).
-    #[serde(default)]
-    pub extra_hosts: Vec<HostEntry>,
-    /// Allow plain http and loopback addresses (the sandbox, tests).
-    #[serde(default)]
-    pub allow_loopback: bool,
-    /// Allow private-range addresses (an on-premises shop).
-    #[serde(default)]
-    pub allow_private_networks: bool,
-    #[serde(default)]
-    pub follow_redirects: bool,
-    /// Re-read this much before the cursor on every run.
-    #[serde(default = "default_lookback")]
-    pub lookback: HumanDuration,
-    #[serde(default = "default_page_size")]
-    pub page_size: u32,
-    pub cpu_deadline: Option<HumanDuration>,
-    pub memory_mb: Option<u32>,
-    pub max_requests_per_call: Option<u32>,
-    #[serde(default = "empty_settings")]
-    pub settings: Spanned<BTreeMap<String, SettingValue>>,
+connection_struct! {
+    /// `[[sellers.channels]]`: one marketplace account.
+    pub struct ChannelConfig {
+        #[serde(default = "default_schedule")]
+        pub schedule: Schedule,
+        /// Re-read this much before the cursor on every run.
+        #[serde(default = "default_lookback")]
+        pub lookback: HumanDuration,
+        #[serde(default = "default_page_size")]
+        pub page_size: u32,
+    }
 }
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 fn default_data_dir() -> PathBuf {
@@ -203,6 +207,15 @@ fn default_update_every() -> HumanDuration {
 fn default_token() -> String {
     "shpat_sandbox".into()
 }
+fn default_easypost_key() -> String {
+    "EZTK_sandbox".into()
+}
+fn default_shippo_token() -> String {
+    "shippo_test_sandbox".into()
+}
+fn default_tracking_step() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(20))
+}
 fn default_schedule() -> Schedule {
     Schedule::Every(std::time::Duration::from_secs(300))
 }
@@ -212,7 +225,7 @@ fn default_lookback() -> HumanDuration {
 fn default_page_size() -> u32 {
     250
 }
-fn empty_settings() -> Spanned<BTreeMap<String, SettingValue>> {
+pub(crate) fn empty_settings() -> Spanned<BTreeMap<String, SettingValue>> {
     Spanned::new(0..0, BTreeMap::new())
 }
 
@@ -325,26 +338,10 @@ impl LoadedConfig {
                         ),
                     ));
                 }
-                let plugin = channel.plugin.get_ref();
-                let is_builtin = crate::host::builtin::find(plugin).is_some();
-                if !is_builtin {
-                    let resolved = self.resolve(plugin);
-                    if !plugin.ends_with(".wasm") || !resolved.exists() {
-                        let builtins: Vec<&str> = crate::host::builtin::BUILTIN
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect();
-                        return Err(self.locator.error(
-                            Some(channel.plugin.span().start),
-                            format!("sellers[{si}].channels[{ci}].plugin"),
-                            format!(
-                                "`{plugin}` is neither a built-in plugin ({}) nor an existing .wasm file ({})",
-                                builtins.join(", "),
-                                resolved.display()
-                            ),
-                        ));
-                    }
-                }
+                self.check_plugin(
+                    &channel.plugin,
+                    &format!("sellers[{si}].channels[{ci}].plugin"),
+                )?;
                 if channel.page_size == 0 {
                     return Err(self.locator.error(
                         Some(channel.id.span().start),
@@ -353,8 +350,36 @@ impl LoadedConfig {
                     ));
                 }
             }
+            if let Some(shipping) = &seller.shipping {
+                shipping.check(self, &format!("sellers[{si}].shipping"))?;
+            }
         }
         Ok(())
+    }
+
+    /// A plugin reference must name a built-in or an existing `.wasm` file.
+    fn check_plugin(&self, plugin: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+        let name = plugin.get_ref();
+        if crate::host::builtin::find(name).is_some() {
+            return Ok(());
+        }
+        let resolved = self.resolve(name);
+        if name.ends_with(".wasm") && resolved.exists() {
+            return Ok(());
+        }
+        let builtins: Vec<&str> = crate::host::builtin::BUILTIN
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        Err(self.locator.error(
+            Some(plugin.span().start),
+            key,
+            format!(
+                "`{name}` is neither a built-in plugin ({}) nor an existing .wasm file ({})",
+                builtins.join(", "),
+                resolved.display()
+            ),
+        ))
     }
 
     /// A path from the config, relative to the config file's directory.
@@ -372,9 +397,9 @@ impl LoadedConfig {
         self.resolve(&self.config.daemon.data_dir)
     }
 
-    /// `file:line` of a channel, for messages.
-    pub fn channel_location(&self, channel: &ChannelConfig) -> String {
-        self.locator.location(channel.id.span().start)
+    /// `file:line` of a channel or account, for messages.
+    pub fn location(&self, entry: &dyn Connection) -> String {
+        self.locator.location(entry.id().span().start)
     }
 
     /// Every enabled (seller, channel) pair, optionally only one channel.

@@ -1,8 +1,8 @@
-//! A channel's settings and egress policy, checked against its plugin's
+//! A channel's (or account's) settings and egress policy, checked against its plugin's
 //! manifest and resolved (secrets read from where config points).
 
 use super::error::ConfigError;
-use super::{ChannelConfig, LoadedConfig, SettingValue};
+use super::{Connection, LoadedConfig, SettingValue};
 use crate::egress::{HostPattern, HostPolicy, Secret, Secrets};
 use crate::host::PluginSettings;
 use crate::model::Manifest;
@@ -20,16 +20,16 @@ pub struct ResolvedSettings {
 pub fn resolve(
     loaded: &LoadedConfig,
     key_prefix: &str,
-    channel: &ChannelConfig,
+    channel: &dyn Connection,
     manifest: &Manifest,
 ) -> Result<ResolvedSettings, ConfigError> {
-    let span = channel.settings.span().start;
+    let span = channel.settings().span().start;
     let at = |key: &str, message: String| {
         loaded
             .locator
             .error(Some(span), format!("{key_prefix}.settings.{key}"), message)
     };
-    let given = channel.settings.get_ref();
+    let given = channel.settings().get_ref();
     let mut out = ResolvedSettings {
         settings: PluginSettings::default(),
         secrets: Secrets::new(),
@@ -135,24 +135,24 @@ fn read_secret(loaded: &LoadedConfig, r: &super::SecretRef) -> Result<String, St
 pub fn host_policy(
     loaded: &LoadedConfig,
     key_prefix: &str,
-    channel: &ChannelConfig,
+    channel: &dyn Connection,
     manifest: &Manifest,
 ) -> Result<HostPolicy, ConfigError> {
-    let location = loaded.channel_location(channel);
+    let location = loaded.location(channel);
     let declared = manifest
         .allowed_hosts
         .iter()
         .map(|h| {
             HostPattern::parse(h).map_err(|e| {
                 loaded.locator.error(
-                    Some(channel.plugin.span().start),
+                    Some(channel.plugin().span().start),
                     format!("{key_prefix}.plugin"),
                     format!("plugin `{}` declares a bad host: {e}", manifest.name),
                 )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let narrowed = match &channel.allowed_hosts {
+    let narrowed = match channel.allowed_hosts() {
         None => None,
         Some(list) => {
             let mut patterns = Vec::new();
@@ -160,7 +160,7 @@ pub fn host_policy(
                 let pattern = entry.0.clone();
                 if !declared.iter().any(|d| pattern.within(d)) {
                     return Err(loaded.locator.error(
-                        Some(channel.id.span().start),
+                        Some(channel.id().span().start),
                         format!("{key_prefix}.allowed_hosts"),
                         format!(
                             "`{pattern}` is not among the hosts plugin `{}` declares ({}); allowed_hosts can only narrow them: to add a host, list it in extra_hosts",
@@ -177,10 +177,10 @@ pub fn host_policy(
     Ok(HostPolicy {
         declared,
         narrowed,
-        extra: channel.extra_hosts.iter().map(|h| h.0.clone()).collect(),
-        allow_loopback: channel.allow_loopback,
-        allow_private: channel.allow_private_networks,
-        follow_redirects: channel.follow_redirects,
+        extra: channel.extra_hosts().iter().map(|h| h.0.clone()).collect(),
+        allow_loopback: channel.allow_loopback(),
+        allow_private: channel.allow_private_networks(),
+        follow_redirects: channel.follow_redirects(),
         config_location: location,
     })
 }

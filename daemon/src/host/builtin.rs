@@ -7,6 +7,14 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/shopify.wasm")),
     ),
     (
+        "easypost",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/easypost.wasm")),
+    ),
+    (
+        "shippo",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/shippo.wasm")),
+    ),
+    (
         "example",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/example.wasm")),
     ),

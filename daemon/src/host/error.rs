@@ -15,6 +15,8 @@ pub enum PluginFailure {
     },
     Transient(String),
     InvalidResponse(String),
+    /// The API refused the request as invalid; the provider's message.
+    Rejected(String),
     InvalidSettings {
         key: String,
         problem: String,
@@ -36,6 +38,7 @@ impl fmt::Display for PluginFailure {
             },
             PluginFailure::Transient(s) => write!(f, "temporary failure: {s}"),
             PluginFailure::InvalidResponse(s) => write!(f, "invalid response from the API: {s}"),
+            PluginFailure::Rejected(s) => write!(f, "the API refused the request: {s}"),
             PluginFailure::InvalidSettings { key, problem } => {
                 write!(f, "setting `{key}` {problem}")
             }
@@ -115,6 +118,9 @@ impl CallError {
             CallErrorKind::Plugin(PluginFailure::InvalidSettings { key, .. }) => {
                 Remedy::Fix(format!("fix `{key}` in the channel's config"))
             }
+            CallErrorKind::Plugin(PluginFailure::Rejected(message)) => Remedy::Fix(format!(
+                "correct what the provider refused, then retry: {message}"
+            )),
             CallErrorKind::Plugin(PluginFailure::Unsupported(_)) => {
                 Remedy::Fix("this plugin does not support the operation: use another plugin".into())
             }

@@ -9,7 +9,9 @@ use super::state::{CallLimits, CallServices, CallSite, CallState, MemoryCapExcee
 use crate::egress::{
     ChannelEgress, Egress, EgressError, HostPolicy, Request, Response, RetryPolicy, Secrets,
 };
-use crate::model::{Fulfillment, Manifest, OrderPage, OrderQuery, PluginKind};
+use crate::model::{
+    Fulfillment, Label, Manifest, OrderPage, OrderQuery, PluginKind, Rate, Shipment, TrackingEvent,
+};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -478,5 +480,95 @@ impl Plugin {
         result
             .map(|receipt| receipt.external_id)
             .map_err(|e| Self::failure(&site, e))
+    }
+
+    fn carrier_pre(&self, site: &CallSite) -> Result<&carrier::CarrierPre<CallState>, CallError> {
+        match &self.pre {
+            Pre::Carrier(pre) => Ok(pre),
+            _ => Err(self.wrong_kind(site, PluginKind::Carrier)),
+        }
+    }
+
+    /// `quote(settings, shipment)`: the carrier's rates, validated.
+    pub async fn quote(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        shipment: &Shipment,
+    ) -> Result<Vec<Rate>, CallError> {
+        let pre = self.carrier_pre(&services.site)?;
+        let (settings, shipment) = (settings.to_wit(), convert::shipment(shipment));
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_carrier_service()
+            .call_quote(s, &settings, &shipment))?;
+        let rates = result.map_err(|e| Self::failure(&site, e))?;
+        rates
+            .into_iter()
+            .map(convert::rate)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Self::invalid(&site, e))
+    }
+
+    /// `buy-label(settings, shipment, rate, key)`: the label and its document.
+    pub async fn buy_label(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        shipment: &Shipment,
+        rate: &Rate,
+        idempotency_key: &str,
+    ) -> Result<(Label, Vec<u8>), CallError> {
+        let pre = self.carrier_pre(&services.site)?;
+        let (settings, shipment, rate) = (
+            settings.to_wit(),
+            convert::shipment(shipment),
+            convert::rate_out(rate),
+        );
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_carrier_service()
+            .call_buy_label(s, &settings, &shipment, &rate, idempotency_key))?;
+        let label = result.map_err(|e| Self::failure(&site, e))?;
+        convert::label(label).map_err(|e| Self::invalid(&site, e))
+    }
+
+    /// `find-label(settings, reference)`: a label bought earlier, if any.
+    pub async fn find_label(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        reference: &str,
+    ) -> Result<Option<(Label, Vec<u8>)>, CallError> {
+        let pre = self.carrier_pre(&services.site)?;
+        let settings = settings.to_wit();
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_carrier_service()
+            .call_find_label(s, &settings, reference))?;
+        match result.map_err(|e| Self::failure(&site, e))? {
+            None => Ok(None),
+            Some(label) => convert::label(label)
+                .map(Some)
+                .map_err(|e| Self::invalid(&site, e)),
+        }
+    }
+
+    /// `track(settings, carrier, tracking-number)`: events, oldest first.
+    pub async fn track(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        carrier: &str,
+        tracking_number: &str,
+    ) -> Result<Vec<TrackingEvent>, CallError> {
+        let pre = self.carrier_pre(&services.site)?;
+        let settings = settings.to_wit();
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_carrier_service()
+            .call_track(s, &settings, carrier, tracking_number))?;
+        let events = result.map_err(|e| Self::failure(&site, e))?;
+        convert::tracking_events(events).map_err(|e| Self::invalid(&site, e))
     }
 }

@@ -18,6 +18,8 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/faults", post(faults))
         .route("/_sandbox/tick", post(tick))
         .route("/_sandbox/touch", post(touch))
+        .route("/_sandbox/carriers", get(carriers))
+        .route("/_sandbox/address", post(address))
 }
 
 async fn truth(State(state): State<Arc<SandboxState>>) -> Response {
@@ -75,5 +77,25 @@ async fn touch(
         }
         (Some(_), Some(_)) => StatusCode::NOT_FOUND.into_response(),
         _ => (StatusCode::BAD_REQUEST, "need id and updated_at").into_response(),
+    }
+}
+
+async fn carriers(State(state): State<Arc<SandboxState>>) -> Response {
+    let shipments: Vec<_> = state.carriers().shipments.values().cloned().collect();
+    Json(shipments).into_response()
+}
+
+async fn address(
+    State(state): State<Arc<SandboxState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let id = q.get("id").and_then(|i| i.parse::<u64>().ok());
+    let valid = q.get("valid").map(|v| v == "true");
+    match (id, valid) {
+        (Some(id), Some(valid)) if state.world().set_address_valid(id, valid, Utc::now()) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (Some(_), Some(_)) => StatusCode::NOT_FOUND.into_response(),
+        _ => (StatusCode::BAD_REQUEST, "need id and valid=true|false").into_response(),
     }
 }

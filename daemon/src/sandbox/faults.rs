@@ -81,6 +81,29 @@ impl FaultState {
         (Fault::None, header)
     }
 
+    /// Whether this carrier call fails before doing anything.
+    pub fn carrier_error_now(&mut self) -> bool {
+        let percent = self.faults.carrier_error_percent;
+        percent > 0 && self.rng.u8(..100) < percent
+    }
+
+    /// Whether this purchase is answered with a 500 after it was made
+    /// (counts down `carrier_error_after_buy`).
+    pub fn take_carrier_error_after_buy(&mut self) -> bool {
+        let left = &mut self.faults.carrier_error_after_buy;
+        if *left > 0 {
+            *left -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How long a purchase's answer is held.
+    pub fn carrier_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(u64::from(self.faults.carrier_delay_ms))
+    }
+
     /// Added latency.
     pub fn latency(&self) -> std::time::Duration {
         std::time::Duration::from_millis(u64::from(self.faults.latency_ms))

@@ -3,7 +3,7 @@
 //! Each provider lives in its own module and renders the shared [`World`]
 //! in its real wire format (paths, auth header, pagination, rate-limit
 //! signals): today Shopify's Admin REST API and the SDK's "Example Shop";
-//! payment and carrier APIs plug in the same way. Faults are switchable by
+//! EasyPost's and Shippo's (`carriers`), which share one book of shipments. Faults are switchable by
 //! config (`[sandbox.faults]`) or at runtime (`POST /_sandbox/faults`).
 //!
 //! Control endpoints for tests and demos (no auth, loopback only):
@@ -11,8 +11,13 @@
 //! - `GET /_sandbox/served`: every API response served so far, with the order ids in it;
 //! - `POST /_sandbox/faults` (JSON body, the `[sandbox.faults]` keys): switch faults;
 //! - `POST /_sandbox/tick?new=N&updates=M`: make orders arrive / change now;
-//! - `POST /_sandbox/touch?id=ID&updated_at=RFC3339`: set an order's update time.
+//! - `POST /_sandbox/touch?id=ID&updated_at=RFC3339`: set an order's update time;
+//! - `GET /_sandbox/carriers`: every shipment the carriers created, with rates,
+//!   customs lines and purchases (tests count labels here);
+//! - `POST /_sandbox/address?id=ID&valid=false|true`: make an order's shipping
+//!   address one the carriers refuse, or correct it again (the order changes).
 
+pub mod carriers;
 mod control;
 mod example;
 mod faults;
@@ -52,6 +57,8 @@ pub struct SandboxState {
     /// Rendered Shopify JSON per order id, with the revision it shows:
     /// rendering dominates the sandbox's cost, and orders change rarely.
     pub rendered: Mutex<std::collections::HashMap<u64, Rendered>>,
+    /// Shipments and labels of the simulated carriers.
+    pub carriers: Mutex<carriers::CarrierBook>,
 }
 
 impl SandboxState {
@@ -69,6 +76,10 @@ impl SandboxState {
 
     fn world(&self) -> std::sync::MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn carriers(&self) -> std::sync::MutexGuard<'_, carriers::CarrierBook> {
+        self.carriers.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -95,11 +106,18 @@ impl Sandbox {
             faults: Mutex::new(faults::FaultState::new(config.faults.clone(), config.seed)),
             served: Mutex::new(Vec::new()),
             rendered: Mutex::new(Default::default()),
+            carriers: Mutex::new(Default::default()),
             config,
         });
         let app = Router::new()
             .merge(shopify::routes())
             .merge(example::routes())
+            .merge(carriers::easypost::routes())
+            .merge(carriers::shippo::routes())
+            .route(
+                "/files/labels/{file}",
+                axum::routing::get(carriers::label_file),
+            )
             .merge(control::routes())
             .with_state(state.clone());
         let (stop, mut stopped) = watch::channel(false);
@@ -116,7 +134,7 @@ impl Sandbox {
             }
             clock.abort();
         });
-        tracing::info!(%addr, "sandbox serving Shopify-compatible and Example Shop APIs");
+        tracing::info!(%addr, "sandbox serving Shopify-, EasyPost- and Shippo-compatible and Example Shop APIs");
         Ok(Sandbox {
             addr,
             state,

@@ -325,6 +325,28 @@ impl World {
         }
     }
 
+    /// Make an order's shipping address one carriers refuse (`000 …`), or
+    /// correct it again; either way the order changes, as when the buyer
+    /// edits it on the channel.
+    pub fn set_address_valid(&mut self, id: u64, valid: bool, now: DateTime<Utc>) -> bool {
+        let Some(o) = self.orders.get_mut(&id) else {
+            return false;
+        };
+        let street = o
+            .customer
+            .address1
+            .trim_start_matches("000 ")
+            .to_string();
+        o.customer.address1 = if valid {
+            street
+        } else {
+            format!("000 {street}")
+        };
+        o.revision += 1;
+        o.updated_at = now.trunc_subsecs(0).max(o.updated_at + Duration::seconds(1));
+        true
+    }
+
     /// Record a fulfillment pushed by the client.
     pub fn fulfill(
         &mut self,

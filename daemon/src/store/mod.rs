@@ -7,6 +7,7 @@
 //! | `cursors` | `seller \0 channel \0 stream`         | JSON envelope of the cursor  |
 //! | `events`  | `u64` big-endian, from `generate_id`  | JSON envelope of the change  |
 //! | `cache`   | `seller \0 channel \0 key`            | JSON `{expires_at, value}`   |
+//! | `shipments` | `seller \0 channel \0 external_id`  | JSON envelope of the record  |
 //! | `meta`    | `schema`                              | the layout version (`1`)     |
 //!
 //! ## Value envelopes
@@ -29,6 +30,7 @@
 mod cache;
 mod orders;
 mod query;
+mod shipments;
 
 pub use cache::StoreCache;
 pub use orders::{PageOutcome, PassState, SyncCursor};
@@ -59,6 +61,7 @@ pub struct Store {
     cursors: sled::Tree,
     events: sled::Tree,
     cache: sled::Tree,
+    shipments: sled::Tree,
 }
 
 impl Store {
@@ -88,6 +91,7 @@ impl Store {
             cursors: db.open_tree("cursors")?,
             events: db.open_tree("events")?,
             cache: db.open_tree("cache")?,
+            shipments: db.open_tree("shipments")?,
             db,
         })
     }

@@ -6,9 +6,15 @@
 //! codes, times, countries). They serialise to the JSON the store keeps and
 //! `tradelane export` writes.
 
+mod shipping;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+pub use shipping::{
+    CustomsLine, Incoterm, Label, LabelFormat, Parcel, Rate, Shipment, TrackingEvent,
+    TrackingStatus,
+};
 
 /// An ISO 4217 currency code, validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,6 +4,10 @@
 //! currency, country and time is checked here and a bad value fails the
 //! call with a message naming the order and field.
 
+mod shipping;
+
+pub use shipping::{label, rate, rate_out, shipment, tracking_events};
+
 use super::bindings::types as wit;
 use crate::model::{self, Country, Currency, Money};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -13,9 +17,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 #[error("{0}")]
 pub struct InvalidOutput(pub String);
 
-type Result<T> = std::result::Result<T, InvalidOutput>;
+pub(super) type Result<T> = std::result::Result<T, InvalidOutput>;
 
-fn bad(what: impl Into<String>) -> InvalidOutput {
+pub(super) fn bad(what: impl Into<String>) -> InvalidOutput {
     InvalidOutput(what.into())
 }
 
@@ -27,14 +31,14 @@ fn currency(code: &str, field: &str) -> Result<Currency> {
     })
 }
 
-fn money(m: &wit::Money, field: &str) -> Result<Money> {
+pub(super) fn money(m: &wit::Money, field: &str) -> Result<Money> {
     Ok(Money {
         amount_minor: m.amount_minor,
         currency: currency(&m.currency, field)?,
     })
 }
 
-fn country(code: &str, field: &str) -> Result<Country> {
+pub(super) fn country(code: &str, field: &str) -> Result<Country> {
     Country::parse(code).ok_or_else(|| {
         bad(format!(
             "{field}: `{code}` is not an ISO 3166-1 alpha-2 country code"
@@ -300,6 +304,7 @@ pub fn plugin_error(e: wit::PluginError) -> super::PluginFailure {
         },
         wit::PluginError::Transient(s) => F::Transient(s),
         wit::PluginError::InvalidResponse(s) => F::InvalidResponse(s),
+        wit::PluginError::Rejected(s) => F::Rejected(s),
         wit::PluginError::InvalidSettings(p) => F::InvalidSettings {
             key: p.key,
             problem: p.problem,

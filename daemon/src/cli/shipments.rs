@@ -1,0 +1,308 @@
+//! `shipments list|show|retry|hold|release|skip`, `labels print`, and
+//! `ship --once`: through the running daemon's admin socket when there is
+//! one (so an action never races a scheduled run), else on the store.
+
+use super::{Format, ShipmentsCommand};
+use crate::admin::{self, Reply, Request};
+use crate::config::LoadedConfig;
+use crate::daemon::{self, open_store};
+use crate::egress::{EgressSettings, HttpEgress};
+use crate::host::PluginHost;
+use crate::shipping::actions::{self, Action};
+use crate::shipping::{ShipmentRecord, Status};
+use crate::{runtime, store::Store};
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Ask the daemon, or answer from the store when none runs.
+async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Vec<ShipmentRecord>> {
+    let config = LoadedConfig::load(config_path)?;
+    let socket = admin::socket_path(&config.data_dir());
+    if let Some(reply) = admin::ask(&socket, &request).await {
+        return match reply? {
+            Reply::Shipments { shipments } => Ok(shipments),
+            Reply::Error { message } => bail!("{message}"),
+            other => bail!("daemon answered {other:?}"),
+        };
+    }
+    let store = open_store(&config)?;
+    offline(&store, request)
+}
+
+fn offline(store: &Store, request: Request) -> anyhow::Result<Vec<ShipmentRecord>> {
+    Ok(match request {
+        Request::ListShipments { seller, state } => {
+            actions::list(store, seller.as_deref(), state.as_deref())?
+        }
+        Request::ShowShipment { id } => store.find_shipments(&id)?,
+        Request::ShipmentAction { id, action, note } => {
+            let (seller, channel, order, number) = actions::locate(store, &id)?;
+            vec![actions::apply(
+                store,
+                (&seller, &channel, &order, &number),
+                action,
+                note.as_deref(),
+            )?]
+        }
+        other => bail!("{other:?} is not a shipment request"),
+    })
+}
+
+pub async fn shipments(config: &Path, command: ShipmentsCommand) -> anyhow::Result<i32> {
+    let (id, action, note) = match command {
+        ShipmentsCommand::List {
+            seller,
+            state,
+            format,
+        } => {
+            let records = ask(config, Request::ListShipments { seller, state }).await?;
+            print_list(&records, format)?;
+            return Ok(0);
+        }
+        ShipmentsCommand::Show { order, format } => {
+            let records = ask(config, Request::ShowShipment { id: order.clone() }).await?;
+            if records.is_empty() {
+                eprintln!("no shipment for order `{order}` (is it paid, unshipped and synced?)");
+                return Ok(1);
+            }
+            for r in &records {
+                match format {
+                    Format::Json => println!("{}", serde_json::to_string(r)?),
+                    Format::Table => print_one(r),
+                }
+            }
+            return Ok(0);
+        }
+        ShipmentsCommand::Retry { order, note } => (order, Action::Retry, note),
+        ShipmentsCommand::Hold { order, reason } => (order, Action::Hold, reason),
+        ShipmentsCommand::Release { order } => (order, Action::Release, None),
+        ShipmentsCommand::Skip { order, reason } => (order, Action::Skip, reason),
+    };
+    let records = ask(
+        config,
+        Request::ShipmentAction {
+            id: id.clone(),
+            action,
+            note,
+        },
+    )
+    .await?;
+    for r in &records {
+        println!(
+            "order {}: {} at {} (attempt {}){}",
+            r.order_number,
+            r.status.name(),
+            r.stage.name(),
+            r.attempt,
+            match r.status {
+                Status::Active => "; the workflow picks it up on its next run",
+                _ => "",
+            }
+        );
+    }
+    Ok(0)
+}
+
+fn print_list(records: &[ShipmentRecord], format: Format) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if format == Format::Json {
+        for r in records {
+            serde_json::to_writer(&mut out, r)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<10} {:<14} {:<8} {:<12} {:<13} {:<3} {:<10} {:<24} REASON",
+        "SELLER", "CHANNEL", "ORDER", "STATUS", "STAGE", "TRY", "CARRIER", "TRACKING"
+    )?;
+    for r in records {
+        writeln!(
+            out,
+            "{:<10} {:<14} {:<8} {:<12} {:<13} {:<3} {:<10} {:<24} {}",
+            r.seller,
+            r.channel,
+            r.order_number,
+            r.status.name(),
+            r.stage.name(),
+            r.attempt,
+            r.label
+                .as_ref()
+                .map(|l| l.carrier.as_str())
+                .or(r.carrier_account.as_deref())
+                .unwrap_or("-"),
+            r.label
+                .as_ref()
+                .map(|l| l.tracking_number.as_str())
+                .unwrap_or("-"),
+            r.reason.as_deref().unwrap_or("")
+        )?;
+    }
+    writeln!(out, "{} shipments", records.len())?;
+    Ok(())
+}
+
+fn print_one(r: &ShipmentRecord) {
+    println!(
+        "order {} ({}/{}/{})",
+        r.order_number, r.seller, r.channel, r.order_id
+    );
+    println!(
+        "  status {} at stage {}, attempt {}, key {}",
+        r.status.name(),
+        r.stage.name(),
+        r.attempt,
+        r.idempotency_key
+    );
+    if let Some(reason) = &r.reason {
+        println!("  reason: {reason}");
+    }
+    if let Some(t) = r.next_attempt_at {
+        println!("  next attempt: {t}");
+    }
+    if let (Some(rule), Some(account)) = (&r.rule, &r.carrier_account) {
+        println!("  rule `{rule}` → carrier account `{account}`");
+    }
+    if let Some(s) = &r.shipment {
+        println!(
+            "  to {} {}, {} parcel(s), incoterm {:?}, label {:?}",
+            s.ship_to.city,
+            s.ship_to.country.as_str(),
+            s.parcels.len(),
+            s.incoterm,
+            s.label_format
+        );
+        for c in &s.customs {
+            println!(
+                "  customs: {} × {} ({}), HS {}, origin {}, {}, {} g",
+                c.quantity,
+                c.description,
+                c.sku.as_deref().unwrap_or("-"),
+                c.hs_code.as_deref().unwrap_or("-"),
+                c.origin_country.as_str(),
+                c.value,
+                c.weight_grams
+            );
+        }
+        for t in &s.tax_ids {
+            println!("  tax id: {} {}", t.scheme.to_uppercase(), t.value);
+        }
+    }
+    for note in &r.notes {
+        println!("  note: {note}");
+    }
+    for q in &r.quotes {
+        let chosen = r.chosen.as_ref().is_some_and(|c| c.id == q.id);
+        println!(
+            "  {} rate: {} {} {} ({} days)",
+            if chosen { "*" } else { " " },
+            q.carrier,
+            q.service,
+            q.price,
+            q.estimated_days.map_or("?".to_string(), |d| d.to_string())
+        );
+    }
+    if let Some(l) = &r.label {
+        println!(
+            "  label: {} {} tracking {} cost {}{}",
+            l.carrier,
+            l.service,
+            l.tracking_number,
+            l.cost,
+            r.label_path
+                .as_ref()
+                .map(|p| format!(", file {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(f) = &r.fulfillment_id {
+        println!("  pushed to channel: fulfillment {f}");
+    }
+    if let Some(t) = &r.tracking {
+        for e in &t.events {
+            println!(
+                "  scan {} {:?}: {}{}",
+                e.at.format("%Y-%m-%d %H:%M"),
+                e.status,
+                e.description,
+                e.location
+                    .as_ref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    for h in &r.history {
+        println!(
+            "  {} {:<12} {:<11} {}",
+            h.at.format("%Y-%m-%d %H:%M:%S"),
+            h.stage.name(),
+            h.status.name(),
+            h.note
+        );
+    }
+}
+
+/// `labels print ORDER`: the document's bytes, or its path.
+pub async fn print_label(config: &Path, order: String, path_only: bool) -> anyhow::Result<i32> {
+    let records = ask(config, Request::ShowShipment { id: order.clone() }).await?;
+    let Some(path) = records.iter().find_map(|r| r.label_path.clone()) else {
+        eprintln!("order `{order}` has no stored label yet (see `tradelane shipments show {order}`)");
+        return Ok(1);
+    };
+    if path_only {
+        println!("{}", path.display());
+        return Ok(0);
+    }
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// `ship --once`: one shipping pass for every seller (or one), outside the daemon.
+pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Result<i32> {
+    let config = super::ops::load(config_path)?;
+    let data_dir = config.data_dir();
+    if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
+        .await
+        .is_some()
+    {
+        bail!(
+            "tradelane is running on {} and already ships on schedule; use `tradelane shipments retry` to hurry an order",
+            data_dir.display()
+        );
+    }
+    let store = open_store(&config)?;
+    let sandbox = daemon::start_sandbox(&config).await?;
+    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
+    let plugins = runtime::load_plugins(&config, &host).await?;
+    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
+    let shipping = runtime::build_shipping(&config, &plugins, &channels, Some(&store))?;
+    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let mut ran = 0;
+    for rt in shipping
+        .iter()
+        .filter(|r| seller.as_ref().is_none_or(|s| *s == r.seller))
+    {
+        ran += 1;
+        let r = rt.run_pass(&store, egress.clone()).await?;
+        println!(
+            "{}: {} shipped, {} held, {} dead-lettered, {} retrying, {} dry-run, {} tracking updates",
+            rt.seller, r.shipped, r.held, r.dead_lettered, r.retrying, r.dry_run, r.tracking_updates
+        );
+    }
+    store.flush().await?;
+    if let Some(s) = sandbox {
+        s.shutdown().await;
+    }
+    if ran == 0 {
+        bail!("no seller with [sellers.shipping] matches {}", seller.as_deref().unwrap_or("(any)"));
+    }
+    Ok(0)
+}

@@ -1,0 +1,27 @@
+//! Shipping: for every paid, unshipped order with an address, buy exactly
+//! one label with the right customs declaration and push its tracking back
+//! to the order's channel.
+//!
+//! - [`policy`]: a seller's `[sellers.shipping]` resolved for deciding;
+//! - [`plan`]: which orders ship, their customs lines, weight, IOSS;
+//! - [`rules`]: which rule applies and which rate it picks;
+//! - [`fx`]: reference rates for rule values and the €150 IOSS limit;
+//! - [`record`]: the persisted per-order state machine;
+//! - [`workflow`]: driving it through the carrier and channel plugins;
+//! - [`actions`]: retry, hold, release, skip;
+//! - [`labels`]: label documents on disk;
+//! - [`crash`]: fault points for crash tests.
+
+pub mod actions;
+pub mod crash;
+pub mod fx;
+pub mod labels;
+pub mod plan;
+pub mod policy;
+pub mod record;
+pub mod rules;
+pub mod workflow;
+
+pub use policy::ShippingPolicy;
+pub use record::{ShipmentRecord, Stage, Status};
+pub use workflow::{CarrierAccount, Outcome, PassReport, ShippingRuntime, WorkflowError};

@@ -1,0 +1,95 @@
+//! A seller's shipping configuration, resolved once at start into what the
+//! workflow decides with: ship-from, default box, catalogue, rules with
+//! amounts in minor units, reference rates, IOSS.
+
+use super::fx::ReferenceRates;
+use crate::config::shipping::{Choose, ParcelConfig, ProductConfig, Region, ShippingConfig};
+use crate::model::{Address, Country, Currency, Incoterm, LabelFormat, Money, TaxId};
+use std::collections::BTreeMap;
+
+/// A rule with its amounts resolved.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// `name`, or `rules[i]`.
+    pub name: String,
+    pub countries: Vec<Country>,
+    pub regions: Vec<Region>,
+    pub channels: Vec<String>,
+    pub min_weight_g: Option<u32>,
+    pub max_weight_g: Option<u32>,
+    pub min_value: Option<Money>,
+    pub max_value: Option<Money>,
+    pub carrier: String,
+    pub service: Option<String>,
+    pub choose: Choose,
+    pub max_price: Option<Money>,
+    pub incoterm: Option<Incoterm>,
+}
+
+/// Everything the shipping workflow decides with, for one seller.
+#[derive(Debug, Clone)]
+pub struct ShippingPolicy {
+    pub ship_from: Address,
+    pub parcel: ParcelConfig,
+    pub catalogue: BTreeMap<String, ProductConfig>,
+    pub fx: ReferenceRates,
+    pub ioss: Option<TaxId>,
+    pub incoterm: Incoterm,
+    pub label_format: LabelFormat,
+    pub rules: Vec<Rule>,
+    pub dry_run: bool,
+    pub max_attempts: u32,
+    pub notify_buyer: bool,
+    pub track_for: std::time::Duration,
+}
+
+impl ShippingPolicy {
+    /// Resolve a checked `[sellers.shipping]` table.
+    pub fn new(config: &ShippingConfig, catalogue: &BTreeMap<String, ProductConfig>) -> Self {
+        let base: Currency = config.value_currency.0;
+        let minor = |d: Option<crate::config::shipping::Decimal>| {
+            d.and_then(|d| d.to_minor(base.decimals()))
+                .map(|amount_minor| Money {
+                    amount_minor,
+                    currency: base,
+                })
+        };
+        ShippingPolicy {
+            ship_from: config.ship_from.to_address(),
+            parcel: config.parcel,
+            catalogue: catalogue.clone(),
+            fx: ReferenceRates::new(base, config.fx.get_ref()),
+            ioss: config.ioss_number.as_ref().map(|n| TaxId {
+                scheme: "ioss".into(),
+                value: n.clone(),
+                country: config.ioss_country.as_ref().map(|c| c.0.clone()),
+            }),
+            incoterm: config.incoterm,
+            label_format: config.label_format,
+            rules: config
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Rule {
+                    name: r.name.clone().unwrap_or_else(|| format!("rules[{i}]")),
+                    countries: r.countries.iter().map(|c| c.0.clone()).collect(),
+                    regions: r.regions.clone(),
+                    channels: r.channels.clone(),
+                    min_weight_g: r.min_weight_g,
+                    max_weight_g: r.max_weight_g,
+                    min_value: minor(r.min_value),
+                    max_value: minor(r.max_value),
+                    carrier: r.carrier.get_ref().clone(),
+                    service: r.service.clone(),
+                    choose: r.choose,
+                    max_price: minor(r.max_price),
+                    incoterm: r.incoterm,
+                })
+                .collect(),
+            dry_run: config.dry_run,
+            max_attempts: config.max_attempts,
+            notify_buyer: config.notify_buyer,
+            track_for: config.track_for.0,
+        }
+    }
+}
