@@ -9,6 +9,7 @@ use tradelane::egress::{EgressSettings, HttpEgress};
 use tradelane::host::PluginHost;
 use tradelane::sandbox::{Sandbox, SimOrder};
 use tradelane::store::{OrderFilter, Store, StoredOrder};
+use tradelane::shipping::ShippingRuntime;
 use tradelane::sync::ChannelRuntime;
 
 /// The sandbox's token.
@@ -110,6 +111,8 @@ pub fn write_config(dir: &Path, text: &str) -> (PathBuf, LoadedConfig) {
 pub struct Harness {
     pub store: Store,
     pub channels: Vec<Arc<ChannelRuntime>>,
+    /// Shipping workflows of sellers with `[sellers.shipping]`.
+    pub shipping: Vec<Arc<ShippingRuntime>>,
     pub egress: Arc<HttpEgress>,
     pub host: PluginHost,
 }
@@ -124,12 +127,29 @@ impl Harness {
             .expect("plugins load");
         let channels =
             tradelane::runtime::build_channels(config, &plugins, Some(&store)).expect("channels");
+        let shipping =
+            tradelane::runtime::build_shipping(config, &plugins, &channels, Some(&store))
+                .expect("shipping");
         Harness {
             store,
             channels,
+            shipping,
             egress: Arc::new(HttpEgress::new(EgressSettings::default())),
             host,
         }
+    }
+
+    /// One shipping pass of the first seller with shipping.
+    pub async fn ship(&self) -> tradelane::shipping::PassReport {
+        self.shipping[0]
+            .run_pass(&self.store, self.egress.clone())
+            .await
+            .expect("shipping pass")
+    }
+
+    /// Every shipment record.
+    pub fn shipments(&self) -> Vec<tradelane::shipping::ShipmentRecord> {
+        self.store.shipments(None).expect("records")
     }
 
     /// One pass of channel `i`.
@@ -353,3 +373,105 @@ pub fn loopback_policy(declared: &[&str], extra: &[&str]) -> tradelane::egress::
         config_location: "config.toml:12".into(),
     }
 }
+
+/// Every shipment the sandbox carriers created, with rates, customs lines
+/// and purchases.
+pub async fn carrier_shipments(sandbox_url: &str) -> Vec<serde_json::Value> {
+    get_json(format!("{sandbox_url}/_sandbox/carriers")).await
+}
+
+/// The sandbox's products with the customs facts tests declare for them:
+/// `(sku, hs_code, origin)`.
+pub const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("MUG-CER-BLU", "6912.00", "GB"),
+    ("TEA-SEN-100", "0902.10", "JP"),
+    ("KNT-SCF-GRY", "6117.10", "GB"),
+    ("WAL-LTH-BRN", "4202.31", "IT"),
+    ("CND-SOY-LAV", "3406.00", "GB"),
+    ("PRT-A3-MAP", "4911.91", "GB"),
+    ("SOC-WOL-38", "6115.94", "PT"),
+    ("BAG-CNV-NAT", "4202.92", "IN"),
+];
+
+/// Packaging weight the test shipping config adds to every parcel.
+pub const PACKAGING_G: u32 = 150;
+
+/// A `[sellers.shipping]` block for seller `s1`, shipping from Leeds (GB),
+/// with both sandbox carriers (`easypost`, `shippo`), reference rates into
+/// GBP matching the sandbox's, the catalogue above (`omit_hs` SKUs without
+/// an HS code), `options` added to the table (e.g. `dry_run = true`) and
+/// `rules` (TOML of `[[sellers.shipping.rules]]` blocks).
+pub fn shipping_block(sandbox_url: &str, options: &str, rules: &str, omit_hs: &[&str]) -> String {
+    let mut catalogue = String::new();
+    for (sku, hs, origin) in CATALOGUE {
+        catalogue.push_str(&format!("\n[sellers.catalogue.\"{sku}\"]\norigin_country = \"{origin}\"\n"));
+        if !omit_hs.contains(sku) {
+            catalogue.push_str(&format!("hs_code = \"{hs}\"\n"));
+        }
+    }
+    format!(
+        r#"
+[sellers.shipping]
+schedule = "every 1h"
+value_currency = "GBP"
+ioss_number = "IM3720000224"
+ioss_country = "IE"
+max_attempts = 4
+{options}
+
+[sellers.shipping.fx]
+USD = "0.79"
+EUR = "0.8587"
+JPY = "0.005267"
+KWD = "2.5733"
+CAD = "0.5766"
+AUD = "0.5197"
+CHF = "0.8977"
+
+[sellers.shipping.ship_from]
+name = "Demo Crafts Ltd"
+line1 = "12 Wharf Street"
+city = "Leeds"
+postal_code = "LS2 7EQ"
+country = "GB"
+
+[sellers.shipping.parcel]
+length_mm = 300
+width_mm = 200
+height_mm = 120
+packaging_g = {PACKAGING_G}
+
+[[sellers.shipping.carriers]]
+id = "easypost"
+plugin = "easypost"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+[sellers.shipping.carriers.settings]
+base_url = "{sandbox_url}"
+api_key = "{EASYPOST_KEY}"
+
+[[sellers.shipping.carriers]]
+id = "shippo"
+plugin = "shippo"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+[sellers.shipping.carriers.settings]
+base_url = "{sandbox_url}"
+api_token = "{SHIPPO_TOKEN}"
+{rules}
+{catalogue}"#
+    )
+}
+
+/// Rules that ship everything: the UK and the EU with EasyPost, the rest
+/// of the world with Shippo, cheapest, no cap.
+pub const SHIP_EVERYTHING: &str = r#"
+[[sellers.shipping.rules]]
+name = "uk and eu"
+regions = ["domestic", "eu"]
+carrier = "easypost"
+
+[[sellers.shipping.rules]]
+name = "world"
+carrier = "shippo"
+"#;

@@ -235,4 +235,5 @@ impl Carrier for EasyPost {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 sdk::register_carrier!(EasyPost);

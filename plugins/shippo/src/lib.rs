@@ -247,4 +247,5 @@ impl Carrier for Shippo {
 }
 
 
+#[cfg(target_arch = "wasm32")]
 sdk::register_carrier!(Shippo);

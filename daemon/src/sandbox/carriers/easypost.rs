@@ -94,12 +94,11 @@ fn rate_json(s: &SimShipment, r: &super::SimRate) -> Value {
 
 /// A shipment in EasyPost's shape.
 fn render(s: &SimShipment, base: &str, step: std::time::Duration) -> Value {
-    let selected = s
-        .purchase
-        .as_ref()
+    let purchase = s.purchases.first();
+    let selected = purchase
         .and_then(|p| s.rate(&p.rate_id))
         .map(|r| rate_json(s, r));
-    let label = s.purchase.as_ref().map(|p| {
+    let label = purchase.map(|p| {
         let url = format!("{base}/files/labels/{}", p.label_file);
         let zpl = p.label_file.ends_with(".zpl");
         json!({
@@ -114,13 +113,13 @@ fn render(s: &SimShipment, base: &str, step: std::time::Duration) -> Value {
             "label_epl2_url": null, "label_file": null
         })
     });
-    let tracker = s.purchase.as_ref().map(|p| tracker_json(s, p, step));
+    let tracker = purchase.map(|p| tracker_json(s, p, step));
     json!({
         "id": s.id, "object": "Shipment", "mode": "test", "created_at": time(s.created_at),
-        "updated_at": time(s.purchase.as_ref().map_or(s.created_at, |p| p.bought_at)),
+        "updated_at": time(purchase.map_or(s.created_at, |p| p.bought_at)),
         "is_return": false, "messages": [], "reference": s.reference,
-        "status": if s.purchase.is_some() { "pre_transit" } else { "unknown" },
-        "tracking_code": s.purchase.as_ref().map(|p| p.tracking_number.clone()),
+        "status": if purchase.is_some() { "pre_transit" } else { "unknown" },
+        "tracking_code": purchase.map(|p| p.tracking_number.clone()),
         "options": {"label_format": s.label_format.to_ascii_uppercase(), "invoice_number": s.reference,
             "currency": "USD", "incoterm": s.incoterm},
         "to_address": {"object": "Address", "name": s.to.name, "street1": s.to.street1,
@@ -144,7 +143,7 @@ fn render(s: &SimShipment, base: &str, step: std::time::Duration) -> Value {
 }
 
 fn tracker_json(s: &SimShipment, p: &super::SimPurchase, step: std::time::Duration) -> Value {
-    let events = tracking(s, step, Utc::now());
+    let events = tracking(s, p, step, Utc::now());
     let status = events.last().map_or("unknown", |e| e.1);
     json!({
         "id": format!("trk_{}", p.transaction_id), "object": "Tracker", "mode": "test",
@@ -262,7 +261,7 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
                 .unwrap_or_default(),
             label_format: s["options"]["label_format"].as_str().unwrap_or("PDF").to_string(),
             rates,
-            purchase: None,
+            purchases: Vec::new(),
         };
         book.shipments.insert(id, shipment.clone());
         shipment
@@ -284,10 +283,26 @@ async fn buy(State(state): S, headers: HeaderMap, Path(id): Path<String>, body: 
         .ok()
         .and_then(|b| b["rate"]["id"].as_str().map(str::to_string))
         .unwrap_or_default();
-    let bought = state.carriers().buy(&id, &rate_id, Utc::now());
+    let bought = {
+        let mut book = state.carriers();
+        match book.shipments.get(&id) {
+            // EasyPost sells one label per shipment.
+            Some(s) if !s.purchases.is_empty() => Err(None),
+            _ => book.buy(&id, &rate_id, Utc::now()).map_err(Some),
+        }
+    };
     let shipment = match bought {
-        Ok(s) => s,
-        Err(why) => {
+        Ok((s, _)) => s,
+        Err(None) => {
+            state.record("POST", path, 422, Vec::new());
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "SHIPMENT.POSTAGE.EXISTS",
+                "Postage already exists for this shipment.",
+                json!([]),
+            );
+        }
+        Err(Some(why)) => {
             state.record("POST", path, 422, Vec::new());
             return error(StatusCode::UNPROCESSABLE_ENTITY, "SHIPMENT.RATE.INVALID", &why, json!([]));
         }
@@ -346,7 +361,7 @@ async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<Strin
     let all = newest_first(&state.carriers(), Provider::Easypost);
     let filtered = all
         .into_iter()
-        .filter(|s| purchased.is_none_or(|want| s.purchase.is_some() == want));
+        .filter(|s| purchased.is_none_or(|want| !s.purchases.is_empty() == want));
     let after_cursor: Vec<SimShipment> = match q.get("before_id") {
         Some(before) => filtered.skip_while(|s| &s.id != before).skip(1).collect(),
         None => filtered.collect(),
@@ -365,10 +380,11 @@ async fn trackers(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<S
         return r;
     }
     let code = q.get("tracking_code").cloned().unwrap_or_default();
-    let found = state.carriers().by_tracking(&code).cloned();
-    let trackers: Vec<Value> = found
-        .iter()
-        .filter_map(|s| s.purchase.as_ref().map(|p| tracker_json(s, p, state.config.tracking_step.0)))
+    let trackers: Vec<Value> = state
+        .carriers()
+        .by_tracking(&code)
+        .map(|(s, p)| tracker_json(s, p, state.config.tracking_step.0))
+        .into_iter()
         .collect();
     state.record("GET", path, 200, Vec::new());
     Json(json!({"trackers": trackers, "has_more": false})).into_response()

@@ -93,7 +93,9 @@ pub struct SimShipment {
     pub tax_ids: Vec<(String, String)>,
     pub label_format: String,
     pub rates: Vec<SimRate>,
-    pub purchase: Option<SimPurchase>,
+    /// Labels bought for this shipment. EasyPost sells one per shipment;
+    /// Shippo sells a label per transaction, even for the same rate again.
+    pub purchases: Vec<SimPurchase>,
 }
 
 impl SimShipment {
@@ -124,17 +126,20 @@ impl CarrierBook {
         self.seq
     }
 
-    /// Buy `rate_id` of shipment `id`: the tracking number and label
-    /// document are made now and remembered. Buying twice returns the first.
-    pub fn buy(&mut self, id: &str, rate_id: &str, now: DateTime<Utc>) -> Result<SimShipment, String> {
+    /// Buy `rate_id` of shipment `id`: a new tracking number and label
+    /// document, remembered. Every call is a new purchase (the caller
+    /// refuses repeats where its API does).
+    pub fn buy(
+        &mut self,
+        id: &str,
+        rate_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(SimShipment, SimPurchase), String> {
         let n = self.next_seq();
         let shipment = self
             .shipments
             .get_mut(id)
             .ok_or_else(|| format!("shipment {id} not found"))?;
-        if shipment.purchase.is_some() {
-            return Ok(shipment.clone());
-        }
         let rate = shipment
             .rate(rate_id)
             .cloned()
@@ -159,23 +164,25 @@ impl CarrierBook {
             label_file.clone(),
             (content_type, doc(&rate.carrier, &rate.service, &to, &tracking_number)),
         );
-        let shipment = self.shipments.get_mut(id).expect("looked up above");
-        shipment.purchase = Some(SimPurchase {
+        let purchase = SimPurchase {
             rate_id: rate.id.clone(),
             tracking_number,
             transaction_id: format!("{:032x}", 0x7a11_u64.wrapping_mul(n) ^ n),
             label_file,
             bought_at: now,
-        });
-        Ok(shipment.clone())
+        };
+        let shipment = self.shipments.get_mut(id).expect("looked up above");
+        shipment.purchases.push(purchase.clone());
+        Ok((shipment.clone(), purchase))
     }
 
-    /// The shipment whose label has this tracking number.
-    pub fn by_tracking(&self, tracking: &str) -> Option<&SimShipment> {
-        self.shipments.values().find(|s| {
-            s.purchase
-                .as_ref()
-                .is_some_and(|p| p.tracking_number == tracking)
+    /// The shipment and purchase whose label has this tracking number.
+    pub fn by_tracking(&self, tracking: &str) -> Option<(&SimShipment, &SimPurchase)> {
+        self.shipments.values().find_map(|s| {
+            s.purchases
+                .iter()
+                .find(|p| p.tracking_number == tracking)
+                .map(|p| (s, p))
         })
     }
 }
@@ -265,12 +272,10 @@ pub fn quote(book: &mut CarrierBook, provider: Provider, from: &str, to: &str, g
 /// one step per `step` after the purchase.
 pub fn tracking(
     shipment: &SimShipment,
+    p: &SimPurchase,
     step: std::time::Duration,
     now: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, &'static str, String, String)> {
-    let Some(p) = &shipment.purchase else {
-        return Vec::new();
-    };
     let step = Duration::from_std(step).unwrap_or(Duration::seconds(20)).max(Duration::seconds(1));
     let origin = shipment.from_country.clone();
     let dest = format!("{} {}", shipment.to.city, shipment.to.country);

@@ -5,8 +5,8 @@
 //! in `shared/fixtures/shippo/`.
 
 use super::{
-    Provider, SimAddress, SimCustomsLine, SimRate, SimShipment, dollars, faults, quote, tracking,
-    undeliverable,
+    Provider, SimAddress, SimCustomsLine, SimPurchase, SimRate, SimShipment, dollars, faults,
+    quote, tracking, undeliverable,
 };
 use crate::sandbox::SandboxState;
 use axum::Json;
@@ -68,8 +68,7 @@ fn rate_json(s: &SimShipment, r: &SimRate) -> Value {
     })
 }
 
-fn transaction_json(s: &SimShipment, base: &str) -> Value {
-    let p = s.purchase.as_ref().expect("only bought shipments have transactions");
+fn transaction_json(s: &SimShipment, p: &SimPurchase, base: &str) -> Value {
     let carrier = s.rate(&p.rate_id).map(|r| r.carrier.to_ascii_lowercase()).unwrap_or_default();
     json!({
         "object_state": "VALID", "status": "SUCCESS", "object_created": time(p.bought_at),
@@ -175,7 +174,7 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
             tax_ids: if tax.is_object() { vec![(text(&tax["type"]), text(&tax["number"]))] } else { Vec::new() },
             label_format: "PDF".into(),
             rates,
-            purchase: None,
+            purchases: Vec::new(),
         };
         book.shipments.insert(id, shipment.clone());
         shipment
@@ -210,20 +209,18 @@ async fn buy(State(state): S, headers: HeaderMap, body: String) -> Response {
             None => Err(format!("Rate {rate_id} does not exist")),
             Some(id) => {
                 if let Some(s) = book.shipments.get_mut(&id) {
-                    if s.purchase.is_none() {
-                        s.label_format = if format.starts_with("ZPL") { "ZPL".into() } else { "PDF".into() };
-                        let metadata = text(&body["metadata"]);
-                        if !metadata.is_empty() {
-                            s.reference = metadata;
-                        }
+                    s.label_format = if format.starts_with("ZPL") { "ZPL".into() } else { "PDF".into() };
+                    let metadata = text(&body["metadata"]);
+                    if !metadata.is_empty() {
+                        s.reference = metadata;
                     }
                 }
                 book.buy(&id, &rate_id, Utc::now())
             }
         }
     };
-    let shipment = match bought {
-        Ok(s) => s,
+    let (shipment, purchase) = match bought {
+        Ok(b) => b,
         Err(why) => return unprocessable(&state, path, json!({"rate": [why]})),
     };
     if !delay.is_zero() {
@@ -234,7 +231,7 @@ async fn buy(State(state): S, headers: HeaderMap, body: String) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"detail": "A server error occurred."}))).into_response();
     }
     state.record("POST", path, 201, Vec::new());
-    (StatusCode::CREATED, Json(transaction_json(&shipment, &base_url(&headers)))).into_response()
+    (StatusCode::CREATED, Json(transaction_json(&shipment, &purchase, &base_url(&headers)))).into_response()
 }
 
 async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -247,19 +244,16 @@ async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<Strin
     }
     let size: usize = q.get("results").and_then(|n| n.parse().ok()).unwrap_or(25).clamp(1, 100);
     let page: usize = q.get("page").and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
-    let mut bought: Vec<SimShipment> = state
+    let mut bought: Vec<(SimShipment, SimPurchase)> = state
         .carriers()
         .shipments
         .values()
-        .filter(|s| s.provider == Provider::Shippo && s.purchase.is_some())
-        .cloned()
+        .filter(|s| s.provider == Provider::Shippo)
+        .flat_map(|s| s.purchases.iter().map(move |p| (s.clone(), p.clone())))
         .collect();
-    bought.sort_by(|a, b| {
-        let at = |s: &SimShipment| s.purchase.as_ref().map(|p| (p.bought_at, p.transaction_id.clone()));
-        at(b).cmp(&at(a))
-    });
+    bought.sort_by(|(_, a), (_, b)| (b.bought_at, &b.transaction_id).cmp(&(a.bought_at, &a.transaction_id)));
     let base = base_url(&headers);
-    let results: Vec<Value> = bought.iter().skip((page - 1) * size).take(size).map(|s| transaction_json(s, &base)).collect();
+    let results: Vec<Value> = bought.iter().skip((page - 1) * size).take(size).map(|(s, p)| transaction_json(s, p, &base)).collect();
     let next = (page * size < bought.len()).then(|| format!("{base}/transactions/?page={}&results={size}", page + 1));
     let previous = (page > 1).then(|| format!("{base}/transactions/?page={}&results={size}", page - 1));
     state.record("GET", path, 200, Vec::new());
@@ -271,16 +265,16 @@ async fn show(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Re
     if let Err(r) = authorize(&state, &headers, "GET", &path) {
         return r;
     }
-    let found = state
-        .carriers()
-        .shipments
-        .values()
-        .find(|s| s.purchase.as_ref().is_some_and(|p| p.transaction_id == id))
-        .cloned();
+    let found = state.carriers().shipments.values().find_map(|s| {
+        s.purchases
+            .iter()
+            .find(|p| p.transaction_id == id)
+            .map(|p| (s.clone(), p.clone()))
+    });
     match found {
-        Some(s) => {
+        Some((s, p)) => {
             state.record("GET", path, 200, Vec::new());
-            Json(transaction_json(&s, &base_url(&headers))).into_response()
+            Json(transaction_json(&s, &p, &base_url(&headers))).into_response()
         }
         None => {
             state.record("GET", path, 404, Vec::new());
@@ -316,8 +310,8 @@ async fn track(State(state): S, headers: HeaderMap, Path((carrier, number)): Pat
     if let Err(r) = authorize(&state, &headers, "GET", &path) {
         return r;
     }
-    let found = state.carriers().by_tracking(&number).cloned();
-    let Some(s) = found else {
+    let found = state.carriers().by_tracking(&number).map(|(s, p)| (s.clone(), p.clone()));
+    let Some((s, p)) = found else {
         state.record("GET", path, 404, Vec::new());
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response();
     };
@@ -327,7 +321,7 @@ async fn track(State(state): S, headers: HeaderMap, Path((carrier, number)): Pat
         "delivered" => "DELIVERED",
         _ => "UNKNOWN",
     };
-    let events: Vec<Value> = tracking(&s, state.config.tracking_step.0, Utc::now())
+    let events: Vec<Value> = tracking(&s, &p, state.config.tracking_step.0, Utc::now())
         .into_iter()
         .map(|(at, status, message, location)| json!({
             "object_created": time(at), "object_id": format!("{:x}", at.timestamp()),
@@ -340,7 +334,7 @@ async fn track(State(state): S, headers: HeaderMap, Path((carrier, number)): Pat
     Json(json!({
         "carrier": carrier, "tracking_number": number,
         "address_from": {"country": s.from_country}, "address_to": {"city": s.to.city, "zip": s.to.zip, "country": s.to.country},
-        "eta": null, "servicelevel": s.purchase.as_ref().and_then(|p| s.rate(&p.rate_id)).map(|r| json!({"token": r.token, "name": r.service})),
+        "eta": null, "servicelevel": s.rate(&p.rate_id).map(|r| json!({"token": r.token, "name": r.service})),
         "metadata": s.reference,
         "tracking_status": events.last().cloned(),
         "tracking_history": events
