@@ -179,6 +179,7 @@ pub fn rates(shipment: &wire::Shipment) -> Result<Vec<Rate>, PluginError> {
 }
 
 /// What a finished transaction means: a label, a refusal, or not yet.
+#[derive(Debug)]
 pub enum Outcome {
     Bought(Label),
     Pending,
