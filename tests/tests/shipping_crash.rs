@@ -1,0 +1,178 @@
+//! The real `tradelane` binary shipping against a sandbox on loopback:
+//! killed at every state boundary of the shipping workflow (a fault point
+//! aborts the process like `kill -9`), then restarted, every paid order
+//! still ends with exactly one label and one fulfillment; and the daemon's
+//! shipment commands through the admin socket.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tradelane::shipping::crash::CrashPoint;
+use tradelane_tests::*;
+
+fn tradelane(config: &Path, args: &[&str], crash_at: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(binary());
+    cmd.arg("--config").arg(config).args(args);
+    match crash_at {
+        Some(point) => cmd.env("TRADELANE_CRASH_AT", point),
+        None => cmd.env_remove("TRADELANE_CRASH_AT"),
+    };
+    cmd.output().expect("run tradelane")
+}
+
+fn ok(out: &std::process::Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn only(carrier: &str) -> String {
+    format!("\n[[sellers.shipping.rules]]\ncarrier = \"{carrier}\"\n")
+}
+
+/// Copy a warm compile cache so each scenario does not recompile the plugins.
+fn warm(cache: &Option<PathBuf>, data_dir: &Path) {
+    if let Some(src) = cache {
+        let dst = data_dir.join("plugin-cache");
+        std::fs::create_dir_all(&dst).unwrap();
+        for entry in std::fs::read_dir(src).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dst.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every paid order: one label at the carriers, one fulfillment on Shopify
+/// with that label's tracking number.
+async fn assert_each_shipped_once(url: &str, context: &str) {
+    let truth = truth(url).await;
+    let carriers = carrier_shipments(url).await;
+    let mut shipped = 0;
+    for o in &truth {
+        let prefix = format!("label:s1:shop:{}:", o.id);
+        let labels: Vec<&Value> = carriers
+            .iter()
+            .filter(|s| s["reference"].as_str().is_some_and(|r| r.starts_with(&prefix)))
+            .flat_map(|s| s["purchases"].as_array().into_iter().flatten())
+            .collect();
+        if o.financial_status == "paid" && o.cancelled_at.is_none() {
+            shipped += 1;
+            assert_eq!(labels.len(), 1, "{context}: order {} has {} labels", o.id, labels.len());
+            assert_eq!(o.fulfillments.len(), 1, "{context}: order {} fulfillments", o.id);
+            assert_eq!(o.fulfillments[0].tracking_number, labels[0]["tracking_number"].as_str().unwrap());
+        } else {
+            assert!(labels.is_empty() && o.fulfillments.is_empty(), "{context}: order {}", o.id);
+        }
+    }
+    assert!(shipped >= 3, "{context}: {shipped} paid orders");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
+    let mut cache: Option<PathBuf> = None;
+    let _keep = tempfile::tempdir().unwrap();
+    for carrier in ["easypost", "shippo"] {
+        for (point, _) in CrashPoint::ALL {
+            let context = format!("{carrier}, crash {point}");
+            let sandbox = sandbox(6, 11).await;
+            let url = sandbox.url();
+            let dir = tempfile::tempdir().unwrap();
+            let text = config_text(
+                dir.path(),
+                &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", &only(carrier), &[])],
+            );
+            let (config, _) = write_config(dir.path(), &text);
+            warm(&cache, dir.path());
+            ok(&tradelane(&config, &["sync", "--once"], None), "sync");
+            if cache.is_none() {
+                let keep = _keep.path().join("plugin-cache");
+                std::fs::create_dir_all(&keep).unwrap();
+                for entry in std::fs::read_dir(dir.path().join("plugin-cache")).unwrap() {
+                    let entry = entry.unwrap();
+                    std::fs::copy(entry.path(), keep.join(entry.file_name())).unwrap();
+                }
+                cache = Some(keep);
+            }
+            let crashed = tradelane(&config, &["ship", "--once"], Some(point));
+            assert!(!crashed.status.success(), "{context}: the fault point fires");
+            let stderr = String::from_utf8_lossy(&crashed.stderr);
+            assert!(stderr.contains("crash point"), "{context}: {stderr}");
+            ok(&tradelane(&config, &["ship", "--once"], None), &context);
+            // The channel now reports the orders fulfilled; nothing more happens.
+            ok(&tradelane(&config, &["sync", "--once"], None), "sync");
+            ok(&tradelane(&config, &["ship", "--once"], None), &context);
+            assert_each_shipped_once(&url, &context).await;
+
+            let listed = ok(&tradelane(&config, &["shipments", "list", "--format", "json"], None), "list");
+            let records: Vec<Value> = listed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert!(records.iter().all(|r| r["status"] == "done"), "{context}: {listed}");
+            if point == "after-buy-call" {
+                let adopted = records.iter().filter(|r| {
+                    r["history"].as_array().unwrap().iter().any(|h| h["note"].as_str().unwrap().contains("adopted label"))
+                });
+                assert_eq!(adopted.count(), 1, "{context}: the crashed purchase was adopted");
+            }
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
+    let sandbox = sandbox(8, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        dir.path(),
+        &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", SHIP_EVERYTHING, &[])],
+    );
+    let (config, _) = write_config(dir.path(), &text);
+    let truth0 = truth(&url).await;
+    let paid: Vec<_> = truth0.iter().filter(|o| o.financial_status == "paid").collect();
+    let mut daemon = Command::new(binary())
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tradelane run");
+    // Shipping runs right after the first sync brings orders.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let records: Vec<Value> = loop {
+        let out = tradelane(&config, &["shipments", "list", "--state", "done", "--format", "json"], None);
+        if out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            if records.len() == paid.len() {
+                break records;
+            }
+        }
+        assert!(Instant::now() < deadline, "the daemon did not ship {} orders in 60 s", paid.len());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let number = records[0]["order_number"].as_str().unwrap().trim_start_matches('#').to_string();
+    // Through the admin socket while the daemon holds the store.
+    let label = tradelane(&config, &["labels", "print", &number], None);
+    assert!(ok(&label, "labels print").starts_with("%PDF-1.4"));
+    let shown = ok(&tradelane(&config, &["shipments", "show", &number], None), "show");
+    assert!(shown.contains("status done at stage pushed") && shown.contains("  label: "), "{shown}");
+    let refused = tradelane(&config, &["shipments", "hold", &number], None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already shipped"));
+    let status = ok(&tradelane(&config, &["status"], None), "status");
+    assert!(status.contains("s1/shipping"), "{status}");
+    terminate(daemon.id());
+    assert!(daemon.wait().unwrap().success(), "SIGTERM stops cleanly");
+    assert_each_shipped_once(&url, "daemon").await;
+}
+
+/// SIGTERM.
+fn terminate(pid: u32) {
+    Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+}
