@@ -6,9 +6,9 @@ use crate::scheduler::StatusBoard;
 use crate::shipping::actions::{self, Action, ActionError};
 use crate::shipping::{ShipmentRecord, ShippingRuntime};
 use crate::store::{OrderFilter, Store, StoredOrder};
-use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
@@ -17,8 +17,12 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    ListOrders { filter: OrderFilter },
-    ShowOrder { id: String },
+    ListOrders {
+        filter: OrderFilter,
+    },
+    ShowOrder {
+        id: String,
+    },
     Export,
     Status,
     /// Shipment records, optionally of one seller and in one state.
@@ -27,7 +31,9 @@ pub enum Request {
         state: Option<String>,
     },
     /// The shipment record(s) of an order id or number.
-    ShowShipment { id: String },
+    ShowShipment {
+        id: String,
+    },
     /// Retry, hold, release or skip an order's shipment.
     ShipmentAction {
         id: String,
@@ -127,8 +133,10 @@ fn answer(
     shipping: &[Arc<ShippingRuntime>],
 ) -> Reply {
     let result = match req {
-        Request::ListShipments { seller, state } => actions::list(store, seller.as_deref(), state.as_deref())
-            .map(|shipments| Reply::Shipments { shipments }),
+        Request::ListShipments { seller, state } => {
+            actions::list(store, seller.as_deref(), state.as_deref())
+                .map(|shipments| Reply::Shipments { shipments })
+        }
         Request::ShowShipment { id } => store
             .find_shipments(&id)
             .map(|shipments| Reply::Shipments { shipments }),

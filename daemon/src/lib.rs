@@ -11,7 +11,7 @@ pub mod model;
 pub mod runtime;
 pub mod sandbox;
 pub mod schedule;
-pub mod shipping;
 pub mod scheduler;
+pub mod shipping;
 pub mod store;
 pub mod sync;

@@ -17,6 +17,15 @@ fn main() {
     };
     let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        // `tradelane shipments list | head`: the reader left; not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             2

@@ -7,8 +7,8 @@ use crate::egress::{ChannelEgress, RetryPolicy, TokenBucket};
 use crate::host::{
     CallLimits, NoCache, Plugin, PluginCache, PluginHost, PluginSource, builtin, ticks,
 };
-use crate::store::{Store, StoreCache};
 use crate::shipping::{CarrierAccount, ShippingPolicy, ShippingRuntime};
+use crate::store::{Store, StoreCache};
 use crate::sync::ChannelRuntime;
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -99,15 +99,22 @@ fn build_channel(
     let prefix = format!("sellers[{si}].channels[{ci}]");
     let seller_id = seller.id.get_ref().clone();
     let channel_id = channel.id.get_ref().clone();
-    let (plugin, settings, egress, cache) = connect(
+    let Connected {
+        plugin,
+        settings,
+        egress,
+        cache,
+    } = connect(
         config,
         plugins,
         store,
-        &prefix,
-        &seller_id,
-        &channel_id,
-        channel,
-        crate::model::PluginKind::Marketplace,
+        Entry {
+            prefix,
+            seller: &seller_id,
+            scope: channel_id.clone(),
+            config: channel,
+            kind: crate::model::PluginKind::Marketplace,
+        },
     )?;
     Ok(ChannelRuntime {
         seller: seller_id,
@@ -124,18 +131,40 @@ fn build_channel(
     })
 }
 
+/// One plugin-backed config entry to connect.
+struct Entry<'a> {
+    /// Its key path, e.g. `sellers[0].shipping.carriers[1]`.
+    prefix: String,
+    seller: &'a str,
+    /// The egress label and cache namespace: a channel id, `carrier:{id}`.
+    scope: String,
+    config: &'a dyn Connection,
+    kind: crate::model::PluginKind,
+}
+
+/// What a connected entry calls its plugin with.
+struct Connected {
+    plugin: Arc<Plugin>,
+    settings: crate::host::PluginSettings,
+    egress: ChannelEgress,
+    cache: Arc<dyn PluginCache>,
+}
+
 /// Settings, egress and cache of one plugin-backed entry, checked against
-/// its plugin's manifest (which must be of `kind`).
+/// its plugin's manifest (which must be of the entry's kind).
 fn connect(
     config: &LoadedConfig,
     plugins: &BTreeMap<String, Arc<Plugin>>,
     store: Option<&Store>,
-    prefix: &str,
-    seller: &str,
-    cache_scope: &str,
-    entry: &dyn Connection,
-    kind: crate::model::PluginKind,
-) -> anyhow::Result<(Arc<Plugin>, crate::host::PluginSettings, ChannelEgress, Arc<dyn PluginCache>)> {
+    e: Entry<'_>,
+) -> anyhow::Result<Connected> {
+    let (prefix, seller, cache_scope, entry, kind) = (
+        e.prefix.as_str(),
+        e.seller,
+        e.scope.as_str(),
+        e.config,
+        e.kind,
+    );
     let plugin = plugins
         .get(entry.plugin().get_ref())
         .cloned()
@@ -168,7 +197,12 @@ fn connect(
         Some(s) => Arc::new(StoreCache::new(s.clone(), seller, cache_scope)),
         None => Arc::new(NoCache),
     };
-    Ok((plugin, resolved.settings, egress, cache))
+    Ok(Connected {
+        plugin,
+        settings: resolved.settings,
+        egress,
+        cache,
+    })
 }
 
 /// Build the shipping workflow of every seller with `[sellers.shipping]`,
@@ -192,15 +226,22 @@ pub fn build_shipping(
             }
             let prefix = format!("sellers[{si}].shipping.carriers[{ci}]");
             let id = account.id.get_ref().clone();
-            let (plugin, settings, egress, cache) = connect(
+            let Connected {
+                plugin,
+                settings,
+                egress,
+                cache,
+            } = connect(
                 config,
                 plugins,
                 store,
-                &prefix,
-                &seller_id,
-                &format!("carrier:{id}"),
-                account,
-                crate::model::PluginKind::Carrier,
+                Entry {
+                    prefix,
+                    seller: &seller_id,
+                    scope: format!("carrier:{id}"),
+                    config: account,
+                    kind: crate::model::PluginKind::Carrier,
+                },
             )?;
             carriers.insert(
                 id.clone(),

@@ -206,7 +206,10 @@ async fn shipping_loop(
             _ = shutdown.wait_for(|s| *s) => return,
         }
         update(&board, &label, |s| s.state = "shipping".into());
-        match runtime.run_pass_until(&store, egress.clone(), &shutdown).await {
+        match runtime
+            .run_pass_until(&store, egress.clone(), &shutdown)
+            .await
+        {
             Ok(report) => {
                 if report != crate::shipping::PassReport::default() {
                     info!(seller = %runtime.seller, shipped = report.shipped, held = report.held,

@@ -8,8 +8,8 @@ use tradelane::config::{HumanDuration, LoadedConfig, SandboxConfig, SandboxFault
 use tradelane::egress::{EgressSettings, HttpEgress};
 use tradelane::host::PluginHost;
 use tradelane::sandbox::{Sandbox, SimOrder};
-use tradelane::store::{OrderFilter, Store, StoredOrder};
 use tradelane::shipping::ShippingRuntime;
+use tradelane::store::{OrderFilter, Store, StoredOrder};
 use tradelane::sync::ChannelRuntime;
 
 /// The sandbox's token.
@@ -404,7 +404,9 @@ pub const PACKAGING_G: u32 = 150;
 pub fn shipping_block(sandbox_url: &str, options: &str, rules: &str, omit_hs: &[&str]) -> String {
     let mut catalogue = String::new();
     for (sku, hs, origin) in CATALOGUE {
-        catalogue.push_str(&format!("\n[sellers.catalogue.\"{sku}\"]\norigin_country = \"{origin}\"\n"));
+        catalogue.push_str(&format!(
+            "\n[sellers.catalogue.\"{sku}\"]\norigin_country = \"{origin}\"\n"
+        ));
         if !omit_hs.contains(sku) {
             catalogue.push_str(&format!("hs_code = \"{hs}\"\n"));
         }

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 use tradelane_plugin_sdk::{
-    Address, CustomsLine, Incoterm, LabelFormat, Money, Parcel, PluginError, Rate, Shipment,
-    TaxId, TrackingStatus,
+    Address, CustomsLine, Incoterm, LabelFormat, Money, Parcel, PluginError, Rate, Shipment, TaxId,
+    TrackingStatus,
 };
 use tradelane_tests::fixtures;
 
@@ -40,8 +40,20 @@ fn cassette_shipment() -> Shipment {
     };
     Shipment {
         reference: "123".into(),
-        ship_from: address("Jack Sparrow", "388 Townsend St", Some("Apt 20"), "San Francisco", "94107"),
-        ship_to: address("Elizabeth Swan", "179 N Harbor Dr", None, "Redondo Beach", "90277"),
+        ship_from: address(
+            "Jack Sparrow",
+            "388 Townsend St",
+            Some("Apt 20"),
+            "San Francisco",
+            "94107",
+        ),
+        ship_to: address(
+            "Elizabeth Swan",
+            "179 N Harbor Dr",
+            None,
+            "Redondo Beach",
+            "90277",
+        ),
         // 10 × 8 × 4 in, 15.4 oz
         parcels: vec![Parcel {
             length_mm: 254,
@@ -78,20 +90,38 @@ fn easypost_create_request_matches_the_cassette() {
     let theirs = json("easypost", "shipment_create.request.json");
     let (o, t) = (&ours["shipment"], &theirs["shipment"]);
     for side in ["from_address", "to_address"] {
-        for key in ["name", "street1", "city", "state", "zip", "country", "email", "phone"] {
+        for key in [
+            "name", "street1", "city", "state", "zip", "country", "email", "phone",
+        ] {
             assert_eq!(o[side][key], t[side][key], "{side}.{key}");
         }
     }
     assert_eq!(o["from_address"]["street2"], t["from_address"]["street2"]);
     for key in ["length", "width", "height", "weight"] {
-        assert_eq!(o["parcel"][key].as_f64(), t["parcel"][key].as_f64(), "parcel.{key}");
+        assert_eq!(
+            o["parcel"][key].as_f64(),
+            t["parcel"][key].as_f64(),
+            "parcel.{key}"
+        );
     }
     let (oc, tc) = (&o["customs_info"], &t["customs_info"]);
-    for key in ["eel_pfc", "customs_certify", "customs_signer", "contents_type", "restriction_type", "non_delivery_option"] {
+    for key in [
+        "eel_pfc",
+        "customs_certify",
+        "customs_signer",
+        "contents_type",
+        "restriction_type",
+        "non_delivery_option",
+    ] {
         assert_eq!(oc[key], tc[key], "customs_info.{key}");
     }
     let (oi, ti) = (&oc["customs_items"][0], &tc["customs_items"][0]);
-    for key in ["description", "quantity", "hs_tariff_number", "origin_country"] {
+    for key in [
+        "description",
+        "quantity",
+        "hs_tariff_number",
+        "origin_country",
+    ] {
         assert_eq!(oi[key], ti[key], "customs_items.{key}");
     }
     assert_eq!(oi["weight"].as_f64(), ti["weight"].as_f64());
@@ -113,13 +143,24 @@ fn easypost_rates_are_exact_minor_units() {
         assert_eq!(r.id, w["id"].as_str().unwrap());
         assert_eq!(r.service, w["service"].as_str().unwrap());
         assert_eq!(r.carrier, "USPS");
-        assert_eq!(r.shipment_id.as_deref(), Some("shp_16578f588f9546ec914afd2474e24ff5"));
+        assert_eq!(
+            r.shipment_id.as_deref(),
+            Some("shp_16578f588f9546ec914afd2474e24ff5")
+        );
         let text = w["rate"].as_str().unwrap().replace('.', "");
-        assert_eq!(r.price.amount_minor, text.parse::<i64>().unwrap(), "{}", w["rate"]);
+        assert_eq!(
+            r.price.amount_minor,
+            text.parse::<i64>().unwrap(),
+            "{}",
+            w["rate"]
+        );
         assert_eq!(r.price.currency, "USD");
     }
     let express = rates.iter().find(|r| r.service == "Express").unwrap();
-    assert_eq!((express.price.amount_minor, express.estimated_days), (3415, Some(1)));
+    assert_eq!(
+        (express.price.amount_minor, express.estimated_days),
+        (3415, Some(1))
+    );
 }
 
 #[test]
@@ -129,11 +170,23 @@ fn easypost_bought_shipment_is_a_label() {
     let label = easypost::mapping::label(&shipment, LabelFormat::Png).unwrap();
     assert_eq!(label.external_id, "shp_16578f588f9546ec914afd2474e24ff5");
     assert_eq!(label.tracking_number, "9400100208303109505657");
-    assert_eq!((label.carrier.as_str(), label.service.as_str()), ("USPS", "GroundAdvantage"));
+    assert_eq!(
+        (label.carrier.as_str(), label.service.as_str()),
+        ("USPS", "GroundAdvantage")
+    );
     assert_eq!(label.cost, usd(607));
-    assert_eq!(label.format, LabelFormat::Png, "the cassette's label is image/png");
+    assert_eq!(
+        label.format,
+        LabelFormat::Png,
+        "the cassette's label is image/png"
+    );
     assert!(label.document_url.unwrap().ends_with(".png"));
-    assert!(label.tracking_url.unwrap().starts_with("https://track.easypost.com/"));
+    assert!(
+        label
+            .tracking_url
+            .unwrap()
+            .starts_with("https://track.easypost.com/")
+    );
     // The buy request is `{"rate": {"id": …}}`, as in the cassette.
     let ours = serde_json::to_value(easypost::wire::Buy {
         rate: easypost::wire::RateRef {
@@ -168,7 +221,10 @@ fn easypost_trackers_become_ordered_events() {
     for t in &page.trackers {
         let events = easypost::mapping::tracking_events(t).unwrap();
         assert_eq!(events.len(), t.tracking_details.len(), "{}", t.id);
-        assert!(events.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+        assert!(
+            events.windows(2).all(|w| w[0].at <= w[1].at),
+            "oldest first"
+        );
         assert!(events.iter().all(|e| e.at.ends_with('Z')));
     }
     let first = easypost::mapping::tracking_events(&page.trackers[0]).unwrap();
@@ -183,7 +239,10 @@ fn easypost_error_bodies_reach_the_user_verbatim() {
         easypost::mapping::error_message(422, body),
         "ADDRESS.VERIFY.FAILURE: Unable to verify address. (street1: Address not found; zip: invalid)"
     );
-    assert_eq!(easypost::mapping::error_message(400, b"not json"), "HTTP 400: not json");
+    assert_eq!(
+        easypost::mapping::error_message(400, b"not json"),
+        "HTTP 400: not json"
+    );
 }
 
 #[test]
@@ -211,7 +270,10 @@ fn shippo_create_request_has_the_cassettes_shape() {
     assert_eq!(ours["parcels"][0]["mass_unit"], "g");
     let d = &ours["customs_declaration"];
     assert_eq!(d["incoterm"], "DDP");
-    assert_eq!(d["exporter_identification"]["tax_id"], serde_json::json!({"number": "IM3720000224", "type": "IOSS"}));
+    assert_eq!(
+        d["exporter_identification"]["tax_id"],
+        serde_json::json!({"number": "IM3720000224", "type": "IOSS"})
+    );
     assert_eq!(d["items"][0]["value_amount"], "23.25");
     assert_eq!(d["items"][0]["tariff_number"], "654321");
     assert_eq!(d["items"][0]["net_weight"], "312");
@@ -244,10 +306,19 @@ fn shippo_rates_are_exact_minor_units() {
         assert_eq!(r.price.currency, w["currency"].as_str().unwrap());
         assert_eq!(r.carrier, w["provider"].as_str().unwrap());
         assert_eq!(r.service, w["servicelevel"]["name"].as_str().unwrap());
-        assert_eq!(r.shipment_id.as_deref(), Some("f114687f56084b969b7392192f5c3198"));
+        assert_eq!(
+            r.shipment_id.as_deref(),
+            Some("f114687f56084b969b7392192f5c3198")
+        );
     }
-    let fedex = rates.iter().find(|r| r.id == "c08e3292858946429a90d1b432c6548c").unwrap();
-    assert_eq!((fedex.price.amount_minor, fedex.estimated_days), (1305, Some(1)));
+    let fedex = rates
+        .iter()
+        .find(|r| r.id == "c08e3292858946429a90d1b432c6548c")
+        .unwrap();
+    assert_eq!(
+        (fedex.price.amount_minor, fedex.estimated_days),
+        (1305, Some(1))
+    );
 }
 
 fn a_rate() -> Rate {
@@ -271,7 +342,10 @@ fn shippo_transactions_map_success_queue_and_error() {
     ));
     let list: shippo::wire::Transactions =
         serde_json::from_slice(&read("shippo", "transactions.json")).unwrap();
-    assert_eq!(list.next.as_deref(), Some("https://api.goshippo.com/v1/transactions/?page=2"));
+    assert_eq!(
+        list.next.as_deref(),
+        Some("https://api.goshippo.com/v1/transactions/?page=2")
+    );
     let (mut ok, mut refused, mut queued, mut usps_date) = (0, 0, 0, false);
     for t in &list.results {
         match shippo::mapping::transaction(t, &a_rate(), LabelFormat::Pdf) {
@@ -282,13 +356,24 @@ fn shippo_transactions_map_success_queue_and_error() {
             }
             Err(PluginError::Rejected(message)) => {
                 refused += 1;
-                usps_date |= message.contains("USPS: The selected shipment date must be within 7 days");
+                usps_date |=
+                    message.contains("USPS: The selected shipment date must be within 7 days");
                 assert!(
                     message.contains(&format!(
                         "ERROR: {}",
-                        t.messages.iter().map(|m| format!("{}: {}", m.source.as_deref().unwrap_or(""), m.text.as_deref().unwrap_or(""))).collect::<Vec<_>>().join("; ")
-                    ))
-                    && t.messages.iter().all(|m| message.contains(m.text.as_deref().unwrap_or(""))),
+                        t.messages
+                            .iter()
+                            .map(|m| format!(
+                                "{}: {}",
+                                m.source.as_deref().unwrap_or(""),
+                                m.text.as_deref().unwrap_or("")
+                            ))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )) && t
+                        .messages
+                        .iter()
+                        .all(|m| message.contains(m.text.as_deref().unwrap_or(""))),
                     "the carrier's words: {message}"
                 );
             }
@@ -300,7 +385,10 @@ fn shippo_transactions_map_success_queue_and_error() {
         }
     }
     assert_eq!(ok + refused + queued, list.results.len());
-    assert!(ok >= 1 && refused >= 1 && usps_date, "{ok} {refused} {queued}");
+    assert!(
+        ok >= 1 && refused >= 1 && usps_date,
+        "{ok} {refused} {queued}"
+    );
 }
 
 #[test]
@@ -311,7 +399,10 @@ fn shippo_track_status_becomes_ordered_events() {
     assert!(events.windows(2).all(|w| w[0].at <= w[1].at));
     let last = events.last().unwrap();
     assert_eq!(last.status, TrackingStatus::Delivered);
-    assert_eq!(last.description, "Your shipment has been delivered at the destination mailbox.");
+    assert_eq!(
+        last.description,
+        "Your shipment has been delivered at the destination mailbox."
+    );
     assert_eq!(last.location.as_deref(), Some("Berkeley, CA, 94705, US"));
 }
 

@@ -19,8 +19,18 @@ fn purchases<'a>(carriers: &'a [Value], order: &str) -> Vec<(&'a Value, &'a Valu
     let prefix = format!("label:s1:shop:{order}:");
     carriers
         .iter()
-        .filter(|s| s["reference"].as_str().is_some_and(|r| r.starts_with(&prefix)))
-        .flat_map(|s| s["purchases"].as_array().into_iter().flatten().map(move |p| (s, p)))
+        .filter(|s| {
+            s["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&prefix))
+        })
+        .flat_map(|s| {
+            s["purchases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |p| (s, p))
+        })
         .collect()
 }
 
@@ -105,16 +115,28 @@ async fn every_paid_order_ships_once_with_its_tracking_on_the_channel() {
         let bought = purchases(&carriers, &id);
         let now = after.iter().find(|a| a.id == o.id).unwrap();
         if !expected.iter().any(|e| e.id == o.id) {
-            assert!(bought.is_empty(), "order {id} ({}) must not ship", o.financial_status);
+            assert!(
+                bought.is_empty(),
+                "order {id} ({}) must not ship",
+                o.financial_status
+            );
             assert!(now.fulfillments.is_empty(), "order {id}");
             continue;
         }
         assert_eq!(bought.len(), 1, "order {id}: exactly one label");
-        assert_eq!(now.fulfillments.len(), 1, "order {id}: exactly one fulfillment");
+        assert_eq!(
+            now.fulfillments.len(),
+            1,
+            "order {id}: exactly one fulfillment"
+        );
         let tracking = bought[0].1["tracking_number"].as_str().unwrap();
         assert_eq!(now.fulfillments[0].tracking_number, tracking, "order {id}");
         let rec = records.iter().find(|r| r.order_id == id).unwrap();
-        assert_eq!((rec.status, rec.stage), (Status::Done, Stage::Pushed), "order {id}");
+        assert_eq!(
+            (rec.status, rec.stage),
+            (Status::Done, Stage::Pushed),
+            "order {id}"
+        );
         let label = rec.label.as_ref().unwrap();
         assert_eq!(label.tracking_number, tracking);
         let file = std::fs::read(rec.label_path.as_ref().unwrap()).unwrap();
@@ -149,7 +171,11 @@ async fn customs_lines_at_the_carrier_match_the_order() {
         if shipment["provider"] == "shippo" {
             assert_eq!(weight, grams, "order {}: Shippo gets grams", o.id);
         } else {
-            assert!(weight.abs_diff(grams) <= 3, "order {}: EasyPost ounces ≈ {grams} g, got {weight}", o.id);
+            assert!(
+                weight.abs_diff(grams) <= 3,
+                "order {}: EasyPost ounces ≈ {grams} g, got {weight}",
+                o.id
+            );
         }
         if o.customer.country == "GB" {
             assert!(customs.is_empty(), "order {}: domestic, no customs", o.id);
@@ -191,7 +217,10 @@ async fn customs_lines_at_the_carrier_match_the_order() {
             assert!(ids.is_empty(), "order {}: IOSS only into the EU", o.id);
         }
     }
-    assert!(declared >= 15 && with_ioss >= 2 && over_limit >= 1, "{declared} {with_ioss} {over_limit}");
+    assert!(
+        declared >= 15 && with_ioss >= 2 && over_limit >= 1,
+        "{declared} {with_ioss} {over_limit}"
+    );
 }
 
 const RULES: &str = r#"
@@ -233,21 +262,38 @@ async fn rules_choose_by_country_value_weight_speed_price_and_cap() {
     let mut seen = HashMap::<&str, u32>::new();
     let mut capped = 0;
     for o in to_ship(&truth) {
-        let rec = h.shipments().into_iter().find(|r| r.order_id == o.id.to_string()).unwrap();
+        let rec = h
+            .shipments()
+            .into_iter()
+            .find(|r| r.order_id == o.id.to_string())
+            .unwrap();
         let weight: u32 = o.lines.iter().map(|l| l.grams * l.quantity).sum::<u32>() + PACKAGING_G;
-        let value = fx.convert(money(o.total_minor(), &o.currency), gbp).unwrap().amount_minor;
+        let value = fx
+            .convert(money(o.total_minor(), &o.currency), gbp)
+            .unwrap()
+            .amount_minor;
         let to = o.customer.country.as_str();
         let (rule, service, fastest, cap) = if to == "JP" {
             ("japan fastest", None, true, None)
         } else if to != "GB" && value >= 30_000 {
-            ("big spenders abroad", Some("ExpressMailInternational"), false, None)
+            (
+                "big spenders abroad",
+                Some("ExpressMailInternational"),
+                false,
+                None,
+            )
         } else if EU.contains(&to) && weight <= 1500 {
             ("light eu", None, false, Some(3000))
         } else {
             ("rest", None, false, Some(4500))
         };
         *seen.entry(rule).or_default() += 1;
-        assert_eq!(rec.rule.as_deref(), Some(rule), "order {} to {to}, {weight} g, {value} GBP", o.id);
+        assert_eq!(
+            rec.rule.as_deref(),
+            Some(rule),
+            "order {} to {to}, {weight} g, {value} GBP",
+            o.id
+        );
         // The expected pick, from the quotes the carrier gave.
         let gbp_of = |usd_cents: i64| (usd_cents * 79 + 50) / 100;
         let mut fits: Vec<_> = rec
@@ -266,17 +312,32 @@ async fn rules_choose_by_country_value_weight_speed_price_and_cap() {
         match fits.first() {
             Some(best) => {
                 assert_eq!(rec.status, Status::Done, "order {}: {:?}", o.id, rec.reason);
-                assert_eq!(rec.chosen.as_ref().unwrap().id, best.id, "order {} ({rule})", o.id);
+                assert_eq!(
+                    rec.chosen.as_ref().unwrap().id,
+                    best.id,
+                    "order {} ({rule})",
+                    o.id
+                );
             }
             None => {
                 capped += 1;
                 assert_eq!(rec.status, Status::Held, "order {}", o.id);
-                assert!(rec.reason.as_deref().unwrap().contains("no rate within max_price"), "{:?}", rec.reason);
+                assert!(
+                    rec.reason
+                        .as_deref()
+                        .unwrap()
+                        .contains("no rate within max_price"),
+                    "{:?}",
+                    rec.reason
+                );
             }
         }
     }
     for rule in ["japan fastest", "big spenders abroad", "light eu", "rest"] {
-        assert!(seen.get(rule).copied().unwrap_or(0) >= 1, "rule `{rule}` exercised: {seen:?}");
+        assert!(
+            seen.get(rule).copied().unwrap_or(0) >= 1,
+            "rule `{rule}` exercised: {seen:?}"
+        );
     }
     assert!(capped >= 1, "some order exceeds its cap");
 }
@@ -285,28 +346,56 @@ async fn rules_choose_by_country_value_weight_speed_price_and_cap() {
 async fn a_5xx_after_the_purchase_adopts_the_label_instead_of_buying_again() {
     let (sandbox, _dir, h) = world(12, "", SHIP_EVERYTHING, &[]).await;
     let url = sandbox.url();
-    control(&url, "/_sandbox/faults", Some(serde_json::json!({"carrier_error_after_buy": 3}))).await;
+    control(
+        &url,
+        "/_sandbox/faults",
+        Some(serde_json::json!({"carrier_error_after_buy": 3})),
+    )
+    .await;
     let first = h.ship().await;
     assert_eq!(first.retrying, 3, "{first:?}");
-    let waiting: Vec<_> = h.shipments().into_iter().filter(|r| r.status == Status::Active).collect();
+    let waiting: Vec<_> = h
+        .shipments()
+        .into_iter()
+        .filter(|r| r.status == Status::Active)
+        .collect();
     assert_eq!(waiting.len(), 3);
     for r in &waiting {
         assert_eq!(r.stage, Stage::RateChosen, "the purchase is uncertain");
         assert!(r.next_attempt_at.is_some() && r.reason.as_deref().unwrap().contains("500"));
         // Hurry the retry instead of waiting for the backoff.
-        actions::apply(&h.store, (&r.seller, &r.channel, &r.order_id, &r.order_number), Action::Retry, None).unwrap();
+        actions::apply(
+            &h.store,
+            (&r.seller, &r.channel, &r.order_id, &r.order_number),
+            Action::Retry,
+            None,
+        )
+        .unwrap();
     }
     let second = h.ship().await;
     assert_eq!(second.shipped, 3, "{second:?}");
     let truth = truth(&url).await;
     let carriers = carrier_shipments(&url).await;
     for o in to_ship(&truth) {
-        assert_eq!(purchases(&carriers, &o.id.to_string()).len(), 1, "order {}", o.id);
+        assert_eq!(
+            purchases(&carriers, &o.id.to_string()).len(),
+            1,
+            "order {}",
+            o.id
+        );
         assert_eq!(o.fulfillments.len(), 1, "order {}", o.id);
     }
     for r in &waiting {
-        let now = h.store.shipment(&r.seller, &r.channel, &r.order_id).unwrap().unwrap();
-        assert!(now.history.iter().any(|t| t.note.contains("adopted label")), "{:#?}", now.history);
+        let now = h
+            .store
+            .shipment(&r.seller, &r.channel, &r.order_id)
+            .unwrap()
+            .unwrap();
+        assert!(
+            now.history.iter().any(|t| t.note.contains("adopted label")),
+            "{:#?}",
+            now.history
+        );
         assert_eq!(now.attempt, 1, "the same attempt continued");
     }
 }
@@ -318,29 +407,59 @@ async fn a_timed_out_purchase_is_adopted_too() {
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         dir.path(),
-        &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", SHIP_EVERYTHING, &[])],
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            shipping_block(&url, "", SHIP_EVERYTHING, &[]),
+        ],
     );
     let (_, config) = write_config(dir.path(), &text);
     let mut h = Harness::new(&config).await;
-    h.egress = std::sync::Arc::new(tradelane::egress::HttpEgress::new(tradelane::egress::EgressSettings {
-        request_timeout: std::time::Duration::from_millis(800),
-        ..Default::default()
-    }));
+    h.egress = std::sync::Arc::new(tradelane::egress::HttpEgress::new(
+        tradelane::egress::EgressSettings {
+            request_timeout: std::time::Duration::from_millis(800),
+            ..Default::default()
+        },
+    ));
     h.pass(0).await.expect("sync");
-    control(&url, "/_sandbox/faults", Some(serde_json::json!({"carrier_delay_ms": 2000}))).await;
+    control(
+        &url,
+        "/_sandbox/faults",
+        Some(serde_json::json!({"carrier_delay_ms": 2000})),
+    )
+    .await;
     let first = h.ship().await;
     assert!(first.retrying >= 1, "{first:?}");
-    let timed_out: Vec<_> = h.shipments().into_iter().filter(|r| r.status == Status::Active).collect();
-    assert!(timed_out.iter().all(|r| r.reason.as_deref().unwrap_or("").contains("timed out")), "{timed_out:#?}");
+    let timed_out: Vec<_> = h
+        .shipments()
+        .into_iter()
+        .filter(|r| r.status == Status::Active)
+        .collect();
+    assert!(
+        timed_out
+            .iter()
+            .all(|r| r.reason.as_deref().unwrap_or("").contains("timed out")),
+        "{timed_out:#?}"
+    );
     control(&url, "/_sandbox/faults", Some(serde_json::json!({}))).await;
     for r in &timed_out {
-        actions::apply(&h.store, (&r.seller, &r.channel, &r.order_id, &r.order_number), Action::Retry, None).unwrap();
+        actions::apply(
+            &h.store,
+            (&r.seller, &r.channel, &r.order_id, &r.order_number),
+            Action::Retry,
+            None,
+        )
+        .unwrap();
     }
     h.ship().await;
     let truth = truth(&url).await;
     let carriers = carrier_shipments(&url).await;
     for o in to_ship(&truth) {
-        assert_eq!(purchases(&carriers, &o.id.to_string()).len(), 1, "order {}", o.id);
+        assert_eq!(
+            purchases(&carriers, &o.id.to_string()).len(),
+            1,
+            "order {}",
+            o.id
+        );
         assert_eq!(o.fulfillments.len(), 1, "order {}", o.id);
     }
 }
@@ -352,19 +471,31 @@ async fn an_address_the_carrier_refuses_is_dead_lettered_then_retried_after_the_
     let truth0 = truth(&url).await;
     let paid = to_ship(&truth0);
     // One order routed to EasyPost (EU), one to Shippo (elsewhere, not GB).
-    let eu = paid.iter().find(|o| EU.contains(&o.customer.country.as_str())).unwrap().id;
+    let eu = paid
+        .iter()
+        .find(|o| EU.contains(&o.customer.country.as_str()))
+        .unwrap()
+        .id;
     let world = paid
         .iter()
         .find(|o| !EU.contains(&o.customer.country.as_str()) && o.customer.country != "GB")
         .unwrap()
         .id;
     for id in [eu, world] {
-        control(&url, &format!("/_sandbox/address?id={id}&valid=false"), None).await;
+        control(
+            &url,
+            &format!("/_sandbox/address?id={id}&valid=false"),
+            None,
+        )
+        .await;
     }
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         dir.path(),
-        &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", SHIP_EVERYTHING, &[])],
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            shipping_block(&url, "", SHIP_EVERYTHING, &[]),
+        ],
     );
     let (_, config) = write_config(dir.path(), &text);
     let h = Harness::new(&config).await;
@@ -378,20 +509,43 @@ async fn an_address_the_carrier_refuses_is_dead_lettered_then_retried_after_the_
         .map(|r| (r.order_id.clone(), r))
         .collect();
     let ep = dead[&eu.to_string()].reason.clone().unwrap();
-    assert!(ep.contains("ADDRESS.VERIFY.FAILURE: Unable to verify address.") && ep.contains("street1: Address not found"), "{ep}");
+    assert!(
+        ep.contains("ADDRESS.VERIFY.FAILURE: Unable to verify address.")
+            && ep.contains("street1: Address not found"),
+        "{ep}"
+    );
     let sp = dead[&world.to_string()].reason.clone().unwrap();
-    assert!(sp.contains("address_to: Address could not be validated"), "{sp}");
-    assert!(dead.values().all(|r| r.failures == 1), "refusals are not retried");
+    assert!(
+        sp.contains("address_to: Address could not be validated"),
+        "{sp}"
+    );
+    assert!(
+        dead.values().all(|r| r.failures == 1),
+        "refusals are not retried"
+    );
 
     // The buyer corrects the address on the channel; the next sync sees it.
     for id in [eu, world] {
         control(&url, &format!("/_sandbox/address?id={id}&valid=true"), None).await;
     }
     h.pass(0).await.expect("sync");
-    assert_eq!(h.ship().await.shipped, 0, "a dead letter waits for a person");
+    assert_eq!(
+        h.ship().await.shipped,
+        0,
+        "a dead letter waits for a person"
+    );
     for r in dead.values() {
-        let again = actions::apply(&h.store, (&r.seller, &r.channel, &r.order_id, &r.order_number), Action::Retry, Some("address fixed")).unwrap();
-        assert_eq!((again.attempt, again.status, again.stage), (2, Status::Active, Stage::Intent));
+        let again = actions::apply(
+            &h.store,
+            (&r.seller, &r.channel, &r.order_id, &r.order_number),
+            Action::Retry,
+            Some("address fixed"),
+        )
+        .unwrap();
+        assert_eq!(
+            (again.attempt, again.status, again.stage),
+            (2, Status::Active, Stage::Intent)
+        );
     }
     assert_eq!(h.ship().await.shipped, 2);
     let truth = truth(&url).await;
@@ -400,7 +554,10 @@ async fn an_address_the_carrier_refuses_is_dead_lettered_then_retried_after_the_
         let o = truth.iter().find(|o| o.id == id).unwrap();
         let bought = purchases(&carriers, &id.to_string());
         assert_eq!(bought.len(), 1, "order {id}");
-        assert!(bought[0].0["reference"].as_str().unwrap().ends_with(":2"), "bought by attempt 2");
+        assert!(
+            bought[0].0["reference"].as_str().unwrap().ends_with(":2"),
+            "bought by attempt 2"
+        );
         assert_eq!(o.fulfillments.len(), 1);
     }
 }
@@ -414,14 +571,25 @@ async fn a_missing_hs_code_holds_the_order_naming_the_sku() {
     let carriers = carrier_shipments(&url).await;
     let mut held = 0;
     for o in to_ship(&truth) {
-        let rec = h.shipments().into_iter().find(|r| r.order_id == o.id.to_string()).unwrap();
+        let rec = h
+            .shipments()
+            .into_iter()
+            .find(|r| r.order_id == o.id.to_string())
+            .unwrap();
         let has_tea = o.lines.iter().any(|l| l.sku == "TEA-SEN-100");
         if has_tea && o.customer.country != "GB" {
             held += 1;
             assert_eq!(rec.status, Status::Held, "order {}", o.id);
             let reason = rec.reason.unwrap();
-            assert!(reason.contains("SKU `TEA-SEN-100` has no hs_code") && reason.contains("[sellers.catalogue.\"TEA-SEN-100\"]"), "{reason}");
-            assert!(carrier_shipments_for(&carriers, o.id).is_empty(), "nothing asked of a carrier");
+            assert!(
+                reason.contains("SKU `TEA-SEN-100` has no hs_code")
+                    && reason.contains("[sellers.catalogue.\"TEA-SEN-100\"]"),
+                "{reason}"
+            );
+            assert!(
+                carrier_shipments_for(&carriers, o.id).is_empty(),
+                "nothing asked of a carrier"
+            );
             assert!(o.fulfillments.is_empty());
         } else {
             assert_eq!(rec.status, Status::Done, "order {}: {:?}", o.id, rec.reason);
@@ -436,7 +604,11 @@ fn carrier_shipments_for(carriers: &[Value], order: u64) -> Vec<&Value> {
     let prefix = format!("label:s1:shop:{order}:");
     carriers
         .iter()
-        .filter(|s| s["reference"].as_str().is_some_and(|r| r.starts_with(&prefix)))
+        .filter(|s| {
+            s["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&prefix))
+        })
         .collect()
 }
 
@@ -451,10 +623,15 @@ async fn dry_run_quotes_and_records_but_buys_nothing() {
     let carriers = carrier_shipments(&url).await;
     assert_eq!(carriers.len(), expected.len(), "quoted once each");
     assert!(
-        carriers.iter().all(|s| s["purchases"].as_array().unwrap().is_empty()),
+        carriers
+            .iter()
+            .all(|s| s["purchases"].as_array().unwrap().is_empty()),
         "nothing bought"
     );
-    assert!(truth.iter().all(|o| o.fulfillments.is_empty()), "nothing pushed");
+    assert!(
+        truth.iter().all(|o| o.fulfillments.is_empty()),
+        "nothing pushed"
+    );
     for r in h.shipments() {
         assert_eq!(r.status, Status::DryRun);
         assert!(r.chosen.is_some() && r.label.is_none());
@@ -471,16 +648,39 @@ async fn hold_release_and_skip_are_respected() {
     let paid = to_ship(&truth0);
     let (a, b) = (paid[0], paid[1]);
     let locate = |o: &SimOrder| actions::locate(&h.store, &o.id.to_string()).unwrap();
-    let at = |l: &(String, String, String, String)| (l.0.clone(), l.1.clone(), l.2.clone(), l.3.clone());
+    let at =
+        |l: &(String, String, String, String)| (l.0.clone(), l.1.clone(), l.2.clone(), l.3.clone());
     let (la, lb) = (at(&locate(a)), at(&locate(b)));
-    actions::apply(&h.store, (&la.0, &la.1, &la.2, &la.3), Action::Hold, Some("buyer asked to wait")).unwrap();
-    actions::apply(&h.store, (&lb.0, &lb.1, &lb.2, &lb.3), Action::Skip, Some("handed over at the fair")).unwrap();
+    actions::apply(
+        &h.store,
+        (&la.0, &la.1, &la.2, &la.3),
+        Action::Hold,
+        Some("buyer asked to wait"),
+    )
+    .unwrap();
+    actions::apply(
+        &h.store,
+        (&lb.0, &lb.1, &lb.2, &lb.3),
+        Action::Skip,
+        Some("handed over at the fair"),
+    )
+    .unwrap();
     let report = h.ship().await;
     assert_eq!(report.shipped as usize, paid.len() - 2);
     let carriers = carrier_shipments(&url).await;
-    assert!(carrier_shipments_for(&carriers, a.id).is_empty() && carrier_shipments_for(&carriers, b.id).is_empty());
-    actions::apply(&h.store, (&la.0, &la.1, &la.2, &la.3), Action::Release, None).unwrap();
+    assert!(
+        carrier_shipments_for(&carriers, a.id).is_empty()
+            && carrier_shipments_for(&carriers, b.id).is_empty()
+    );
+    actions::apply(
+        &h.store,
+        (&la.0, &la.1, &la.2, &la.3),
+        Action::Release,
+        None,
+    )
+    .unwrap();
     assert_eq!(h.ship().await.shipped, 1, "released, it ships");
-    let err = actions::apply(&h.store, (&la.0, &la.1, &la.2, &la.3), Action::Hold, None).unwrap_err();
+    let err =
+        actions::apply(&h.store, (&la.0, &la.1, &la.2, &la.3), Action::Hold, None).unwrap_err();
     assert!(err.to_string().contains("already shipped"), "{err}");
 }

@@ -57,16 +57,38 @@ async fn assert_each_shipped_once(url: &str, context: &str) {
         let prefix = format!("label:s1:shop:{}:", o.id);
         let labels: Vec<&Value> = carriers
             .iter()
-            .filter(|s| s["reference"].as_str().is_some_and(|r| r.starts_with(&prefix)))
+            .filter(|s| {
+                s["reference"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with(&prefix))
+            })
             .flat_map(|s| s["purchases"].as_array().into_iter().flatten())
             .collect();
         if o.financial_status == "paid" && o.cancelled_at.is_none() {
             shipped += 1;
-            assert_eq!(labels.len(), 1, "{context}: order {} has {} labels", o.id, labels.len());
-            assert_eq!(o.fulfillments.len(), 1, "{context}: order {} fulfillments", o.id);
-            assert_eq!(o.fulfillments[0].tracking_number, labels[0]["tracking_number"].as_str().unwrap());
+            assert_eq!(
+                labels.len(),
+                1,
+                "{context}: order {} has {} labels",
+                o.id,
+                labels.len()
+            );
+            assert_eq!(
+                o.fulfillments.len(),
+                1,
+                "{context}: order {} fulfillments",
+                o.id
+            );
+            assert_eq!(
+                o.fulfillments[0].tracking_number,
+                labels[0]["tracking_number"].as_str().unwrap()
+            );
         } else {
-            assert!(labels.is_empty() && o.fulfillments.is_empty(), "{context}: order {}", o.id);
+            assert!(
+                labels.is_empty() && o.fulfillments.is_empty(),
+                "{context}: order {}",
+                o.id
+            );
         }
     }
     assert!(shipped >= 3, "{context}: {shipped} paid orders");
@@ -84,7 +106,10 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
             let dir = tempfile::tempdir().unwrap();
             let text = config_text(
                 dir.path(),
-                &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", &only(carrier), &[])],
+                &[
+                    shopify_channel("shop", &url, TOKEN, 50),
+                    shipping_block(&url, "", &only(carrier), &[]),
+                ],
             );
             let (config, _) = write_config(dir.path(), &text);
             warm(&cache, dir.path());
@@ -99,7 +124,10 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
                 cache = Some(keep);
             }
             let crashed = tradelane(&config, &["ship", "--once"], Some(point));
-            assert!(!crashed.status.success(), "{context}: the fault point fires");
+            assert!(
+                !crashed.status.success(),
+                "{context}: the fault point fires"
+            );
             let stderr = String::from_utf8_lossy(&crashed.stderr);
             assert!(stderr.contains("crash point"), "{context}: {stderr}");
             ok(&tradelane(&config, &["ship", "--once"], None), &context);
@@ -108,14 +136,31 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
             ok(&tradelane(&config, &["ship", "--once"], None), &context);
             assert_each_shipped_once(&url, &context).await;
 
-            let listed = ok(&tradelane(&config, &["shipments", "list", "--format", "json"], None), "list");
-            let records: Vec<Value> = listed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-            assert!(records.iter().all(|r| r["status"] == "done"), "{context}: {listed}");
+            let listed = ok(
+                &tradelane(&config, &["shipments", "list", "--format", "json"], None),
+                "list",
+            );
+            let records: Vec<Value> = listed
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert!(
+                records.iter().all(|r| r["status"] == "done"),
+                "{context}: {listed}"
+            );
             if point == "after-buy-call" {
                 let adopted = records.iter().filter(|r| {
-                    r["history"].as_array().unwrap().iter().any(|h| h["note"].as_str().unwrap().contains("adopted label"))
+                    r["history"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|h| h["note"].as_str().unwrap().contains("adopted label"))
                 });
-                assert_eq!(adopted.count(), 1, "{context}: the crashed purchase was adopted");
+                assert_eq!(
+                    adopted.count(),
+                    1,
+                    "{context}: the crashed purchase was adopted"
+                );
             }
             sandbox.shutdown().await;
         }
@@ -129,11 +174,17 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         dir.path(),
-        &[shopify_channel("shop", &url, TOKEN, 50), shipping_block(&url, "", SHIP_EVERYTHING, &[])],
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            shipping_block(&url, "", SHIP_EVERYTHING, &[]),
+        ],
     );
     let (config, _) = write_config(dir.path(), &text);
     let truth0 = truth(&url).await;
-    let paid: Vec<_> = truth0.iter().filter(|o| o.financial_status == "paid").collect();
+    let paid: Vec<_> = truth0
+        .iter()
+        .filter(|o| o.financial_status == "paid")
+        .collect();
     let mut daemon = Command::new(binary())
         .arg("--config")
         .arg(&config)
@@ -145,23 +196,44 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
     // Shipping runs right after the first sync brings orders.
     let deadline = Instant::now() + Duration::from_secs(60);
     let records: Vec<Value> = loop {
-        let out = tradelane(&config, &["shipments", "list", "--state", "done", "--format", "json"], None);
+        let out = tradelane(
+            &config,
+            &["shipments", "list", "--state", "done", "--format", "json"],
+            None,
+        );
         if out.status.success() {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            let records: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
             if records.len() == paid.len() {
                 break records;
             }
         }
-        assert!(Instant::now() < deadline, "the daemon did not ship {} orders in 60 s", paid.len());
+        assert!(
+            Instant::now() < deadline,
+            "the daemon did not ship {} orders in 60 s",
+            paid.len()
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    let number = records[0]["order_number"].as_str().unwrap().trim_start_matches('#').to_string();
+    let number = records[0]["order_number"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('#')
+        .to_string();
     // Through the admin socket while the daemon holds the store.
     let label = tradelane(&config, &["labels", "print", &number], None);
     assert!(ok(&label, "labels print").starts_with("%PDF-1.4"));
-    let shown = ok(&tradelane(&config, &["shipments", "show", &number], None), "show");
-    assert!(shown.contains("status done at stage pushed") && shown.contains("  label: "), "{shown}");
+    let shown = ok(
+        &tradelane(&config, &["shipments", "show", &number], None),
+        "show",
+    );
+    assert!(
+        shown.contains("status done at stage pushed") && shown.contains("  label: "),
+        "{shown}"
+    );
     let refused = tradelane(&config, &["shipments", "hold", &number], None);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("already shipped"));
@@ -174,5 +246,9 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
 
 /// SIGTERM.
 fn terminate(pid: u32) {
-    Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
 }

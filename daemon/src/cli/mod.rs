@@ -195,7 +195,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => shipments::print_label(&cli.config, order, path).await,
         Command::Ship { once, seller } => {
             if !once {
-                anyhow::bail!("`tradelane ship` needs --once (to ship on schedule run `tradelane run`)");
+                anyhow::bail!(
+                    "`tradelane ship` needs --once (to ship on schedule run `tradelane run`)"
+                );
             }
             shipments::ship_once(&cli.config, seller).await
         }

@@ -251,7 +251,9 @@ fn print_one(r: &ShipmentRecord) {
 pub async fn print_label(config: &Path, order: String, path_only: bool) -> anyhow::Result<i32> {
     let records = ask(config, Request::ShowShipment { id: order.clone() }).await?;
     let Some(path) = records.iter().find_map(|r| r.label_path.clone()) else {
-        eprintln!("order `{order}` has no stored label yet (see `tradelane shipments show {order}`)");
+        eprintln!(
+            "order `{order}` has no stored label yet (see `tradelane shipments show {order}`)"
+        );
         return Ok(1);
     };
     if path_only {
@@ -294,7 +296,13 @@ pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Re
         let r = rt.run_pass(&store, egress.clone()).await?;
         println!(
             "{}: {} shipped, {} held, {} dead-lettered, {} retrying, {} dry-run, {} tracking updates",
-            rt.seller, r.shipped, r.held, r.dead_lettered, r.retrying, r.dry_run, r.tracking_updates
+            rt.seller,
+            r.shipped,
+            r.held,
+            r.dead_lettered,
+            r.retrying,
+            r.dry_run,
+            r.tracking_updates
         );
     }
     store.flush().await?;
@@ -302,7 +310,10 @@ pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Re
         s.shutdown().await;
     }
     if ran == 0 {
-        bail!("no seller with [sellers.shipping] matches {}", seller.as_deref().unwrap_or("(any)"));
+        bail!(
+            "no seller with [sellers.shipping] matches {}",
+            seller.as_deref().unwrap_or("(any)")
+        );
     }
     Ok(0)
 }

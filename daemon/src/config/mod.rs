@@ -14,13 +14,13 @@ pub mod shipping;
 pub mod values;
 
 use crate::schedule::Schedule;
+pub use connection::Connection;
+use connection::connection_struct;
 use error::{ConfigError, Locator};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-pub use connection::Connection;
-use connection::connection_struct;
 pub use values::{HostEntry, HumanDuration, LogFormat, SecretRef, SettingValue};
 
 /// The whole file.
@@ -467,6 +467,73 @@ mod tests {
         assert!(err.message.contains("built-in"), "{err}");
         let err = parse("[[sellers]]\nid = \"a b\"\n").unwrap_err();
         assert_eq!(err.line, 2, "{err}");
+    }
+
+    const SHIPPING: &str = "[[sellers]]\nid = \"a\"\n[sellers.shipping]\nvalue_currency = \"GBP\"\n[sellers.shipping.ship_from]\nname = \"n\"\nline1 = \"l\"\ncity = \"c\"\ncountry = \"GB\"\n[[sellers.shipping.carriers]]\nid = \"ep\"\nplugin = \"easypost\"\n";
+
+    #[test]
+    fn shipping_errors_name_line_and_key() {
+        assert!(parse(SHIPPING).is_ok());
+        let err = parse(&format!(
+            "{SHIPPING}[[sellers.shipping.rules]]\ncarrier = \"dhl\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (14, "sellers[0].shipping.rules[0].carrier"),
+            "{err}"
+        );
+        assert!(
+            err.message
+                .contains("no carrier account `dhl` (accounts: ep)"),
+            "{err}"
+        );
+        let err = parse(&format!(
+            "{SHIPPING}[[sellers.shipping.rules]]\ncarrier = \"ep\"\nmax_price = \"9.999\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.key, "sellers[0].shipping.rules[0].max_price", "{err}");
+        assert!(err.message.contains("more decimals than GBP"), "{err}");
+        let err = parse(&format!(
+            "{SHIPPING}[[sellers.shipping.rules]]\ncarrier = \"ep\"\nmax_price = 9.5\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (15, "sellers[0].shipping.rules[0].max_price"),
+            "{err}"
+        );
+        assert!(
+            err.message.contains("is a float; write amounts as text"),
+            "{err}"
+        );
+        let err = parse(&SHIPPING.replace("country = \"GB\"", "country = \"UK1\"")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (9, "sellers[0].shipping.ship_from.country"),
+            "{err}"
+        );
+        let err = parse(&format!(
+            "{SHIPPING}[sellers.catalogue.\"MUG\"]\nhs_code = \"6912\"\nweight = 3\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (15, "sellers[0].catalogue.MUG.weight"),
+            "{err}"
+        );
+        let err =
+            parse(&SHIPPING.replace("plugin = \"easypost\"", "plugin = \"fedex\"")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (12, "sellers[0].shipping.carriers[0].plugin"),
+            "{err}"
+        );
+        let err = parse(&format!(
+            "{SHIPPING}[sellers.shipping.fx]\nEURO = \"1.1\"\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.key, "sellers[0].shipping.fx.EURO", "{err}");
     }
 
     #[test]

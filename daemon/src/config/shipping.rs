@@ -280,8 +280,7 @@ impl Decimal {
         let text = text.trim();
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > 12
-        {
+        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > 12 {
             return None;
         }
         let digits: i128 = format!("{whole}{fraction}").parse().ok()?;
@@ -315,21 +314,37 @@ impl std::fmt::Display for Decimal {
 
 impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Int(u64),
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a decimal written as text, like \"150.00\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Decimal, E> {
+                Decimal::parse(text).ok_or_else(|| {
+                    E::custom(format!(
+                        "`{text}` is not a non-negative decimal like \"150.00\""
+                    ))
+                })
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Decimal, E> {
+                Ok(Decimal {
+                    digits: i128::from(n),
+                    scale: 0,
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Decimal, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom(format!("`{n}` is negative")))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Decimal, E> {
+                Err(E::custom(format!(
+                    "`{n}` is a float; write amounts as text, like \"{n:.2}\", so no digit is lost"
+                )))
+            }
         }
-        let text = match Raw::deserialize(d)? {
-            Raw::Text(t) => t,
-            Raw::Int(i) => i.to_string(),
-        };
-        Decimal::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "`{text}` is not a decimal like \"150.00\" (write amounts as text, never as a float)"
-            ))
-        })
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -349,23 +364,6 @@ fn default_track_for() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(30 * 86_400))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decimals_convert_exactly_or_not_at_all() {
-        let d = Decimal::parse("150.00").unwrap();
-        assert_eq!(d.to_minor(2), Some(15000));
-        assert_eq!(d.to_minor(0), Some(150));
-        assert_eq!(d.to_minor(3), Some(150000));
-        assert_eq!(Decimal::parse("1.005").unwrap().to_minor(2), None);
-        assert!(Decimal::parse("1e3").is_none());
-        assert!(Decimal::parse("-1").is_none());
-        assert_eq!(Decimal::parse("12.5").unwrap().to_string(), "12.5");
-    }
-}
-
 impl ShippingConfig {
     /// Checks that need the whole table: references between entries,
     /// amounts that must fit the value currency, fx codes.
@@ -383,7 +381,10 @@ impl ShippingConfig {
                 return Err(locator.error(
                     Some(carrier.id.span().start),
                     format!("{key}.id"),
-                    format!("carrier account `{}` is defined twice", carrier.id.get_ref()),
+                    format!(
+                        "carrier account `{}` is defined twice",
+                        carrier.id.get_ref()
+                    ),
                 ));
             }
             loaded.check_plugin(&carrier.plugin, &format!("{key}.plugin"))?;
@@ -398,14 +399,22 @@ impl ShippingConfig {
                 .iter()
                 .any(|c| c.id.get_ref() == rule.carrier.get_ref())
             {
-                let known: Vec<&str> = self.carriers.iter().map(|c| c.id.get_ref().as_str()).collect();
+                let known: Vec<&str> = self
+                    .carriers
+                    .iter()
+                    .map(|c| c.id.get_ref().as_str())
+                    .collect();
                 return Err(locator.error(
                     at,
                     format!("{key}.carrier"),
                     format!(
                         "no carrier account `{}` (accounts: {})",
                         rule.carrier.get_ref(),
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 ));
             }
@@ -414,24 +423,24 @@ impl ShippingConfig {
                 ("max_value", rule.max_value),
                 ("max_price", rule.max_price),
             ] {
-                if let Some(v) = value {
-                    if v.to_minor(decimals).is_none() {
-                        return Err(locator.error(
-                            at,
-                            format!("{key}.{field}"),
-                            format!("`{v}` has more decimals than {currency} (value_currency) allows ({decimals})"),
-                        ));
-                    }
-                }
-            }
-            if let (Some(min), Some(max)) = (rule.min_weight_g, rule.max_weight_g) {
-                if min > max {
+                if let Some(v) = value
+                    && v.to_minor(decimals).is_none()
+                {
                     return Err(locator.error(
                         at,
-                        format!("{key}.min_weight_g"),
-                        format!("min_weight_g {min} is above max_weight_g {max}"),
+                        format!("{key}.{field}"),
+                        format!("`{v}` has more decimals than {currency} (value_currency) allows ({decimals})"),
                     ));
                 }
+            }
+            if let (Some(min), Some(max)) = (rule.min_weight_g, rule.max_weight_g)
+                && min > max
+            {
+                return Err(locator.error(
+                    at,
+                    format!("{key}.min_weight_g"),
+                    format!("min_weight_g {min} is above max_weight_g {max}"),
+                ));
             }
         }
         for code in self.fx.get_ref().keys() {
@@ -451,5 +460,22 @@ impl ShippingConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_convert_exactly_or_not_at_all() {
+        let d = Decimal::parse("150.00").unwrap();
+        assert_eq!(d.to_minor(2), Some(15000));
+        assert_eq!(d.to_minor(0), Some(150));
+        assert_eq!(d.to_minor(3), Some(150000));
+        assert_eq!(Decimal::parse("1.005").unwrap().to_minor(2), None);
+        assert!(Decimal::parse("1e3").is_none());
+        assert!(Decimal::parse("-1").is_none());
+        assert_eq!(Decimal::parse("12.5").unwrap().to_string(), "12.5");
     }
 }

@@ -10,11 +10,11 @@ mod shipping;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 pub use shipping::{
     CustomsLine, Incoterm, Label, LabelFormat, Parcel, Rate, Shipment, TrackingEvent,
     TrackingStatus,
 };
+use std::fmt;
 
 /// An ISO 4217 currency code, validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

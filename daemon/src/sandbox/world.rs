@@ -332,18 +332,16 @@ impl World {
         let Some(o) = self.orders.get_mut(&id) else {
             return false;
         };
-        let street = o
-            .customer
-            .address1
-            .trim_start_matches("000 ")
-            .to_string();
+        let street = o.customer.address1.trim_start_matches("000 ").to_string();
         o.customer.address1 = if valid {
             street
         } else {
             format!("000 {street}")
         };
         o.revision += 1;
-        o.updated_at = now.trunc_subsecs(0).max(o.updated_at + Duration::seconds(1));
+        o.updated_at = now
+            .trunc_subsecs(0)
+            .max(o.updated_at + Duration::seconds(1));
         true
     }
 

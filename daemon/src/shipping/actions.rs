@@ -47,11 +47,21 @@ pub fn locate(store: &Store, id: &str) -> Result<(String, String, String, String
             // A record may outlive its order (imports, pruned stores).
             let records = store.find_shipments(id)?;
             match records.as_slice() {
-                [r] => Ok((r.seller.clone(), r.channel.clone(), r.order_id.clone(), r.order_number.clone())),
+                [r] => Ok((
+                    r.seller.clone(),
+                    r.channel.clone(),
+                    r.order_id.clone(),
+                    r.order_number.clone(),
+                )),
                 _ => Err(ActionError::NoOrder(id.into())),
             }
         }
-        [o] => Ok((o.seller.clone(), o.channel.clone(), o.order.external_id.clone(), o.order.number.clone())),
+        [o] => Ok((
+            o.seller.clone(),
+            o.channel.clone(),
+            o.order.external_id.clone(),
+            o.order.number.clone(),
+        )),
         many => Err(ActionError::Ambiguous(
             id.into(),
             many.iter()
@@ -73,7 +83,11 @@ pub fn apply(
         .shipment(seller, channel, order)?
         .unwrap_or_else(|| ShipmentRecord::new(seller, channel, order, number));
     if rec.status == Status::Done {
-        let tracking = rec.label.as_ref().map(|l| l.tracking_number.clone()).unwrap_or_default();
+        let tracking = rec
+            .label
+            .as_ref()
+            .map(|l| l.tracking_number.clone())
+            .unwrap_or_default();
         return Err(ActionError::AlreadyDone(rec.order_number.clone(), tracking));
     }
     let by_hand = |what: &str| match note {
@@ -118,7 +132,11 @@ pub fn apply(
 /// Records, optionally of one seller, in a state named by status
 /// (`active`, `held`, `dead_letter`, `skipped`, `dry_run`, `done`) or stage
 /// (`intent` … `pushed`).
-pub fn list(store: &Store, seller: Option<&str>, state: Option<&str>) -> Result<Vec<ShipmentRecord>, StoreError> {
+pub fn list(
+    store: &Store,
+    seller: Option<&str>,
+    state: Option<&str>,
+) -> Result<Vec<ShipmentRecord>, StoreError> {
     let all = store.shipments(seller)?;
     Ok(match state {
         None => all,

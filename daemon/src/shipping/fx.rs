@@ -56,7 +56,11 @@ impl ReferenceRates {
             .digits
             .checked_mul(10i128.checked_pow(money.currency.decimals() + from.scale)?)?;
         let (q, r) = (num / den, num % den);
-        let rounded = if 2 * r.abs() >= den { q + num.signum() } else { q };
+        let rounded = if 2 * r.abs() >= den {
+            q + num.signum()
+        } else {
+            q
+        };
         Some(Money {
             amount_minor: i64::try_from(rounded).ok()?,
             currency: target,

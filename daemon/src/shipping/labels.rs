@@ -9,15 +9,30 @@ use std::path::{Path, PathBuf};
 /// Keep ids safe as file names.
 fn safe(part: &str) -> String {
     part.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Where the label of an order's attempt lives.
-pub fn path(dir: &Path, seller: &str, channel: &str, order: &str, attempt: u32, format: LabelFormat) -> PathBuf {
-    dir.join(safe(seller))
-        .join(safe(channel))
-        .join(format!("{}-{attempt}.{}", safe(order), format.extension()))
+pub fn path(
+    dir: &Path,
+    seller: &str,
+    channel: &str,
+    order: &str,
+    attempt: u32,
+    format: LabelFormat,
+) -> PathBuf {
+    dir.join(safe(seller)).join(safe(channel)).join(format!(
+        "{}-{attempt}.{}",
+        safe(order),
+        format.extension()
+    ))
 }
 
 /// Write `bytes` to `path` durably.

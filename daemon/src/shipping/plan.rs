@@ -95,7 +95,8 @@ pub fn consignment(
             .ok_or_else(|| fix("weight_g"))?;
         let weight = unit_weight.saturating_mul(line.quantity);
         goods_weight = goods_weight.saturating_add(weight);
-        let value = line.unit_price.amount_minor * i64::from(line.quantity) - line.discount.amount_minor;
+        let value =
+            line.unit_price.amount_minor * i64::from(line.quantity) - line.discount.amount_minor;
         goods_value += value;
         if !customs_needed {
             continue;
@@ -137,7 +138,14 @@ pub fn consignment(
             "customs declaration: {} line(s), {goods_value}",
             customs.len()
         ));
-        if let Some(ioss) = ioss(policy, order, &from.country, &to.country, goods_value, &mut notes) {
+        if let Some(ioss) = ioss(
+            policy,
+            order,
+            &from.country,
+            &to.country,
+            goods_value,
+            &mut notes,
+        ) {
             tax_ids.push(ioss);
         }
     }
@@ -188,7 +196,10 @@ fn ioss(
             .find(|t| t.scheme.eq_ignore_ascii_case("ioss"))
             .cloned();
         notes.push(match &theirs {
-            Some(t) => format!("the marketplace collected the VAT: its IOSS {} is declared", t.value),
+            Some(t) => format!(
+                "the marketplace collected the VAT: its IOSS {} is declared",
+                t.value
+            ),
             None => "the marketplace collected the VAT but sent no IOSS number".into(),
         });
         return theirs;
@@ -216,5 +227,148 @@ fn ioss(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::shipping::ShippingConfig;
+    use crate::model::{Address, Currency, LineItem, OrderStatus, PaymentStatus, TaxId, Totals};
+    use std::collections::BTreeMap;
+
+    fn policy(ship_from: &str) -> ShippingPolicy {
+        let text = format!(
+            "value_currency = \"EUR\"\nioss_number = \"IM0000000001\"\n[ship_from]\nname = \"n\"\nline1 = \"l\"\ncity = \"c\"\ncountry = \"{ship_from}\"\n"
+        );
+        let config: ShippingConfig = toml::from_str(&text).unwrap();
+        let mut catalogue = BTreeMap::new();
+        catalogue.insert(
+            "MUG".to_string(),
+            toml::from_str("hs_code = \"6912.00\"\norigin_country = \"GB\"\nweight_g = 400")
+                .unwrap(),
+        );
+        ShippingPolicy::new(&config, &catalogue)
+    }
+
+    fn order(to: &str, unit_eur_cents: i64, sku: Option<&str>) -> Order {
+        let eur = Currency::parse("EUR").unwrap();
+        let m = |amount_minor| Money {
+            amount_minor,
+            currency: eur,
+        };
+        Order {
+            external_id: "1".into(),
+            number: "#1".into(),
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            status: OrderStatus::Open,
+            payment_status: PaymentStatus::Paid,
+            fulfillment_status: FulfillmentStatus::Unfulfilled,
+            currency: eur,
+            totals: Totals {
+                subtotal: m(unit_eur_cents),
+                shipping: m(0),
+                tax: m(0),
+                discount: m(0),
+                total: m(unit_eur_cents),
+            },
+            buyer: None,
+            shipping_address: Some(Address {
+                name: None,
+                company: None,
+                line1: "1 Main St".into(),
+                line2: None,
+                city: "Lyon".into(),
+                region: None,
+                postal_code: None,
+                country: Country::parse(to).unwrap(),
+                phone: None,
+                email: None,
+            }),
+            billing_address: None,
+            line_items: vec![LineItem {
+                external_id: "l1".into(),
+                sku: sku.map(Into::into),
+                title: "Mug".into(),
+                quantity: 1,
+                unit_price: m(unit_eur_cents),
+                discount: m(0),
+                tax: m(0),
+                weight_grams: None,
+                hs_code: None,
+                origin_country: None,
+                requires_shipping: true,
+            }],
+            shipping_lines: Vec::new(),
+            tax_ids: Vec::new(),
+            marketplace_collected_tax: false,
+            taxes_included: false,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn within_the_eu_there_is_no_customs_declaration() {
+        let c = consignment(&policy("DE"), &order("FR", 2000, Some("MUG")), "r").unwrap();
+        assert!(c.shipment.customs.is_empty() && c.shipment.tax_ids.is_empty());
+        assert_eq!(
+            c.weight_grams,
+            400 + 100,
+            "catalogue weight plus default packaging"
+        );
+    }
+
+    #[test]
+    fn ioss_applies_up_to_150_eur_and_the_marketplaces_wins() {
+        let p = policy("GB");
+        let small = consignment(&p, &order("FR", 15_000, Some("MUG")), "r").unwrap();
+        assert_eq!(small.shipment.tax_ids[0].value, "IM0000000001");
+        let big = consignment(&p, &order("FR", 15_001, Some("MUG")), "r").unwrap();
+        assert!(big.shipment.tax_ids.is_empty());
+        assert!(
+            big.notes.iter().any(|n| n.contains("above €150")),
+            "{:?}",
+            big.notes
+        );
+        let mut deemed = order("FR", 2000, Some("MUG"));
+        deemed.marketplace_collected_tax = true;
+        deemed.tax_ids.push(TaxId {
+            scheme: "IOSS".into(),
+            value: "IM9999999999".into(),
+            country: None,
+        });
+        let c = consignment(&p, &deemed, "r").unwrap();
+        assert_eq!(c.shipment.tax_ids[0].value, "IM9999999999");
+        let to_us = consignment(&p, &order("US", 2000, Some("MUG")), "r").unwrap();
+        assert!(to_us.shipment.tax_ids.is_empty(), "IOSS is for the EU only");
+        assert_eq!(
+            to_us.shipment.customs[0].hs_code.as_deref(),
+            Some("6912.00")
+        );
+    }
+
+    #[test]
+    fn missing_facts_name_the_sku_and_field() {
+        let p = policy("GB");
+        let why = consignment(&p, &order("US", 2000, Some("SOCKS")), "r").unwrap_err();
+        assert!(why.contains("SKU `SOCKS` has no weight_g"), "{why}");
+        let why = consignment(&p, &order("US", 2000, None), "r").unwrap_err();
+        assert!(why.contains("line `Mug` (no SKU) has no weight_g"), "{why}");
+        let mut o = order("US", 2000, Some("SOCKS"));
+        o.line_items[0].weight_grams = Some(80);
+        let why = consignment(&p, &o, "r").unwrap_err();
+        assert!(
+            why.contains("SKU `SOCKS` has no hs_code")
+                && why.contains("[sellers.catalogue.\"SOCKS\"]"),
+            "{why}"
+        );
+        assert!(consignment(&p, &o.clone(), "r").is_err());
+        o.line_items[0].hs_code = Some("6115.94".into());
+        o.line_items[0].origin_country = Some(Country::parse("PT").unwrap());
+        assert!(
+            consignment(&p, &o, "r").is_ok(),
+            "the channel's own facts suffice"
+        );
     }
 }

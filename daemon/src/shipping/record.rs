@@ -209,7 +209,8 @@ impl ShipmentRecord {
 
     /// Whether a label may have been bought without being recorded.
     pub fn purchase_uncertain(&self) -> bool {
-        self.label.is_none() && (self.stage == Stage::RateChosen || !self.open_references.is_empty())
+        self.label.is_none()
+            && (self.stage == Stage::RateChosen || !self.open_references.is_empty())
     }
 
     /// Start a new attempt from the intent (after a dead letter or a

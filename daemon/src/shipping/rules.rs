@@ -34,7 +34,10 @@ fn within(value: Money, min: Option<Money>, max: Option<Money>, fx: &ReferenceRa
 pub fn matches(rule: &Rule, facts: &Facts<'_>, fx: &ReferenceRates) -> bool {
     let place = (rule.countries.is_empty() && rule.regions.is_empty())
         || rule.countries.contains(facts.to)
-        || rule.regions.iter().any(|r| r.contains(facts.from, facts.to));
+        || rule
+            .regions
+            .iter()
+            .any(|r| r.contains(facts.from, facts.to));
     let channel = rule.channels.is_empty()
         || rule
             .channels

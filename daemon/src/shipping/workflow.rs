@@ -14,13 +14,15 @@
 //! list with the reason.
 
 use super::crash::{CrashPoint, maybe_crash};
+use super::labels;
 use super::plan::{self, Consignment};
 use super::policy::ShippingPolicy;
 use super::record::{ShipmentRecord, Stage, Status, TrackingState};
 use super::rules::{self, Facts};
-use super::labels;
 use crate::egress::{ChannelEgress, Egress};
-use crate::host::{CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings, Remedy};
+use crate::host::{
+    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings, Remedy,
+};
 use crate::model::{Fulfillment, Label, TrackingStatus};
 use crate::schedule::Schedule;
 use crate::store::{OrderFilter, Store, StoreError, StoredOrder};
@@ -157,11 +159,16 @@ impl ShippingRuntime {
     pub fn try_flight(&self, channel: &str, order: &str) -> Option<Flight<'_>> {
         let key = format!("{channel}\0{order}");
         let mut set = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(key.clone()).then(|| Flight { runtime: self, key })
+        set.insert(key.clone())
+            .then(|| Flight { runtime: self, key })
     }
 
     /// Work every order of the seller once, then refresh tracking.
-    pub async fn run_pass(&self, store: &Store, egress: Arc<dyn Egress>) -> Result<PassReport, WorkflowError> {
+    pub async fn run_pass(
+        &self,
+        store: &Store,
+        egress: Arc<dyn Egress>,
+    ) -> Result<PassReport, WorkflowError> {
         let (_keep, never) = tokio::sync::watch::channel(false);
         self.run_pass_until(store, egress, &never).await
     }
@@ -221,7 +228,12 @@ impl ShippingRuntime {
                 if plan::not_shippable(order).is_some() {
                     return Ok(Outcome::Ignored);
                 }
-                let rec = ShipmentRecord::new(&self.seller, &stored.channel, &order.external_id, &order.number);
+                let rec = ShipmentRecord::new(
+                    &self.seller,
+                    &stored.channel,
+                    &order.external_id,
+                    &order.number,
+                );
                 store.put_shipment(&rec)?;
                 maybe_crash(self.crash_at, CrashPoint::AfterIntent);
                 rec
@@ -229,17 +241,24 @@ impl ShippingRuntime {
             Some(rec) => rec,
         };
         match rec.status {
-            Status::Done | Status::Skipped | Status::DryRun | Status::DeadLetter => return Ok(Outcome::Unchanged),
-            Status::Held if rec.held_by_user || rec.stage > Stage::Intent => return Ok(Outcome::Unchanged),
-            Status::Active if rec.next_attempt_at.is_some_and(|t| t > Utc::now()) => return Ok(Outcome::Unchanged),
+            Status::Done | Status::Skipped | Status::DryRun | Status::DeadLetter => {
+                return Ok(Outcome::Unchanged);
+            }
+            Status::Held if rec.held_by_user || rec.stage > Stage::Intent => {
+                return Ok(Outcome::Unchanged);
+            }
+            Status::Active if rec.next_attempt_at.is_some_and(|t| t > Utc::now()) => {
+                return Ok(Outcome::Unchanged);
+            }
             _ => {}
         }
-        if rec.stage < Stage::RateChosen && rec.label.is_none() {
-            if let Some(why) = plan::not_shippable(order) {
-                rec.stop(Status::Skipped, format!("not shipped: {why}"));
-                store.put_shipment(&rec)?;
-                return Ok(Outcome::Skipped);
-            }
+        if rec.stage < Stage::RateChosen
+            && rec.label.is_none()
+            && let Some(why) = plan::not_shippable(order)
+        {
+            rec.stop(Status::Skipped, format!("not shipped: {why}"));
+            store.put_shipment(&rec)?;
+            return Ok(Outcome::Skipped);
         }
         self.drive(store, egress, stored, rec).await
     }
@@ -259,12 +278,17 @@ impl ShippingRuntime {
         loop {
             match rec.stage {
                 Stage::Intent => {
-                    let consignment = match plan::consignment(&self.policy, order, &rec.idempotency_key) {
-                        Ok(c) => c,
-                        Err(why) => return self.hold(store, rec, why),
-                    };
+                    let consignment =
+                        match plan::consignment(&self.policy, order, &rec.idempotency_key) {
+                            Ok(c) => c,
+                            Err(why) => return self.hold(store, rec, why),
+                        };
                     let Some(channel) = self.channels.get(&stored.channel) else {
-                        return self.hold(store, rec, format!("channel `{}` is not enabled", stored.channel));
+                        return self.hold(
+                            store,
+                            rec,
+                            format!("channel `{}` is not enabled", stored.channel),
+                        );
                     };
                     let facts = Facts {
                         from: &self.policy.ship_from.country,
@@ -274,19 +298,32 @@ impl ShippingRuntime {
                         channel: &stored.channel,
                         marketplace: &channel.plugin.manifest.name,
                     };
-                    let Some(rule) = rules::select(&self.policy.rules, &facts, &self.policy.fx) else {
+                    let Some(rule) = rules::select(&self.policy.rules, &facts, &self.policy.fx)
+                    else {
                         let why = format!(
                             "no shipping rule matches: to {}, {} g, order value {}, channel `{}`; add a rule under [[sellers.shipping.rules]]",
-                            facts.to.as_str(), facts.weight_grams, facts.value, facts.channel
+                            facts.to.as_str(),
+                            facts.weight_grams,
+                            facts.value,
+                            facts.channel
                         );
                         return self.hold(store, rec, why);
                     };
                     let carrier = &self.carriers[&rule.carrier];
-                    let Consignment { mut shipment, notes, .. } = consignment;
+                    let Consignment {
+                        mut shipment,
+                        notes,
+                        ..
+                    } = consignment;
                     shipment.incoterm = rule.incoterm.unwrap_or(self.policy.incoterm);
                     let quoted = carrier
                         .plugin
-                        .quote(carrier.services(&self.seller, egress.clone()), carrier.limits, &carrier.settings, &shipment)
+                        .quote(
+                            carrier.services(&self.seller, egress.clone()),
+                            carrier.limits,
+                            &carrier.settings,
+                            &shipment,
+                        )
                         .await;
                     let quotes = match quoted {
                         Ok(q) => q,
@@ -298,25 +335,50 @@ impl ShippingRuntime {
                     rec.shipment = Some(shipment);
                     rec.quotes = quotes;
                     let n = rec.quotes.len();
-                    rec.advance(Stage::Quoted, format!("{n} rate(s) quoted by `{}` (rule `{}`)", carrier.id, rule.name));
+                    rec.advance(
+                        Stage::Quoted,
+                        format!(
+                            "{n} rate(s) quoted by `{}` (rule `{}`)",
+                            carrier.id, rule.name
+                        ),
+                    );
                     store.put_shipment(&rec)?;
                     maybe_crash(self.crash_at, CrashPoint::AfterQuote);
                 }
                 Stage::Quoted => {
-                    let Some(rule) = self.policy.rules.iter().find(|r| Some(&r.name) == rec.rule.as_ref()) else {
-                        rec.advance(Stage::Intent, "the rule that quoted is gone from config; planning again");
+                    let Some(rule) = self
+                        .policy
+                        .rules
+                        .iter()
+                        .find(|r| Some(&r.name) == rec.rule.as_ref())
+                    else {
+                        rec.advance(
+                            Stage::Intent,
+                            "the rule that quoted is gone from config; planning again",
+                        );
                         continue;
                     };
                     let chosen = match rules::choose(rule, &rec.quotes, &self.policy.fx) {
                         Ok(r) => r,
                         Err(why) => {
-                            return self.hold(store, rec, format!("{why}; change the rule, then `tradelane shipments release {}`", order.number));
+                            return self.hold(
+                                store,
+                                rec,
+                                format!(
+                                    "{why}; change the rule, then `tradelane shipments release {}`",
+                                    order.number
+                                ),
+                            );
                         }
                     };
-                    let what = format!("{} {} for {}", chosen.carrier, chosen.service, chosen.price);
+                    let what =
+                        format!("{} {} for {}", chosen.carrier, chosen.service, chosen.price);
                     rec.chosen = Some(chosen);
                     if self.policy.dry_run {
-                        rec.stop(Status::DryRun, format!("dry run: would buy {what}; nothing bought"));
+                        rec.stop(
+                            Status::DryRun,
+                            format!("dry run: would buy {what}; nothing bought"),
+                        );
                         store.put_shipment(&rec)?;
                         return Ok(Outcome::DryRun);
                     }
@@ -344,8 +406,16 @@ impl ShippingRuntime {
                             Err(e) => return self.fail(store, rec, e),
                         }
                     }
-                    let Some(carrier) = rec.carrier_account.as_ref().and_then(|c| self.carriers.get(c)) else {
-                        return self.hold(store, rec, "the carrier account that quoted is gone from config".into());
+                    let Some(carrier) = rec
+                        .carrier_account
+                        .as_ref()
+                        .and_then(|c| self.carriers.get(c))
+                    else {
+                        return self.hold(
+                            store,
+                            rec,
+                            "the carrier account that quoted is gone from config".into(),
+                        );
                     };
                     let (Some(shipment), Some(rate)) = (&rec.shipment, &rec.chosen) else {
                         rec.advance(Stage::Intent, "record lacks its shipment; planning again");
@@ -404,7 +474,10 @@ impl ShippingRuntime {
                         error,
                     })?;
                     rec.label_path = Some(path.clone());
-                    rec.advance(Stage::LabelStored, format!("label stored at {}", path.display()));
+                    rec.advance(
+                        Stage::LabelStored,
+                        format!("label stored at {}", path.display()),
+                    );
                     store.put_shipment(&rec)?;
                     maybe_crash(self.crash_at, CrashPoint::AfterStored);
                 }
@@ -431,7 +504,12 @@ impl ShippingRuntime {
                     };
                     let pushed = channel
                         .plugin
-                        .push_fulfillment(channel.services(egress.clone()), channel.limits, &channel.settings, &fulfillment)
+                        .push_fulfillment(
+                            channel.services(egress.clone()),
+                            channel.limits,
+                            &channel.settings,
+                            &fulfillment,
+                        )
                         .await;
                     let id = match pushed {
                         Ok(id) => id,
@@ -443,7 +521,10 @@ impl ShippingRuntime {
                     rec.status = Status::Done;
                     rec.failures = 0;
                     rec.reason = None;
-                    rec.log(format!("tracking {} pushed to `{}` (fulfillment {id})", label.tracking_number, rec.channel));
+                    rec.log(format!(
+                        "tracking {} pushed to `{}` (fulfillment {id})",
+                        label.tracking_number, rec.channel
+                    ));
                     store.put_shipment(&rec)?;
                     tracing::info!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
                         tracking = %label.tracking_number, carrier = %label.carrier, "order shipped");
@@ -473,7 +554,12 @@ impl ShippingRuntime {
             };
             let found = carrier
                 .plugin
-                .find_label(carrier.services(&self.seller, egress.clone()), carrier.limits, &carrier.settings, &open.reference)
+                .find_label(
+                    carrier.services(&self.seller, egress.clone()),
+                    carrier.limits,
+                    &carrier.settings,
+                    &open.reference,
+                )
                 .await?;
             if let Some((label, doc)) = found {
                 return Ok(Some((label, doc, open.reference)));
@@ -483,24 +569,41 @@ impl ShippingRuntime {
     }
 
     /// The document of a label recorded before a crash.
-    async fn refetch(&self, egress: Arc<dyn Egress>, rec: &ShipmentRecord) -> Result<Vec<u8>, CallError> {
+    async fn refetch(
+        &self,
+        egress: Arc<dyn Egress>,
+        rec: &ShipmentRecord,
+    ) -> Result<Vec<u8>, CallError> {
         match self.adopt(egress, rec).await? {
             Some((_, doc, _)) => Ok(doc),
             None => Err(CallError {
                 site: CallSite {
                     seller: rec.seller.clone(),
-                    channel: format!("carrier:{}", rec.carrier_account.clone().unwrap_or_default()),
+                    channel: format!(
+                        "carrier:{}",
+                        rec.carrier_account.clone().unwrap_or_default()
+                    ),
                     plugin: "-".into(),
                 },
-                kind: crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Transient(format!(
-                    "label {} is recorded but the carrier does not return its document yet",
-                    rec.label.as_ref().map(|l| l.tracking_number.as_str()).unwrap_or("?")
-                ))),
+                kind: crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Transient(
+                    format!(
+                        "label {} is recorded but the carrier does not return its document yet",
+                        rec.label
+                            .as_ref()
+                            .map(|l| l.tracking_number.as_str())
+                            .unwrap_or("?")
+                    ),
+                )),
             }),
         }
     }
 
-    fn hold(&self, store: &Store, mut rec: ShipmentRecord, why: String) -> Result<Outcome, WorkflowError> {
+    fn hold(
+        &self,
+        store: &Store,
+        mut rec: ShipmentRecord,
+        why: String,
+    ) -> Result<Outcome, WorkflowError> {
         if rec.status == Status::Held && rec.reason.as_deref() == Some(why.as_str()) {
             return Ok(Outcome::Unchanged);
         }
@@ -511,20 +614,30 @@ impl ShippingRuntime {
         Ok(Outcome::Held)
     }
 
-    fn fail(&self, store: &Store, mut rec: ShipmentRecord, error: CallError) -> Result<Outcome, WorkflowError> {
+    fn fail(
+        &self,
+        store: &Store,
+        mut rec: ShipmentRecord,
+        error: CallError,
+    ) -> Result<Outcome, WorkflowError> {
         rec.failures += 1;
         let message = error.to_string();
         let outcome = match error.remedy() {
             Remedy::Fix(what) => {
                 let reason = match &error.kind {
-                    crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Rejected(_)) => message,
+                    crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Rejected(_)) => {
+                        message
+                    }
                     _ => format!("{message} (to fix: {what})"),
                 };
                 rec.stop(Status::DeadLetter, reason);
                 Outcome::DeadLettered
             }
             _ if rec.failures >= self.policy.max_attempts => {
-                rec.stop(Status::DeadLetter, format!("gave up after {} failures: {message}", rec.failures));
+                rec.stop(
+                    Status::DeadLetter,
+                    format!("gave up after {} failures: {message}", rec.failures),
+                );
                 Outcome::DeadLettered
             }
             remedy => {
@@ -532,8 +645,14 @@ impl ShippingRuntime {
                     Remedy::Defer(d) => d,
                     _ => crate::scheduler::backoff(rec.failures),
                 };
-                rec.next_attempt_at = Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
-                rec.log(format!("failed ({} of {}), retrying in {}s: {message}", rec.failures, self.policy.max_attempts, wait.as_secs()));
+                rec.next_attempt_at =
+                    Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
+                rec.log(format!(
+                    "failed ({} of {}), retrying in {}s: {message}",
+                    rec.failures,
+                    self.policy.max_attempts,
+                    wait.as_secs()
+                ));
                 rec.reason = Some(message);
                 Outcome::Retrying
             }
@@ -551,24 +670,38 @@ impl ShippingRuntime {
 
     /// Ask the carrier for new scans of shipped parcels (not more often than
     /// every 15 minutes each, unless `force`); returns how many changed.
-    pub async fn refresh_tracking(&self, store: &Store, egress: Arc<dyn Egress>, force: bool) -> Result<u32, WorkflowError> {
+    pub async fn refresh_tracking(
+        &self,
+        store: &Store,
+        egress: Arc<dyn Egress>,
+        force: bool,
+    ) -> Result<u32, WorkflowError> {
         let now = Utc::now();
         let mut changed = 0;
         for mut rec in store.shipments(Some(&self.seller))? {
-            let (Some(label), Some(account)) = (rec.label.clone(), rec.carrier_account.clone()) else {
+            let (Some(label), Some(account)) = (rec.label.clone(), rec.carrier_account.clone())
+            else {
                 continue;
             };
             if rec.status != Status::Done {
                 continue;
             }
-            let finished = rec.tracking.as_ref().and_then(|t| t.events.last()).is_some_and(|e| {
-                matches!(e.status, TrackingStatus::Delivered | TrackingStatus::Returned)
-            });
+            let finished = rec
+                .tracking
+                .as_ref()
+                .and_then(|t| t.events.last())
+                .is_some_and(|e| {
+                    matches!(
+                        e.status,
+                        TrackingStatus::Delivered | TrackingStatus::Returned
+                    )
+                });
             let recent = rec
                 .tracking
                 .as_ref()
                 .is_some_and(|t| now - t.checked_at < chrono::Duration::minutes(15));
-            let too_old = (now - rec.created_at).to_std().unwrap_or_default() > self.policy.track_for;
+            let too_old =
+                (now - rec.created_at).to_std().unwrap_or_default() > self.policy.track_for;
             if finished || too_old || (recent && !force) {
                 continue;
             }
@@ -580,13 +713,22 @@ impl ShippingRuntime {
             };
             match carrier
                 .plugin
-                .track(carrier.services(&self.seller, egress.clone()), carrier.limits, &carrier.settings, &label.carrier, &label.tracking_number)
+                .track(
+                    carrier.services(&self.seller, egress.clone()),
+                    carrier.limits,
+                    &carrier.settings,
+                    &label.carrier,
+                    &label.tracking_number,
+                )
                 .await
             {
                 Ok(events) => {
                     let before = rec.tracking.as_ref().map(|t| t.events.len());
                     let grew = before != Some(events.len());
-                    rec.tracking = Some(TrackingState { checked_at: now, events });
+                    rec.tracking = Some(TrackingState {
+                        checked_at: now,
+                        events,
+                    });
                     if grew {
                         changed += 1;
                     }

@@ -168,9 +168,12 @@ impl Carrier for EasyPost {
                 id: rate.id.clone(),
             },
         };
-        let bought: wire::Shipment =
-            checked(account.post(&format!("shipments/{shipment_id}/buy"), &body)?.send()?)?
-                .json()?;
+        let bought: wire::Shipment = checked(
+            account
+                .post(&format!("shipments/{shipment_id}/buy"), &body)?
+                .send()?,
+        )?
+        .json()?;
         with_document(mapping::label(&bought, shipment.label_format)?)
     }
 

@@ -183,7 +183,11 @@ pub fn rates(shipment: &wire::Shipment) -> Result<Vec<Rate>, PluginError> {
             }
         )));
     }
-    shipment.rates.iter().map(|r| rate(r, &shipment.id)).collect()
+    shipment
+        .rates
+        .iter()
+        .map(|r| rate(r, &shipment.id))
+        .collect()
 }
 
 /// Where the document of a bought shipment is, in the format asked for.

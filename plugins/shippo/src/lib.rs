@@ -21,8 +21,8 @@ pub mod wire;
 
 use mapping::{CustomsDefaults, Outcome};
 use tradelane_plugin_sdk::{
-    self as sdk, Carrier, Label, LabelFormat, Manifest, ManifestExt, Plugin, PluginError,
-    Rate, RateLimit, Request, Response, Settings, Shipment, TrackingEvent,
+    self as sdk, Carrier, Label, LabelFormat, Manifest, ManifestExt, Plugin, PluginError, Rate,
+    RateLimit, Request, Response, Settings, Shipment, TrackingEvent,
 };
 
 /// Pages of transactions `find-label` reads before giving up.
@@ -160,7 +160,8 @@ impl Carrier for Shippo {
     fn quote(settings: &Settings, shipment: Shipment) -> sdk::Result<Vec<Rate>> {
         let account = Account::from(settings)?;
         let body = mapping::create_request(&shipment, &account.customs)?;
-        let created: wire::Shipment = checked(account.post("shipments/", &body)?.send()?)?.json()?;
+        let created: wire::Shipment =
+            checked(account.post("shipments/", &body)?.send()?)?.json()?;
         mapping::rates(&created)
     }
 
@@ -245,7 +246,6 @@ impl Carrier for Shippo {
         mapping::tracking_events(&track)
     }
 }
-
 
 #[cfg(target_arch = "wasm32")]
 sdk::register_carrier!(Shippo);

@@ -79,15 +79,14 @@ pub fn create_request(
             .tax_ids
             .iter()
             .find(|t| t.scheme.eq_ignore_ascii_case("ioss"));
-        let exporter = (ioss.is_some() || defaults.eori.is_some()).then(|| {
-            wire::ExporterIdentification {
+        let exporter =
+            (ioss.is_some() || defaults.eori.is_some()).then(|| wire::ExporterIdentification {
                 eori_number: defaults.eori.clone(),
                 tax_id: ioss.map(|t| wire::TaxId {
                     number: t.value.clone(),
                     kind: "IOSS".into(),
                 }),
-            }
-        });
+            });
         Some(wire::NewCustomsDeclaration {
             contents_type: "MERCHANDISE".into(),
             non_delivery_option: "RETURN".into(),

@@ -160,4 +160,3 @@ pub fn tracking_events(events: Vec<wit::TrackingEvent>) -> Result<Vec<model::Tra
         })
         .collect()
 }
-

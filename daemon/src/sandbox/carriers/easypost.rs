@@ -9,12 +9,12 @@ use super::{
     tracking, undeliverable,
 };
 use crate::sandbox::SandboxState;
+use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use base64::Engine as _;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -40,7 +40,13 @@ fn error(status: StatusCode, code: &str, message: &str, errors: Value) -> Respon
 }
 
 /// Check the API key; `Err` is the 401 to send.
-fn authorize(state: &SandboxState, headers: &HeaderMap, method: &str, path: &str) -> Result<(), Response> {
+/// The 401 to send when the credentials are wrong.
+fn refused(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+) -> Option<Response> {
     let key = &state.config.easypost_api_key;
     let given = headers
         .get("authorization")
@@ -56,10 +62,10 @@ fn authorize(state: &SandboxState, headers: &HeaderMap, method: &str, path: &str
         _ => false,
     };
     if ok {
-        return Ok(());
+        return None;
     }
     state.record(method, path.to_string(), 401, Vec::new());
-    Err(error(
+    Some(error(
         StatusCode::UNAUTHORIZED,
         "APIKEY.INACTIVE",
         "This api key is no longer active. Please use a different api key or reactivate this key.",
@@ -180,7 +186,7 @@ fn unavailable(state: &SandboxState, method: &str, path: String) -> Response {
 
 async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     let path = "/v2/shipments".to_string();
-    if let Err(r) = authorize(&state, &headers, "POST", &path) {
+    if let Some(r) = refused(&state, &headers, "POST", &path) {
         return r;
     }
     if faults(&state, false).0 {
@@ -188,7 +194,12 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     }
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         state.record("POST", path, 400, Vec::new());
-        return error(StatusCode::BAD_REQUEST, "PARAMETER.INVALID", "The request body is not JSON.", json!([]));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "PARAMETER.INVALID",
+            "The request body is not JSON.",
+            json!([]),
+        );
     };
     let s = &body["shipment"];
     let (from, to) = (&s["from_address"], &s["to_address"]);
@@ -213,7 +224,10 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
             json!([{"field": "shipment", "message": "from_address.country, to_address.country and parcel.weight are required"}]),
         );
     }
-    let items = s["customs_info"]["customs_items"].as_array().cloned().unwrap_or_default();
+    let items = s["customs_info"]["customs_items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if from_country != to_country && items.is_empty() {
         state.record("POST", path, 422, Vec::new());
         return error(
@@ -227,7 +241,13 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     let shipment = {
         let mut book = state.carriers();
         let id = book.next_id("shp_");
-        let rates = quote(&mut book, Provider::Easypost, &from_country, &to_country, grams);
+        let rates = quote(
+            &mut book,
+            Provider::Easypost,
+            &from_country,
+            &to_country,
+            grams,
+        );
         let shipment = SimShipment {
             id: id.clone(),
             provider: Provider::Easypost,
@@ -257,9 +277,16 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
             incoterm: s["options"]["incoterm"].as_str().map(str::to_string),
             tax_ids: s["tax_identifiers"]
                 .as_array()
-                .map(|ids| ids.iter().map(|t| (text(&t["tax_id_type"]), text(&t["tax_id"]))).collect())
+                .map(|ids| {
+                    ids.iter()
+                        .map(|t| (text(&t["tax_id_type"]), text(&t["tax_id"])))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            label_format: s["options"]["label_format"].as_str().unwrap_or("PDF").to_string(),
+            label_format: s["options"]["label_format"]
+                .as_str()
+                .unwrap_or("PDF")
+                .to_string(),
             rates,
             purchases: Vec::new(),
         };
@@ -267,12 +294,25 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
         shipment
     };
     state.record("POST", path, 201, Vec::new());
-    (StatusCode::CREATED, Json(render(&shipment, &base_url(&headers), state.config.tracking_step.0))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(render(
+            &shipment,
+            &base_url(&headers),
+            state.config.tracking_step.0,
+        )),
+    )
+        .into_response()
 }
 
-async fn buy(State(state): S, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn buy(
+    State(state): S,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
     let path = format!("/v2/shipments/{id}/buy");
-    if let Err(r) = authorize(&state, &headers, "POST", &path) {
+    if let Some(r) = refused(&state, &headers, "POST", &path) {
         return r;
     }
     let (before, after, delay) = faults(&state, true);
@@ -304,7 +344,12 @@ async fn buy(State(state): S, headers: HeaderMap, Path(id): Path<String>, body: 
         }
         Err(Some(why)) => {
             state.record("POST", path, 422, Vec::new());
-            return error(StatusCode::UNPROCESSABLE_ENTITY, "SHIPMENT.RATE.INVALID", &why, json!([]));
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "SHIPMENT.RATE.INVALID",
+                &why,
+                json!([]),
+            );
         }
     };
     if !delay.is_zero() {
@@ -312,26 +357,46 @@ async fn buy(State(state): S, headers: HeaderMap, Path(id): Path<String>, body: 
     }
     if after {
         state.record("POST", path, 500, Vec::new());
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR", "We're sorry, something went wrong.", json!([]));
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "We're sorry, something went wrong.",
+            json!([]),
+        );
     }
     state.record("POST", path, 200, Vec::new());
-    Json(render(&shipment, &base_url(&headers), state.config.tracking_step.0)).into_response()
+    Json(render(
+        &shipment,
+        &base_url(&headers),
+        state.config.tracking_step.0,
+    ))
+    .into_response()
 }
 
 async fn show(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let path = format!("/v2/shipments/{id}");
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     let found = state.carriers().shipments.get(&id).cloned();
     match found {
         Some(s) => {
             state.record("GET", path, 200, Vec::new());
-            Json(render(&s, &base_url(&headers), state.config.tracking_step.0)).into_response()
+            Json(render(
+                &s,
+                &base_url(&headers),
+                state.config.tracking_step.0,
+            ))
+            .into_response()
         }
         None => {
             state.record("GET", path, 404, Vec::new());
-            error(StatusCode::NOT_FOUND, "SHIPMENT.NOT_FOUND", "The requested resource could not be found.", json!([]))
+            error(
+                StatusCode::NOT_FOUND,
+                "SHIPMENT.NOT_FOUND",
+                "The requested resource could not be found.",
+                json!([]),
+            )
         }
     }
 }
@@ -348,20 +413,28 @@ fn newest_first(book: &CarrierBook, provider: Provider) -> Vec<SimShipment> {
     all
 }
 
-async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list(
+    State(state): S,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let path = "/v2/shipments".to_string();
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     if faults(&state, false).0 {
         return unavailable(&state, "GET", path);
     }
-    let size: usize = q.get("page_size").and_then(|n| n.parse().ok()).unwrap_or(20).clamp(1, 100);
+    let size: usize = q
+        .get("page_size")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
     let purchased = q.get("purchased").map(|p| p == "true");
     let all = newest_first(&state.carriers(), Provider::Easypost);
     let filtered = all
         .into_iter()
-        .filter(|s| purchased.is_none_or(|want| !s.purchases.is_empty() == want));
+        .filter(|s| purchased.is_none_or(|want| s.purchases.is_empty() != want));
     let after_cursor: Vec<SimShipment> = match q.get("before_id") {
         Some(before) => filtered.skip_while(|s| &s.id != before).skip(1).collect(),
         None => filtered.collect(),
@@ -369,14 +442,22 @@ async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<Strin
     let has_more = after_cursor.len() > size;
     let base = base_url(&headers);
     let step = state.config.tracking_step.0;
-    let shipments: Vec<Value> = after_cursor.iter().take(size).map(|s| render(s, &base, step)).collect();
+    let shipments: Vec<Value> = after_cursor
+        .iter()
+        .take(size)
+        .map(|s| render(s, &base, step))
+        .collect();
     state.record("GET", path, 200, Vec::new());
     Json(json!({"shipments": shipments, "has_more": has_more})).into_response()
 }
 
-async fn trackers(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn trackers(
+    State(state): S,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let path = "/v2/trackers".to_string();
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     let code = q.get("tracking_code").cloned().unwrap_or_default();

@@ -33,7 +33,9 @@ pub fn pdf(carrier: &str, service: &str, to: &str, tracking: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -66,7 +68,12 @@ mod tests {
 
     #[test]
     fn pdf_has_a_valid_trailer_and_the_tracking_number() {
-        let doc = pdf("USPS", "Priority", "Aiko Tanaka (Osaka)", "9400100000000000000001");
+        let doc = pdf(
+            "USPS",
+            "Priority",
+            "Aiko Tanaka (Osaka)",
+            "9400100000000000000001",
+        );
         let text = String::from_utf8(doc.clone()).unwrap();
         assert!(text.starts_with("%PDF-1.4"));
         assert!(text.contains("TRACKING 9400100000000000000001"));
@@ -79,7 +86,10 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(text[start..].starts_with("xref"), "startxref points at the xref table");
+        assert!(
+            text[start..].starts_with("xref"),
+            "startxref points at the xref table"
+        );
     }
 
     #[test]

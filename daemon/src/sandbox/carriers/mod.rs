@@ -118,7 +118,10 @@ impl CarrierBook {
     /// A fresh id with a prefix, unique in this sandbox.
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.seq += 1;
-        format!("{prefix}{:032x}", 0x5a4d_b0c5_u64.wrapping_mul(self.seq) ^ self.seq)
+        format!(
+            "{prefix}{:032x}",
+            0x5a4d_b0c5_u64.wrapping_mul(self.seq) ^ self.seq
+        )
     }
 
     fn next_seq(&mut self) -> u64 {
@@ -151,9 +154,17 @@ impl CarrierBook {
         let (ext, content_type, doc) = if shipment.label_format.eq_ignore_ascii_case("zpl")
             || shipment.label_format.eq_ignore_ascii_case("zplii")
         {
-            ("zpl", "application/zpl", label::zpl as fn(&str, &str, &str, &str) -> Vec<u8>)
+            (
+                "zpl",
+                "application/zpl",
+                label::zpl as fn(&str, &str, &str, &str) -> Vec<u8>,
+            )
         } else {
-            ("pdf", "application/pdf", label::pdf as fn(&str, &str, &str, &str) -> Vec<u8>)
+            (
+                "pdf",
+                "application/pdf",
+                label::pdf as fn(&str, &str, &str, &str) -> Vec<u8>,
+            )
         };
         let to = format!(
             "{}, {} {}, {}",
@@ -162,7 +173,10 @@ impl CarrierBook {
         let label_file = format!("{tracking_number}.{ext}");
         self.documents.insert(
             label_file.clone(),
-            (content_type, doc(&rate.carrier, &rate.service, &to, &tracking_number)),
+            (
+                content_type,
+                doc(&rate.carrier, &rate.service, &to, &tracking_number),
+            ),
         );
         let purchase = SimPurchase {
             rate_id: rate.id.clone(),
@@ -225,30 +239,92 @@ type Service = (&'static str, &'static str, &'static str, i64, i64, u32);
 fn services(provider: Provider, domestic: bool) -> &'static [Service] {
     match (provider, domestic) {
         (Provider::Easypost, true) => &[
-            ("USPS", "GroundAdvantage", "usps_ground_advantage", 450, 40, 5),
+            (
+                "USPS",
+                "GroundAdvantage",
+                "usps_ground_advantage",
+                450,
+                40,
+                5,
+            ),
             ("USPS", "Priority", "usps_priority", 900, 60, 3),
             ("USPS", "Express", "usps_priority_express", 2800, 90, 1),
         ],
         (Provider::Easypost, false) => &[
-            ("USPS", "FirstClassPackageInternationalService", "usps_first_class_package_international", 1500, 120, 12),
-            ("USPS", "PriorityMailInternational", "usps_priority_mail_international", 4200, 180, 8),
-            ("USPS", "ExpressMailInternational", "usps_priority_mail_express_international", 6000, 220, 4),
+            (
+                "USPS",
+                "FirstClassPackageInternationalService",
+                "usps_first_class_package_international",
+                1500,
+                120,
+                12,
+            ),
+            (
+                "USPS",
+                "PriorityMailInternational",
+                "usps_priority_mail_international",
+                4200,
+                180,
+                8,
+            ),
+            (
+                "USPS",
+                "ExpressMailInternational",
+                "usps_priority_mail_express_international",
+                6000,
+                220,
+                4,
+            ),
         ],
         (Provider::Shippo, true) => &[
-            ("USPS", "Ground Advantage", "usps_ground_advantage", 470, 40, 5),
+            (
+                "USPS",
+                "Ground Advantage",
+                "usps_ground_advantage",
+                470,
+                40,
+                5,
+            ),
             ("USPS", "Priority Mail", "usps_priority", 880, 60, 3),
             ("UPS", "Next Day Air", "ups_next_day_air", 3400, 110, 1),
         ],
         (Provider::Shippo, false) => &[
-            ("USPS", "First-Class Package International", "usps_first_class_package_international_service", 1450, 125, 11),
-            ("USPS", "Priority Mail International", "usps_priority_mail_international", 4300, 175, 8),
-            ("DHL Express", "Express Worldwide", "dhl_express_worldwide", 5200, 150, 3),
+            (
+                "USPS",
+                "First-Class Package International",
+                "usps_first_class_package_international_service",
+                1450,
+                125,
+                11,
+            ),
+            (
+                "USPS",
+                "Priority Mail International",
+                "usps_priority_mail_international",
+                4300,
+                175,
+                8,
+            ),
+            (
+                "DHL Express",
+                "Express Worldwide",
+                "dhl_express_worldwide",
+                5200,
+                150,
+                3,
+            ),
         ],
     }
 }
 
 /// Deterministic rates for a lane and weight, in US cents.
-pub fn quote(book: &mut CarrierBook, provider: Provider, from: &str, to: &str, grams: u32) -> Vec<SimRate> {
+pub fn quote(
+    book: &mut CarrierBook,
+    provider: Provider,
+    from: &str,
+    to: &str,
+    grams: u32,
+) -> Vec<SimRate> {
     let percent = zone_percent(from, to);
     let started_100g = i64::from(grams.max(1).div_ceil(100));
     services(provider, from == to)
@@ -276,20 +352,40 @@ pub fn tracking(
     step: std::time::Duration,
     now: DateTime<Utc>,
 ) -> Vec<(DateTime<Utc>, &'static str, String, String)> {
-    let step = Duration::from_std(step).unwrap_or(Duration::seconds(20)).max(Duration::seconds(1));
+    let step = Duration::from_std(step)
+        .unwrap_or(Duration::seconds(20))
+        .max(Duration::seconds(1));
     let origin = shipment.from_country.clone();
     let dest = format!("{} {}", shipment.to.city, shipment.to.country);
     let timeline = [
-        ("pre_transit", "Shipping label created, carrier awaiting item".to_string(), origin.clone()),
-        ("in_transit", "Accepted at origin facility".to_string(), origin.clone()),
-        ("in_transit", "Cleared customs, in transit to destination".to_string(), shipment.to.country.clone()),
-        ("out_for_delivery", "Out for delivery".to_string(), dest.clone()),
+        (
+            "pre_transit",
+            "Shipping label created, carrier awaiting item".to_string(),
+            origin.clone(),
+        ),
+        (
+            "in_transit",
+            "Accepted at origin facility".to_string(),
+            origin.clone(),
+        ),
+        (
+            "in_transit",
+            "Cleared customs, in transit to destination".to_string(),
+            shipment.to.country.clone(),
+        ),
+        (
+            "out_for_delivery",
+            "Out for delivery".to_string(),
+            dest.clone(),
+        ),
         ("delivered", "Delivered, front door".to_string(), dest),
     ];
     timeline
         .into_iter()
         .enumerate()
-        .map(|(i, (status, message, location))| (p.bought_at + step * i as i32, status, message, location))
+        .map(|(i, (status, message, location))| {
+            (p.bought_at + step * i as i32, status, message, location)
+        })
         .filter(|(at, ..)| *at <= now)
         .collect()
 }
@@ -307,7 +403,10 @@ pub fn faults(state: &SandboxState, buying: bool) -> (bool, bool, std::time::Dur
 
 /// `GET /files/labels/{file}`: label documents, public like EasyPost's and
 /// Shippo's S3 URLs (no auth).
-pub async fn label_file(State(state): State<Arc<SandboxState>>, Path(file): Path<String>) -> Response {
+pub async fn label_file(
+    State(state): State<Arc<SandboxState>>,
+    Path(file): Path<String>,
+) -> Response {
     let found = state.carriers().documents.get(&file).cloned();
     match found {
         Some((content_type, bytes)) => {

@@ -31,18 +31,26 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/tracks/{carrier}/{number}", get(track))
 }
 
-fn authorize(state: &SandboxState, headers: &HeaderMap, method: &str, path: &str) -> Result<(), Response> {
+/// The 401 to send when the credentials are wrong.
+fn refused(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+) -> Option<Response> {
     let expected = format!("ShippoToken {}", state.config.shippo_api_token);
     let given = headers.get("authorization").and_then(|v| v.to_str().ok());
     if given == Some(expected.as_str()) {
-        return Ok(());
+        return None;
     }
     state.record(method, path.to_string(), 401, Vec::new());
-    Err((
-        StatusCode::UNAUTHORIZED,
-        Json(json!({"detail": "Invalid token."})),
+    Some(
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"detail": "Invalid token."})),
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 fn time(t: chrono::DateTime<Utc>) -> String {
@@ -69,7 +77,10 @@ fn rate_json(s: &SimShipment, r: &SimRate) -> Value {
 }
 
 fn transaction_json(s: &SimShipment, p: &SimPurchase, base: &str) -> Value {
-    let carrier = s.rate(&p.rate_id).map(|r| r.carrier.to_ascii_lowercase()).unwrap_or_default();
+    let carrier = s
+        .rate(&p.rate_id)
+        .map(|r| r.carrier.to_ascii_lowercase())
+        .unwrap_or_default();
     json!({
         "object_state": "VALID", "status": "SUCCESS", "object_created": time(p.bought_at),
         "object_updated": time(p.bought_at), "object_id": p.transaction_id,
@@ -83,13 +94,20 @@ fn transaction_json(s: &SimShipment, p: &SimPurchase, base: &str) -> Value {
 }
 
 fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
 
 fn unavailable(state: &SandboxState, method: &str, path: String) -> Response {
     state.record(method, path, 503, Vec::new());
-    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"detail": "Service temporarily unavailable."}))).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"detail": "Service temporarily unavailable."})),
+    )
+        .into_response()
 }
 
 fn unprocessable(state: &SandboxState, path: String, body: Value) -> Response {
@@ -99,7 +117,7 @@ fn unprocessable(state: &SandboxState, path: String, body: Value) -> Response {
 
 async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     let path = "/shipments/".to_string();
-    if let Err(r) = authorize(&state, &headers, "POST", &path) {
+    if let Some(r) = refused(&state, &headers, "POST", &path) {
         return r;
     }
     if faults(&state, false).0 {
@@ -107,12 +125,20 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     }
     let Ok(s) = serde_json::from_str::<Value>(&body) else {
         state.record("POST", path, 400, Vec::new());
-        return (StatusCode::BAD_REQUEST, Json(json!({"detail": "JSON parse error"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"detail": "JSON parse error"})),
+        )
+            .into_response();
     };
     let (from, to) = (&s["address_from"], &s["address_to"]);
     let street1 = text(&to["street1"]);
     if undeliverable(&street1) {
-        return unprocessable(&state, path, json!({"address_to": [format!("Address could not be validated: street1 `{street1}` was not found")]}));
+        return unprocessable(
+            &state,
+            path,
+            json!({"address_to": [format!("Address could not be validated: street1 `{street1}` was not found")]}),
+        );
     }
     let grams: u32 = s["parcels"]
         .as_array()
@@ -132,17 +158,31 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
         .unwrap_or(0);
     let (from_country, to_country) = (text(&from["country"]), text(&to["country"]));
     if grams == 0 || from_country.len() != 2 || to_country.len() != 2 {
-        return unprocessable(&state, path, json!({"parcels": ["Each parcel needs a weight; both addresses need a country."]}));
+        return unprocessable(
+            &state,
+            path,
+            json!({"parcels": ["Each parcel needs a weight; both addresses need a country."]}),
+        );
     }
     let declaration = &s["customs_declaration"];
     let items = declaration["items"].as_array().cloned().unwrap_or_default();
     if from_country != to_country && items.is_empty() {
-        return unprocessable(&state, path, json!({"customs_declaration": ["A customs declaration is required for international shipments."]}));
+        return unprocessable(
+            &state,
+            path,
+            json!({"customs_declaration": ["A customs declaration is required for international shipments."]}),
+        );
     }
     let shipment = {
         let mut book = state.carriers();
         let id = book.next_id("");
-        let rates = quote(&mut book, Provider::Shippo, &from_country, &to_country, grams);
+        let rates = quote(
+            &mut book,
+            Provider::Shippo,
+            &from_country,
+            &to_country,
+            grams,
+        );
         let tax = &declaration["exporter_identification"]["tax_id"];
         let shipment = SimShipment {
             id: id.clone(),
@@ -171,7 +211,11 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
                 })
                 .collect(),
             incoterm: declaration["incoterm"].as_str().map(str::to_string),
-            tax_ids: if tax.is_object() { vec![(text(&tax["type"]), text(&tax["number"]))] } else { Vec::new() },
+            tax_ids: if tax.is_object() {
+                vec![(text(&tax["type"]), text(&tax["number"]))]
+            } else {
+                Vec::new()
+            },
             label_format: "PDF".into(),
             rates,
             purchases: Vec::new(),
@@ -192,7 +236,7 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
 
 async fn buy(State(state): S, headers: HeaderMap, body: String) -> Response {
     let path = "/transactions/".to_string();
-    if let Err(r) = authorize(&state, &headers, "POST", &path) {
+    if let Some(r) = refused(&state, &headers, "POST", &path) {
         return r;
     }
     let (before, after, delay) = faults(&state, true);
@@ -204,12 +248,20 @@ async fn buy(State(state): S, headers: HeaderMap, body: String) -> Response {
     let format = text(&body["label_file_type"]);
     let bought = {
         let mut book = state.carriers();
-        let owner = book.shipments.values().find(|s| s.rate(&rate_id).is_some()).map(|s| s.id.clone());
+        let owner = book
+            .shipments
+            .values()
+            .find(|s| s.rate(&rate_id).is_some())
+            .map(|s| s.id.clone());
         match owner {
             None => Err(format!("Rate {rate_id} does not exist")),
             Some(id) => {
                 if let Some(s) = book.shipments.get_mut(&id) {
-                    s.label_format = if format.starts_with("ZPL") { "ZPL".into() } else { "PDF".into() };
+                    s.label_format = if format.starts_with("ZPL") {
+                        "ZPL".into()
+                    } else {
+                        "PDF".into()
+                    };
                     let metadata = text(&body["metadata"]);
                     if !metadata.is_empty() {
                         s.reference = metadata;
@@ -228,22 +280,42 @@ async fn buy(State(state): S, headers: HeaderMap, body: String) -> Response {
     }
     if after {
         state.record("POST", path, 500, Vec::new());
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"detail": "A server error occurred."}))).into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"detail": "A server error occurred."})),
+        )
+            .into_response();
     }
     state.record("POST", path, 201, Vec::new());
-    (StatusCode::CREATED, Json(transaction_json(&shipment, &purchase, &base_url(&headers)))).into_response()
+    (
+        StatusCode::CREATED,
+        Json(transaction_json(&shipment, &purchase, &base_url(&headers))),
+    )
+        .into_response()
 }
 
-async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list(
+    State(state): S,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let path = "/transactions/".to_string();
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     if faults(&state, false).0 {
         return unavailable(&state, "GET", path);
     }
-    let size: usize = q.get("results").and_then(|n| n.parse().ok()).unwrap_or(25).clamp(1, 100);
-    let page: usize = q.get("page").and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    let size: usize = q
+        .get("results")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(25)
+        .clamp(1, 100);
+    let page: usize = q
+        .get("page")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let mut bought: Vec<(SimShipment, SimPurchase)> = state
         .carriers()
         .shipments
@@ -251,18 +323,28 @@ async fn list(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<Strin
         .filter(|s| s.provider == Provider::Shippo)
         .flat_map(|s| s.purchases.iter().map(move |p| (s.clone(), p.clone())))
         .collect();
-    bought.sort_by(|(_, a), (_, b)| (b.bought_at, &b.transaction_id).cmp(&(a.bought_at, &a.transaction_id)));
+    bought.sort_by(|(_, a), (_, b)| {
+        (b.bought_at, &b.transaction_id).cmp(&(a.bought_at, &a.transaction_id))
+    });
     let base = base_url(&headers);
-    let results: Vec<Value> = bought.iter().skip((page - 1) * size).take(size).map(|(s, p)| transaction_json(s, p, &base)).collect();
-    let next = (page * size < bought.len()).then(|| format!("{base}/transactions/?page={}&results={size}", page + 1));
-    let previous = (page > 1).then(|| format!("{base}/transactions/?page={}&results={size}", page - 1));
+    let results: Vec<Value> = bought
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|(s, p)| transaction_json(s, p, &base))
+        .collect();
+    let next = (page * size < bought.len())
+        .then(|| format!("{base}/transactions/?page={}&results={size}", page + 1));
+    let previous =
+        (page > 1).then(|| format!("{base}/transactions/?page={}&results={size}", page - 1));
     state.record("GET", path, 200, Vec::new());
-    Json(json!({"count": bought.len(), "next": next, "previous": previous, "results": results})).into_response()
+    Json(json!({"count": bought.len(), "next": next, "previous": previous, "results": results}))
+        .into_response()
 }
 
 async fn show(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let path = format!("/transactions/{id}");
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     let found = state.carriers().shipments.values().find_map(|s| {
@@ -285,7 +367,7 @@ async fn show(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Re
 
 async fn rate(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let path = format!("/rates/{id}");
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
     let found = state
@@ -305,12 +387,19 @@ async fn rate(State(state): S, headers: HeaderMap, Path(id): Path<String>) -> Re
     }
 }
 
-async fn track(State(state): S, headers: HeaderMap, Path((carrier, number)): Path<(String, String)>) -> Response {
+async fn track(
+    State(state): S,
+    headers: HeaderMap,
+    Path((carrier, number)): Path<(String, String)>,
+) -> Response {
     let path = format!("/tracks/{carrier}/{number}");
-    if let Err(r) = authorize(&state, &headers, "GET", &path) {
+    if let Some(r) = refused(&state, &headers, "GET", &path) {
         return r;
     }
-    let found = state.carriers().by_tracking(&number).map(|(s, p)| (s.clone(), p.clone()));
+    let found = state
+        .carriers()
+        .by_tracking(&number)
+        .map(|(s, p)| (s.clone(), p.clone()));
     let Some((s, p)) = found else {
         state.record("GET", path, 404, Vec::new());
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not found."}))).into_response();
@@ -323,12 +412,14 @@ async fn track(State(state): S, headers: HeaderMap, Path((carrier, number)): Pat
     };
     let events: Vec<Value> = tracking(&s, &p, state.config.tracking_step.0, Utc::now())
         .into_iter()
-        .map(|(at, status, message, location)| json!({
-            "object_created": time(at), "object_id": format!("{:x}", at.timestamp()),
-            "status": shippo_status(status), "status_details": message,
-            "status_date": at.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "location": {"city": location, "state": "", "zip": "", "country": ""}
-        }))
+        .map(|(at, status, message, location)| {
+            json!({
+                "object_created": time(at), "object_id": format!("{:x}", at.timestamp()),
+                "status": shippo_status(status), "status_details": message,
+                "status_date": at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                "location": {"city": location, "state": "", "zip": "", "country": ""}
+            })
+        })
         .collect();
     state.record("GET", path, 200, Vec::new());
     Json(json!({
