@@ -106,7 +106,7 @@ pub trait Payment: Plugin {
     /// One page of the lines of a payout.
     fn fetch_payout_lines(
         _settings: &Settings,
-        _payout_id: String,
+        _payout: Payout,
         _page_token: Option<String>,
     ) -> Result<PayoutLinePage> {
         Err(unsupported("fetch-payout-lines"))
@@ -335,13 +335,13 @@ macro_rules! register_payment {
                 }
                 fn fetch_payout_lines(
                     settings: $crate::types::Settings,
-                    payout_id: String,
+                    payout: $crate::Payout,
                     page_token: Option<String>,
                 ) -> ::core::result::Result<$crate::PayoutLinePage, $crate::PluginError> {
                     $crate::__private::install_panic_hook();
                     <$plugin as $crate::Payment>::fetch_payout_lines(
                         &settings.into(),
-                        payout_id,
+                        payout,
                         page_token,
                     )
                 }

@@ -46,3 +46,13 @@ mod tests {
         assert_eq!(from_unix(0).unwrap(), "1970-01-01T00:00:00Z");
     }
 }
+
+/// The current time (the host's wall clock), RFC 3339 UTC: the end of an
+/// API's search window.
+pub fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    from_unix(seconds).unwrap_or_default()
+}

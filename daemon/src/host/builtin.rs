@@ -15,6 +15,14 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/shippo.wasm")),
     ),
     (
+        "stripe",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/stripe.wasm")),
+    ),
+    (
+        "paypal",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/paypal.wasm")),
+    ),
+    (
         "example",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/example.wasm")),
     ),

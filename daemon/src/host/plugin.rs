@@ -10,7 +10,8 @@ use crate::egress::{
     ChannelEgress, Egress, EgressError, HostPolicy, Request, Response, RetryPolicy, Secrets,
 };
 use crate::model::{
-    Fulfillment, Label, Manifest, OrderPage, OrderQuery, PluginKind, Rate, Shipment, TrackingEvent,
+    Fulfillment, Label, Manifest, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
+    PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
 };
 use std::future::Future;
 use std::path::PathBuf;
@@ -570,5 +571,48 @@ impl Plugin {
             .call_track(s, &settings, carrier, tracking_number))?;
         let events = result.map_err(|e| Self::failure(&site, e))?;
         convert::tracking_events(events).map_err(|e| Self::invalid(&site, e))
+    }
+
+    fn payment_pre(&self, site: &CallSite) -> Result<&payment::PaymentPre<CallState>, CallError> {
+        match &self.pre {
+            Pre::Payment(pre) => Ok(pre),
+            _ => Err(self.wrong_kind(site, PluginKind::Payment)),
+        }
+    }
+
+    /// `fetch-payouts(settings, query)`: one page of payouts, validated.
+    pub async fn fetch_payouts(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        query: &PageQuery,
+    ) -> Result<PayoutPage, CallError> {
+        let pre = self.payment_pre(&services.site)?;
+        let (settings, query) = (settings.to_wit(), convert::page_query(query));
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_payment_provider()
+            .call_fetch_payouts(s, &settings, &query))?;
+        let page = result.map_err(|e| Self::failure(&site, e))?;
+        convert::payout_page(page).map_err(|e| Self::invalid(&site, e))
+    }
+
+    /// `fetch-payout-lines(settings, payout, token)`: one page of its lines.
+    pub async fn fetch_payout_lines(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        payout: &Payout,
+        page_token: Option<&str>,
+    ) -> Result<PayoutLinePage, CallError> {
+        let pre = self.payment_pre(&services.site)?;
+        let (settings, payout) = (settings.to_wit(), convert::payout_out(payout));
+        let token = page_token.map(str::to_string);
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_payment_provider()
+            .call_fetch_payout_lines(s, &settings, &payout, token.as_deref()))?;
+        let page = result.map_err(|e| Self::failure(&site, e))?;
+        convert::payout_line_page(page).map_err(|e| Self::invalid(&site, e))
     }
 }

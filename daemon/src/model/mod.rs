@@ -6,10 +6,15 @@
 //! codes, times, countries). They serialise to the JSON the store keeps and
 //! `tradelane export` writes.
 
+mod settlement;
 mod shipping;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+pub use settlement::{
+    ExchangeRate, PageQuery, Payout, PayoutLine, PayoutLineKind, PayoutLinePage, PayoutPage,
+    PayoutStatus,
+};
 pub use shipping::{
     CustomsLine, Incoterm, Label, LabelFormat, Parcel, Rate, Shipment, TrackingEvent,
     TrackingStatus,

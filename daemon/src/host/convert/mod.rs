@@ -4,8 +4,10 @@
 //! currency, country and time is checked here and a bad value fails the
 //! call with a message naming the order and field.
 
+mod settlement;
 mod shipping;
 
+pub use settlement::{page_query, payout_line_page, payout_out, payout_page};
 pub use shipping::{label, rate, rate_out, shipment, tracking_events};
 
 use super::bindings::types as wit;
@@ -23,7 +25,7 @@ pub(super) fn bad(what: impl Into<String>) -> InvalidOutput {
     InvalidOutput(what.into())
 }
 
-fn currency(code: &str, field: &str) -> Result<Currency> {
+pub(super) fn currency(code: &str, field: &str) -> Result<Currency> {
     Currency::parse(code).ok_or_else(|| {
         bad(format!(
             "{field}: `{code}` is not an ISO 4217 currency code"
