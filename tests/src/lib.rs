@@ -16,6 +16,12 @@ use tradelane::sync::ChannelRuntime;
 pub const TOKEN: &str = "shpat_sandbox";
 /// The sandbox EasyPost's API key.
 pub const EASYPOST_KEY: &str = "EZTK_sandbox";
+/// The sandbox Stripe's secret key.
+pub const STRIPE_KEY: &str = "sk_test_sandbox";
+/// The sandbox PayPal's REST app credentials.
+pub const PAYPAL_ID: &str = "sandbox-client-id";
+/// The sandbox PayPal's REST app secret.
+pub const PAYPAL_SECRET: &str = "sandbox-client-secret";
 /// The sandbox Shippo's API token.
 pub const SHIPPO_TOKEN: &str = "shippo_test_sandbox";
 
@@ -59,6 +65,11 @@ pub fn sandbox_config(orders: u32, seed: u64) -> SandboxConfig {
         easypost_api_key: EASYPOST_KEY.into(),
         shippo_api_token: SHIPPO_TOKEN.into(),
         tracking_step: HumanDuration(std::time::Duration::from_secs(1)),
+        stripe_secret_key: STRIPE_KEY.into(),
+        paypal_client_id: PAYPAL_ID.into(),
+        paypal_client_secret: PAYPAL_SECRET.into(),
+        settlement_currency: "EUR".into(),
+        inject_discrepancies: true,
         faults: SandboxFaults::default(),
     }
 }

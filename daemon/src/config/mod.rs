@@ -97,6 +97,21 @@ pub struct SandboxConfig {
     /// The API token the simulated Shippo expects.
     #[serde(default = "default_shippo_token")]
     pub shippo_api_token: String,
+    /// The secret key the simulated Stripe expects.
+    #[serde(default = "default_stripe_key")]
+    pub stripe_secret_key: String,
+    /// The REST app credentials the simulated PayPal expects.
+    #[serde(default = "default_paypal_id")]
+    pub paypal_client_id: String,
+    #[serde(default = "default_paypal_secret")]
+    pub paypal_client_secret: String,
+    /// The currency the simulated providers pay out in.
+    #[serde(default = "default_settlement")]
+    pub settlement_currency: String,
+    /// Add a partial refund, a dispute, an unsettled paid order, a wrong
+    /// charge amount and a charge without an order to the payouts.
+    #[serde(default = "yes")]
+    pub inject_discrepancies: bool,
     /// A bought parcel's tracking advances one event this often.
     #[serde(default = "default_tracking_step")]
     pub tracking_step: HumanDuration,
@@ -212,6 +227,18 @@ fn default_easypost_key() -> String {
 }
 fn default_shippo_token() -> String {
     "shippo_test_sandbox".into()
+}
+fn default_stripe_key() -> String {
+    "sk_test_sandbox".into()
+}
+fn default_paypal_id() -> String {
+    "sandbox-client-id".into()
+}
+fn default_paypal_secret() -> String {
+    "sandbox-client-secret".into()
+}
+fn default_settlement() -> String {
+    "EUR".into()
 }
 fn default_tracking_step() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(20))

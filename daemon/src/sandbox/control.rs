@@ -20,6 +20,7 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/touch", post(touch))
         .route("/_sandbox/carriers", get(carriers))
         .route("/_sandbox/address", post(address))
+        .route("/_sandbox/settlement", get(settlement))
 }
 
 async fn truth(State(state): State<Arc<SandboxState>>) -> Response {
@@ -98,4 +99,14 @@ async fn address(
         (Some(_), Some(_)) => StatusCode::NOT_FOUND.into_response(),
         _ => (StatusCode::BAD_REQUEST, "need id and valid=true|false").into_response(),
     }
+}
+
+async fn settlement(State(state): State<Arc<SandboxState>>) -> Response {
+    let (payouts, injected) = super::payments::current(&state);
+    Json(serde_json::json!({
+        "settlement_currency": state.config.settlement_currency,
+        "payouts": payouts,
+        "injected": injected,
+    }))
+    .into_response()
 }

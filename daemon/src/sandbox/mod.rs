@@ -3,7 +3,8 @@
 //! Each provider lives in its own module and renders the shared [`World`]
 //! in its real wire format (paths, auth header, pagination, rate-limit
 //! signals): today Shopify's Admin REST API and the SDK's "Example Shop";
-//! EasyPost's and Shippo's (`carriers`), which share one book of shipments. Faults are switchable by
+//! EasyPost's and Shippo's (`carriers`), which share one book of shipments;
+//! Stripe's and PayPal's (`payments`), paying out the orders served. Faults are switchable by
 //! config (`[sandbox.faults]`) or at runtime (`POST /_sandbox/faults`).
 //!
 //! Control endpoints for tests and demos (no auth, loopback only):
@@ -15,12 +16,15 @@
 //! - `GET /_sandbox/carriers`: every shipment the carriers created, with rates,
 //!   customs lines and purchases (tests count labels here);
 //! - `POST /_sandbox/address?id=ID&valid=false|true`: make an order's shipping
-//!   address one the carriers refuse, or correct it again (the order changes).
+//!   address one the carriers refuse, or correct it again (the order changes);
+//! - `GET /_sandbox/settlement`: every payout with its lines, and the
+//!   discrepancies injected.
 
 pub mod carriers;
 mod control;
 mod example;
 mod faults;
+pub mod payments;
 mod shopify;
 mod shopify_json;
 pub mod world;
@@ -114,6 +118,8 @@ impl Sandbox {
             .merge(example::routes())
             .merge(carriers::easypost::routes())
             .merge(carriers::shippo::routes())
+            .merge(payments::stripe::routes())
+            .merge(payments::paypal::routes())
             .route(
                 "/files/labels/{file}",
                 axum::routing::get(carriers::label_file),

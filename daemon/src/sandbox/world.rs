@@ -112,6 +112,9 @@ pub struct SimOrder {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub financial_status: String,
+    /// When the payment was captured (none while pending).
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
     pub fulfillment_status: Option<String>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub lines: Vec<SimLine>,
@@ -235,6 +238,7 @@ impl World {
         let first = FIRST[rng.usize(..FIRST.len())];
         let last = LAST[rng.usize(..LAST.len())];
         let id = self.next_id;
+        let paid = rng.u8(..5) != 0;
         let order = SimOrder {
             id,
             number: self.next_number,
@@ -242,11 +246,8 @@ impl World {
             decimals,
             created_at: created,
             updated_at: updated,
-            financial_status: if rng.u8(..5) == 0 {
-                "pending".into()
-            } else {
-                "paid".into()
-            },
+            financial_status: if paid { "paid".into() } else { "pending".into() },
+            paid_at: paid.then_some(created),
             fulfillment_status: None,
             cancelled_at: None,
             shipping_title: if rng.bool() {
@@ -291,7 +292,10 @@ impl World {
         let change = self.rng.u8(..4);
         let order = self.orders.get_mut(&id)?;
         match change {
-            0 if order.financial_status == "pending" => order.financial_status = "paid".into(),
+            0 if order.financial_status == "pending" => {
+                order.financial_status = "paid".into();
+                order.paid_at = Some(now.trunc_subsecs(0));
+            }
             1 => order.tags.push(format!("vip-{}", order.revision + 1)),
             2 if order.cancelled_at.is_none()
                 && order.fulfillment_status.is_none()
