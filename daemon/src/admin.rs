@@ -2,9 +2,12 @@
 //! commands work while `tradelane run` holds the store (sled allows one
 //! process). One JSON request per line, one JSON response per line.
 
-use crate::scheduler::StatusBoard;
+use crate::scheduler::{StatusBoard, Workflows};
+use crate::settlement::records::{Discrepancy, PayoutRecord};
+use crate::settlement::report::Row;
+use crate::settlement::{SettlementPolicy, queries};
 use crate::shipping::actions::{self, Action, ActionError};
-use crate::shipping::{ShipmentRecord, ShippingRuntime};
+use crate::shipping::ShipmentRecord;
 use crate::store::{OrderFilter, Store, StoredOrder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -40,6 +43,20 @@ pub enum Request {
         action: Action,
         note: Option<String>,
     },
+    /// Stored payouts, optionally of one seller.
+    ListPayouts { seller: Option<String> },
+    /// A payout with its lines.
+    ShowPayout { id: String },
+    /// Settlement discrepancies.
+    Discrepancies { open_only: bool },
+    /// Close a discrepancy with a note.
+    Resolve { id: String, note: String },
+    /// The settlement report for `[from, to)`.
+    Report {
+        seller: Option<String>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// The answer.
@@ -51,6 +68,15 @@ pub enum Reply {
     },
     Shipments {
         shipments: Vec<ShipmentRecord>,
+    },
+    Payouts {
+        payouts: Vec<PayoutRecord>,
+    },
+    Discrepancies {
+        discrepancies: Vec<Discrepancy>,
+    },
+    Report {
+        rows: Vec<Row>,
     },
     Status {
         channels: serde_json::Value,
@@ -72,7 +98,7 @@ pub async fn serve(
     path: PathBuf,
     store: Store,
     board: StatusBoard,
-    shipping: Vec<Arc<ShippingRuntime>>,
+    workflows: Workflows,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
@@ -87,9 +113,9 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
+                let (store, board, workflows) = (store.clone(), board.clone(), workflows.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, store, board, shipping).await {
+                    if let Err(e) = handle(stream, store, board, workflows).await {
                         tracing::debug!("admin connection: {e}");
                     }
                 });
@@ -105,7 +131,7 @@ async fn handle(
     stream: UnixStream,
     store: Store,
     board: StatusBoard,
-    shipping: Vec<Arc<ShippingRuntime>>,
+    workflows: Workflows,
 ) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -115,8 +141,8 @@ async fn handle(
                 message: format!("bad request: {e}"),
             },
             Ok(req) => {
-                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
-                tokio::task::spawn_blocking(move || answer(req, &store, &board, &shipping)).await?
+                let (store, board, workflows) = (store.clone(), board.clone(), workflows.clone());
+                tokio::task::spawn_blocking(move || answer(req, &store, &board, &workflows)).await?
             }
         };
         let mut bytes = serde_json::to_vec(&reply)?;
@@ -130,9 +156,36 @@ fn answer(
     req: Request,
     store: &Store,
     board: &StatusBoard,
-    shipping: &[Arc<ShippingRuntime>],
+    workflows: &Workflows,
 ) -> Reply {
     let result = match req {
+        Request::ListPayouts { seller } => store
+            .payouts(seller.as_deref())
+            .map(|payouts| Reply::Payouts { payouts }),
+        Request::ShowPayout { id } => {
+            queries::find_payout(store, &id).map(|payouts| Reply::Payouts { payouts })
+        }
+        Request::Discrepancies { open_only } => store
+            .discrepancies(open_only)
+            .map(|discrepancies| Reply::Discrepancies { discrepancies }),
+        Request::Resolve { id, note } => match store.resolve_discrepancy(&id, &note) {
+            Ok(Some(d)) => Ok(Reply::Discrepancies {
+                discrepancies: vec![d],
+            }),
+            Ok(None) => Ok(Reply::Error {
+                message: format!("no discrepancy `{id}` (see `tradelane settlement discrepancies`)"),
+            }),
+            Err(e) => Err(e),
+        },
+        Request::Report { seller, from, to } => {
+            let policies: Vec<(String, SettlementPolicy)> = workflows
+                .settlement
+                .iter()
+                .map(|r| (r.seller.clone(), r.policy.clone()))
+                .collect();
+            queries::report(store, &policies, seller.as_deref(), from, to)
+                .map(|rows| Reply::Report { rows })
+        }
         Request::ListShipments { seller, state } => {
             actions::list(store, seller.as_deref(), state.as_deref())
                 .map(|shipments| Reply::Shipments { shipments })
@@ -141,7 +194,7 @@ fn answer(
             .find_shipments(&id)
             .map(|shipments| Reply::Shipments { shipments }),
         Request::ShipmentAction { id, action, note } => {
-            return match act(store, shipping, &id, action, note.as_deref()) {
+            return match act(store, &workflows.shipping, &id, action, note.as_deref()) {
                 Ok(record) => Reply::Shipments {
                     shipments: vec![record],
                 },
@@ -175,7 +228,7 @@ fn answer(
 /// An action under the order's single-flight slot, then wake the workflow.
 fn act(
     store: &Store,
-    shipping: &[Arc<ShippingRuntime>],
+    shipping: &[Arc<crate::shipping::ShippingRuntime>],
     id: &str,
     action: Action,
     note: Option<&str>,

@@ -1,7 +1,7 @@
 //! `tradelane run`: the long-running service.
 //!
 //! Start: config → logging → store → sandbox (if configured) → plugins →
-//! channels and shipping workflows → admin socket → `READY=1` → scheduler. Stop (SIGTERM or
+//! channels, shipping and settlement workflows → admin socket → `READY=1` → scheduler. Stop (SIGTERM or
 //! SIGINT): broadcast shutdown; each channel finishes and commits the page
 //! in flight, then stops; `STOPPING=1`; the store is flushed. A second
 //! signal, or the grace period running out, exits at once — the store is
@@ -68,6 +68,11 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     }
     let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
     let shipping = runtime::build_shipping(&config, &plugins, &channels, Some(&store))?;
+    let settlement = runtime::build_settlement(&config, &plugins, Some(&store))?;
+    let workflows = scheduler::Workflows {
+        shipping: shipping.clone(),
+        settlement: settlement.clone(),
+    };
     let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
     let board: StatusBoard = Default::default();
     let (stop, shutdown) = watch::channel(false);
@@ -76,21 +81,21 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
         admin::socket_path(&data_dir),
         store.clone(),
         board.clone(),
-        shipping.clone(),
+        workflows.clone(),
         shutdown.clone(),
     ));
     let watchdog = spawn_watchdog(shutdown.clone());
     let scheduler_task = tokio::spawn(scheduler::run(
         store.clone(),
         channels.clone(),
-        shipping.clone(),
+        workflows,
         egress,
         board,
         config.config.daemon.max_concurrent_syncs,
         shutdown.clone(),
     ));
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
-    info!(channels = channels.len(), shipping_sellers = shipping.len(), orders = store.order_count(), data_dir = %data_dir.display(),
+    info!(channels = channels.len(), shipping_sellers = shipping.len(), settlement_sellers = settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
 
     let signal = next_signal().await;

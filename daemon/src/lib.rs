@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod crash;
 pub mod daemon;
 pub mod egress;
 pub mod host;
@@ -11,6 +12,7 @@ pub mod model;
 pub mod runtime;
 pub mod sandbox;
 pub mod schedule;
+pub mod settlement;
 pub mod scheduler;
 pub mod shipping;
 pub mod store;

@@ -7,6 +7,7 @@ use crate::egress::{ChannelEgress, RetryPolicy, TokenBucket};
 use crate::host::{
     CallLimits, NoCache, Plugin, PluginCache, PluginHost, PluginSource, builtin, ticks,
 };
+use crate::settlement::{PaymentAccount, SettlementPolicy, SettlementRuntime};
 use crate::shipping::{CarrierAccount, ShippingPolicy, ShippingRuntime};
 use crate::store::{Store, StoreCache};
 use crate::sync::ChannelRuntime;
@@ -27,8 +28,15 @@ pub async fn load_plugins(
         .filter_map(|s| s.shipping.as_ref().filter(|sh| sh.enabled))
         .flat_map(|sh| sh.carriers.iter().filter(|c| c.enabled))
         .map(|c| c as &dyn Connection);
+    let accounts = config
+        .config
+        .sellers
+        .iter()
+        .filter_map(|s| s.settlement.as_ref().filter(|st| st.enabled))
+        .flat_map(|st| st.accounts.iter().filter(|a| a.enabled))
+        .map(|a| a as &dyn Connection);
     let channels = config.channels().map(|(_, c)| c as &dyn Connection);
-    for channel in channels.chain(carriers) {
+    for channel in channels.chain(carriers).chain(accounts) {
         let spec = channel.plugin().get_ref();
         if plugins.contains_key(spec) {
             continue;
@@ -279,6 +287,64 @@ pub fn build_shipping(
             seller_channels,
             config.data_dir().join("labels"),
             shipping.schedule.clone(),
+        )));
+    }
+    Ok(out)
+}
+
+/// Build the settlement workflow of every seller with `[sellers.settlement]`.
+pub fn build_settlement(
+    config: &LoadedConfig,
+    plugins: &BTreeMap<String, Arc<Plugin>>,
+    store: Option<&Store>,
+) -> anyhow::Result<Vec<Arc<SettlementRuntime>>> {
+    let mut out = Vec::new();
+    for (si, seller) in config.config.sellers.iter().enumerate() {
+        let Some(settlement) = seller.settlement.as_ref().filter(|s| s.enabled) else {
+            continue;
+        };
+        let seller_id = seller.id.get_ref().clone();
+        let mut accounts = Vec::new();
+        for (ai, account) in settlement.accounts.iter().enumerate() {
+            if !account.enabled {
+                continue;
+            }
+            let id = account.id.get_ref().clone();
+            let Connected {
+                plugin,
+                settings,
+                egress,
+                cache,
+            } = connect(
+                config,
+                plugins,
+                store,
+                Entry {
+                    prefix: format!("sellers[{si}].settlement.accounts[{ai}]"),
+                    seller: &seller_id,
+                    scope: format!("payments:{id}"),
+                    config: account,
+                    kind: crate::model::PluginKind::Payment,
+                },
+            )?;
+            accounts.push(PaymentAccount {
+                id,
+                plugin,
+                settings,
+                egress: Arc::new(egress),
+                cache,
+                limits: limits(config, account),
+                schedule: account
+                    .schedule
+                    .clone()
+                    .unwrap_or_else(|| settlement.schedule.clone()),
+            });
+        }
+        out.push(Arc::new(SettlementRuntime::new(
+            seller_id,
+            SettlementPolicy::new(settlement),
+            accounts,
+            settlement.schedule.clone(),
         )));
     }
     Ok(out)

@@ -9,6 +9,7 @@
 
 use crate::egress::Egress;
 use crate::host::Remedy;
+use crate::settlement::SettlementRuntime;
 use crate::shipping::ShippingRuntime;
 use crate::store::Store;
 use crate::sync::{self, ChannelRuntime, SyncError};
@@ -39,16 +40,27 @@ pub struct ChannelStatus {
 /// Status of every channel, by `seller/channel`.
 pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
 
-/// Schedule every channel and shipping workflow until `shutdown` flips to true.
+/// The sellers' workflows on top of order sync.
+#[derive(Clone, Default)]
+pub struct Workflows {
+    pub shipping: Vec<Arc<ShippingRuntime>>,
+    pub settlement: Vec<Arc<SettlementRuntime>>,
+}
+
+/// Schedule every channel and workflow until `shutdown` flips to true.
 pub async fn run(
     store: Store,
     channels: Vec<Arc<ChannelRuntime>>,
-    shipping: Vec<Arc<ShippingRuntime>>,
+    workflows: Workflows,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
     concurrency: usize,
     shutdown: watch::Receiver<bool>,
 ) {
+    let Workflows {
+        shipping,
+        settlement,
+    } = workflows;
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for channel in channels {
@@ -59,11 +71,13 @@ pub async fn run(
             permits.clone(),
             shutdown.clone(),
         );
-        let wake: Vec<Arc<ShippingRuntime>> = shipping
-            .iter()
-            .filter(|s| s.seller == channel.seller)
-            .cloned()
-            .collect();
+        let mut wake: Vec<Arc<tokio::sync::Notify>> = Vec::new();
+        for s in shipping.iter().filter(|s| s.seller == channel.seller) {
+            wake.push(s.wake.clone());
+        }
+        for s in settlement.iter().filter(|s| s.seller == channel.seller) {
+            wake.push(s.wake.clone());
+        }
         tasks.spawn(async move {
             channel_loop(store, channel, wake, egress, board, permits, shutdown).await
         });
@@ -77,6 +91,15 @@ pub async fn run(
         );
         tasks.spawn(async move { shipping_loop(store, runtime, egress, board, shutdown).await });
     }
+    for runtime in settlement {
+        let (store, egress, board, shutdown) = (
+            store.clone(),
+            egress.clone(),
+            board.clone(),
+            shutdown.clone(),
+        );
+        tasks.spawn(async move { settlement_loop(store, runtime, egress, board, shutdown).await });
+    }
     while tasks.join_next().await.is_some() {}
 }
 
@@ -88,7 +111,7 @@ fn update(board: &StatusBoard, label: &str, f: impl FnOnce(&mut ChannelStatus)) 
 async fn channel_loop(
     store: Store,
     channel: Arc<ChannelRuntime>,
-    shipping: Vec<Arc<ShippingRuntime>>,
+    wake: Vec<Arc<tokio::sync::Notify>>,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
     permits: Arc<Semaphore>,
@@ -133,8 +156,8 @@ async fn channel_loop(
                     s.orders_synced += u64::from(report.created + report.updated);
                 });
                 if report.created + report.updated > 0 {
-                    for s in &shipping {
-                        s.wake.notify_one();
+                    for w in &wake {
+                        w.notify_one();
                     }
                 }
                 if report.interrupted {
@@ -180,6 +203,57 @@ async fn channel_loop(
                 }
             }
         }
+    }
+}
+
+/// Run one seller's settlement workflow on its schedule, and after syncs.
+async fn settlement_loop(
+    store: Store,
+    runtime: Arc<SettlementRuntime>,
+    egress: Arc<dyn Egress>,
+    board: StatusBoard,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let label = format!("{}/settlement", runtime.seller);
+    let mut next = Utc::now();
+    loop {
+        update(&board, &label, |s| {
+            s.state = "scheduled".into();
+            s.next_run = Some(next);
+        });
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = runtime.wake.notified() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        update(&board, &label, |s| s.state = "settling".into());
+        match runtime.run_pass_until(&store, egress.clone(), &shutdown).await {
+            Ok(r) => {
+                if r.payouts_stored + r.discrepancies_new + r.discrepancies_closed > 0 {
+                    info!(seller = %runtime.seller, payouts = r.payouts_stored, lines = r.lines_stored,
+                        orders_settled = r.orders_settled, new_discrepancies = r.discrepancies_new,
+                        closed_discrepancies = r.discrepancies_closed, "settlement pass complete");
+                }
+                update(&board, &label, |s| {
+                    s.last_success = Some(Utc::now());
+                    s.last_error = if r.accounts_failed > 0 { Some(format!("{} account(s) failed; see the log", r.accounts_failed)) } else { None };
+                    s.consecutive_failures = 0;
+                    s.orders_synced += u64::from(r.orders_settled);
+                });
+            }
+            Err(e) => {
+                error!(seller = %runtime.seller, "settlement pass failed: {e}");
+                update(&board, &label, |s| {
+                    s.last_error = Some(e.to_string());
+                    s.consecutive_failures += 1;
+                });
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        next = runtime.schedule.next_after(Utc::now());
     }
 }
 

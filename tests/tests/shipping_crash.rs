@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tradelane::shipping::crash::CrashPoint;
+use tradelane::crash::CrashPoint;
 use tradelane_tests::*;
 
 fn tradelane(config: &Path, args: &[&str], crash_at: Option<&str>) -> std::process::Output {
@@ -99,7 +99,7 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
     let mut cache: Option<PathBuf> = None;
     let _keep = tempfile::tempdir().unwrap();
     for carrier in ["easypost", "shippo"] {
-        for (point, _) in CrashPoint::ALL {
+        for (point, _) in CrashPoint::SHIPPING {
             let context = format!("{carrier}, crash {point}");
             let sandbox = sandbox(6, 11).await;
             let url = sandbox.url();

@@ -2,6 +2,7 @@
 
 mod ops;
 mod orders;
+mod settlement;
 mod shipments;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -62,6 +63,30 @@ pub enum Command {
     /// Run the shipping workflow now, outside the daemon.
     Ship {
         /// One pass, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Only this seller.
+        #[arg(long)]
+        seller: Option<String>,
+    },
+    /// Payouts read from payment accounts (works while the daemon runs).
+    Payouts {
+        #[command(subcommand)]
+        command: PayoutsCommand,
+    },
+    /// Settlement discrepancies: list and resolve.
+    Settlement {
+        #[command(subcommand)]
+        command: SettlementCommand,
+    },
+    /// Reports for accountants.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Read payouts and reconcile now, outside the daemon.
+    Settle {
+        /// One pass, then exit (non-zero if a seller failed).
         #[arg(long)]
         once: bool,
         /// Only this seller.
@@ -183,6 +208,67 @@ pub enum LabelsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PayoutsCommand {
+    /// Stored payouts, and whether their lines add up.
+    List {
+        #[arg(long)]
+        seller: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One payout with every line.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettlementCommand {
+    /// What does not add up: payout mismatches, lines without orders, wrong
+    /// amounts or currencies, refunds, disputes, paid orders never settled.
+    Discrepancies {
+        /// Only the ones not resolved.
+        #[arg(long)]
+        open: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Close a discrepancy with a note.
+    Resolve {
+        id: String,
+        #[arg(long)]
+        note: String,
+    },
+}
+
+/// Formats of `report settlement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// One row per line of money in the payouts created in [from, to), with
+    /// both currencies, rate, fee, net, payout and order; totals per currency.
+    Settlement {
+        /// First day (2026-11-01) or RFC 3339 time, inclusive.
+        #[arg(long)]
+        from: String,
+        /// Last day, exclusive.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        seller: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
+        format: ReportFormat,
+    },
+}
+
 /// Run the parsed command; the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
@@ -200,6 +286,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 );
             }
             shipments::ship_once(&cli.config, seller).await
+        }
+        Command::Payouts { command } => settlement::payouts(&cli.config, command).await,
+        Command::Settlement { command } => settlement::settlement(&cli.config, command).await,
+        Command::Report {
+            command:
+                ReportCommand::Settlement {
+                    from,
+                    to,
+                    seller,
+                    format,
+                },
+        } => settlement::report(&cli.config, &from, &to, seller, format).await,
+        Command::Settle { once, seller } => {
+            if !once {
+                anyhow::bail!("`tradelane settle` needs --once (to settle on schedule run `tradelane run`)");
+            }
+            settlement::settle_once(&cli.config, seller).await
         }
         Command::Export { output, .. } => orders::export(&cli.config, output).await,
         Command::Import { file } => orders::import(&cli.config, &file),

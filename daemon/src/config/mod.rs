@@ -10,6 +10,7 @@
 mod connection;
 pub mod error;
 pub mod settings;
+pub mod settlement;
 pub mod shipping;
 pub mod values;
 
@@ -162,6 +163,8 @@ pub struct SellerConfig {
     pub channels: Vec<ChannelConfig>,
     /// Labels, customs and tracking (absent: this seller ships by hand).
     pub shipping: Option<shipping::ShippingConfig>,
+    /// Payouts matched to orders (absent: not settled by tradelane).
+    pub settlement: Option<settlement::SettlementConfig>,
     /// Customs facts per SKU.
     #[serde(default)]
     pub catalogue: BTreeMap<String, shipping::ProductConfig>,
@@ -380,12 +383,15 @@ impl LoadedConfig {
             if let Some(shipping) = &seller.shipping {
                 shipping.check(self, &format!("sellers[{si}].shipping"))?;
             }
+            if let Some(settlement) = &seller.settlement {
+                settlement.check(self, &format!("sellers[{si}].settlement"))?;
+            }
         }
         Ok(())
     }
 
     /// A plugin reference must name a built-in or an existing `.wasm` file.
-    fn check_plugin(&self, plugin: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    pub(crate) fn check_plugin(&self, plugin: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
         let name = plugin.get_ref();
         if crate::host::builtin::find(name).is_some() {
             return Ok(());
@@ -439,7 +445,7 @@ impl LoadedConfig {
     }
 }
 
-fn check_id(locator: &Locator, id: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_id(locator: &Locator, id: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
     let text = id.get_ref();
     let ok = !text.is_empty()
         && text.len() <= 64

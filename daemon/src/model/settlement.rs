@@ -16,6 +16,19 @@ pub enum PayoutStatus {
     Cancelled,
 }
 
+impl PayoutStatus {
+    /// The name used in the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            PayoutStatus::Pending => "pending",
+            PayoutStatus::InTransit => "in_transit",
+            PayoutStatus::Paid => "paid",
+            PayoutStatus::Failed => "failed",
+            PayoutStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// Money sent from a provider to the seller's bank.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payout {

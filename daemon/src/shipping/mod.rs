@@ -9,11 +9,9 @@
 //! - [`record`]: the persisted per-order state machine;
 //! - [`workflow`]: driving it through the carrier and channel plugins;
 //! - [`actions`]: retry, hold, release, skip;
-//! - [`labels`]: label documents on disk;
-//! - [`crash`]: fault points for crash tests.
+//! - [`labels`]: label documents on disk.
 
 pub mod actions;
-pub mod crash;
 pub mod fx;
 pub mod labels;
 pub mod plan;

@@ -13,7 +13,7 @@
 //! for failures retrying cannot fix, the order goes to the dead-letter
 //! list with the reason.
 
-use super::crash::{CrashPoint, maybe_crash};
+use crate::crash::{CrashPoint, maybe_crash};
 use super::labels;
 use super::plan::{self, Consignment};
 use super::policy::ShippingPolicy;
@@ -70,7 +70,7 @@ pub struct ShippingRuntime {
     /// Orders being worked right now (single flight per order).
     inflight: Mutex<HashSet<String>>,
     /// Poked when a sync brought changes or a person retried an order.
-    pub wake: tokio::sync::Notify,
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// Holds an order's single-flight slot; frees it when dropped.
@@ -151,7 +151,7 @@ impl ShippingRuntime {
             schedule,
             crash_at: CrashPoint::from_env(),
             inflight: Mutex::new(HashSet::new()),
-            wake: tokio::sync::Notify::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

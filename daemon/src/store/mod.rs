@@ -8,6 +8,9 @@
 //! | `events`  | `u64` big-endian, from `generate_id`  | JSON envelope of the change  |
 //! | `cache`   | `seller \0 channel \0 key`            | JSON `{expires_at, value}`   |
 //! | `shipments` | `seller \0 channel \0 external_id`  | JSON envelope of the record  |
+//! | `payouts` | `seller \0 account \0 payout_id`     | JSON envelope: payout + lines |
+//! | `settlements` | `seller \0 channel \0 external_id` | JSON envelope: what the order was paid |
+//! | `discrepancies` | `kind:scope:subject` id          | JSON envelope of the discrepancy |
 //! | `meta`    | `schema`                              | the layout version (`1`)     |
 //!
 //! ## Value envelopes
@@ -30,6 +33,7 @@
 mod cache;
 mod orders;
 mod query;
+mod settlement;
 mod shipments;
 
 pub use cache::StoreCache;
@@ -62,6 +66,9 @@ pub struct Store {
     events: sled::Tree,
     cache: sled::Tree,
     shipments: sled::Tree,
+    payouts: sled::Tree,
+    settlements: sled::Tree,
+    discrepancies: sled::Tree,
 }
 
 impl Store {
@@ -92,6 +99,9 @@ impl Store {
             events: db.open_tree("events")?,
             cache: db.open_tree("cache")?,
             shipments: db.open_tree("shipments")?,
+            payouts: db.open_tree("payouts")?,
+            settlements: db.open_tree("settlements")?,
+            discrepancies: db.open_tree("discrepancies")?,
             db,
         })
     }

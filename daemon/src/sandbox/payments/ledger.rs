@@ -42,6 +42,8 @@ pub struct LedgerLine {
     pub order_id: Option<u64>,
     /// Signed, in the order's currency.
     pub original_minor: i64,
+    /// The currency the provider settled it in.
+    pub currency: String,
     /// The charge this line belongs to, in the order's currency.
     pub charge_minor: i64,
     pub original_currency: String,
@@ -127,13 +129,15 @@ fn fee(provider: Provider, gross: i64) -> i64 {
     }
 }
 
-/// Which provider an order paid through: some settlement-currency orders
-/// through PayPal, everything else through Stripe.
-pub fn provider(o: &SimOrder, settlement: &str) -> Provider {
-    if o.currency == settlement && o.id % 3 == 0 {
-        Provider::Paypal
-    } else {
-        Provider::Stripe
+/// Which provider an order paid through: some EUR and USD orders through
+/// PayPal (which keeps a balance per currency and pays each out as it
+/// is), everything else through Stripe (which converts into the
+/// settlement currency).
+pub fn provider(o: &SimOrder, _settlement: &str) -> Provider {
+    match o.currency.as_str() {
+        "EUR" if o.number % 2 == 0 => Provider::Paypal,
+        "USD" if o.number % 3 == 0 => Provider::Paypal,
+        _ => Provider::Stripe,
     }
 }
 
@@ -145,6 +149,10 @@ fn line(
     settlement: &str,
     at: DateTime<Utc>,
 ) -> LedgerLine {
+    let settlement = match provider {
+        Provider::Paypal => o.currency.as_str(),
+        Provider::Stripe => settlement,
+    };
     let gross = convert(original, &o.currency, settlement);
     let fee_minor = match kind {
         LineKind::Charge => fee(provider, gross),
@@ -163,6 +171,7 @@ fn line(
         reference: o.name(),
         order_id: Some(o.id),
         original_minor: original,
+        currency: settlement.to_string(),
         charge_minor: original.abs(),
         original_currency: o.currency.clone(),
         rate: (o.currency != settlement)
@@ -178,12 +187,16 @@ fn line(
 fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (Vec<LedgerLine>, Injected) {
     let mut out = Vec::new();
     let mut injected = Injected::default();
-    let old_stripe: Vec<&SimOrder> = world
+    // The oldest orders paid at creation, more than ten days ago, through
+    // Stripe: a choice later changes (payments, cancellations, new orders)
+    // cannot move.
+    let mut old_stripe: Vec<&SimOrder> = world
         .orders
         .values()
-        .filter(|o| o.cancelled_at.is_none() && provider(o, settlement) == Provider::Stripe)
-        .filter(|o| o.paid_at.is_some_and(|p| p < now - Duration::days(10)))
+        .filter(|o| provider(o, settlement) == Provider::Stripe)
+        .filter(|o| o.paid_at == Some(o.created_at) && o.created_at < now - Duration::days(10))
         .collect();
+    old_stripe.sort_by_key(|o| (o.created_at, o.id));
     if inject && old_stripe.len() >= 4 {
         injected.partial_refund_order = Some(old_stripe[0].id);
         injected.dispute_order = Some(old_stripe[1].id);
@@ -227,6 +240,7 @@ fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (
             reference: reference.clone(),
             order_id: None,
             original_minor: 1234,
+            currency: settlement.into(),
             charge_minor: 1234,
             original_currency: settlement.into(),
             rate: None,
@@ -240,12 +254,13 @@ fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (
     (out, injected)
 }
 
-/// One payout per provider and UTC day of the lines, made the next day at
+/// One payout per provider, currency and UTC day of the lines, made the next day at
 /// 02:00 (Stripe) or 03:00 (PayPal), arriving two days later; only payouts
 /// made by `now` exist.
 pub fn ledger(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (Vec<LedgerPayout>, Injected) {
     let (lines, injected) = lines(world, settlement, inject, now);
-    let mut payouts: std::collections::BTreeMap<(DateTime<Utc>, &str), LedgerPayout> = Default::default();
+    let mut payouts: std::collections::BTreeMap<(DateTime<Utc>, &str, String), LedgerPayout> =
+        Default::default();
     for l in lines {
         let day = l.at.duration_trunc(Duration::days(1)).expect("a day divides time");
         let (hour, tag) = match l.provider {
@@ -256,14 +271,15 @@ pub fn ledger(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>)
         if created > now {
             continue;
         }
-        let p = payouts.entry((day, tag)).or_insert_with(|| LedgerPayout {
+        let currency = l.currency.clone();
+        let p = payouts.entry((day, tag, currency.clone())).or_insert_with(|| LedgerPayout {
             id: match l.provider {
                 Provider::Stripe => format!("po_sandbox_{}", day.format("%Y%m%d")),
-                Provider::Paypal => format!("WD{}SANDBOX", day.format("%Y%m%d")),
+                Provider::Paypal => format!("WD{}{currency}SANDBOX", day.format("%Y%m%d")),
             },
             provider: l.provider,
             amount_minor: 0,
-            currency: settlement.into(),
+            currency,
             created,
             arrival: created + Duration::days(2),
             lines: Vec::new(),
@@ -300,5 +316,9 @@ mod tests {
             assert_eq!(p.amount_minor, p.lines.iter().map(|l| l.net_minor).sum::<i64>());
         }
         assert!(injected.dispute_order.is_some() && injected.orphan_reference.is_some());
+        assert!(
+            payouts.iter().any(|p| p.provider == Provider::Paypal),
+            "seed 7 has PayPal payouts too"
+        );
     }
 }

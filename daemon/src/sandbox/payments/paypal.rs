@@ -68,11 +68,11 @@ fn invalid(message: &str, issue: &str) -> Response {
 /// Every row up to now: payments, refunds and withdrawals.
 fn rows(state: &SandboxState) -> Vec<(DateTime<Utc>, String, Value)> {
     let (payouts, _) = super::current(state);
-    let settlement = &state.config.settlement_currency;
-    let decimals = crate::model::Currency::parse(settlement).map_or(2, |c| c.decimals());
     let now = Utc::now();
     let mut out = Vec::new();
     for p in payouts.iter().filter(|p| p.provider == Provider::Paypal) {
+        let settlement = &p.currency;
+        let decimals = crate::model::Currency::parse(settlement).map_or(2, |c| c.decimals());
         for l in &p.lines {
             out.push((l.at, row_code(l).into(), row(l, settlement, decimals)));
         }

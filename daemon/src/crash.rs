@@ -1,6 +1,6 @@
 //! Fault points for crash tests: with `TRADELANE_CRASH_AT=<point>` set, the
 //! process aborts (no destructors, no flush — like `kill -9`) the first
-//! time the workflow reaches that point. Unset in production.
+//! time a workflow reaches that point. Unset in production.
 
 /// Where the workflow can be made to die.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +19,25 @@ pub enum CrashPoint {
     AfterStored,
     /// The channel has the tracking; tradelane has not recorded it.
     AfterPushCall,
+    /// Settlement: the first payout of a pass is committed, the rest not.
+    AfterPayout,
 }
 
 impl CrashPoint {
     /// Every point, with its name.
-    pub const ALL: [(&'static str, CrashPoint); 7] = [
+    pub const ALL: [(&'static str, CrashPoint); 8] = [
+        ("after-intent", CrashPoint::AfterIntent),
+        ("after-quote", CrashPoint::AfterQuote),
+        ("after-rate", CrashPoint::AfterRate),
+        ("after-buy-call", CrashPoint::AfterBuyCall),
+        ("after-bought", CrashPoint::AfterBought),
+        ("after-stored", CrashPoint::AfterStored),
+        ("after-push-call", CrashPoint::AfterPushCall),
+        ("after-payout", CrashPoint::AfterPayout),
+    ];
+
+    /// The shipping workflow's state boundaries.
+    pub const SHIPPING: [(&'static str, CrashPoint); 7] = [
         ("after-intent", CrashPoint::AfterIntent),
         ("after-quote", CrashPoint::AfterQuote),
         ("after-rate", CrashPoint::AfterRate),

@@ -1,0 +1,19 @@
+//! Settlement: which orders were actually paid, what each earned net of
+//! fees in the settlement currency, at the rate the provider applied, and
+//! what does not add up.
+//!
+//! - [`policy`]: a seller's `[sellers.settlement]` resolved for matching;
+//! - [`workflow`]: reading payouts and their lines incrementally, exactly once;
+//! - [`reconcile`]: lines matched to orders, discrepancies found (pure);
+//! - [`records`]: what is stored;
+//! - [`report`]: the accountant's CSV/JSON.
+
+pub mod policy;
+pub mod reconcile;
+pub mod records;
+pub mod queries;
+pub mod report;
+pub mod workflow;
+
+pub use policy::SettlementPolicy;
+pub use workflow::{PaymentAccount, SettlementError, SettlementReport, SettlementRuntime};
