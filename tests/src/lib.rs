@@ -124,6 +124,8 @@ pub struct Harness {
     pub channels: Vec<Arc<ChannelRuntime>>,
     /// Shipping workflows of sellers with `[sellers.shipping]`.
     pub shipping: Vec<Arc<ShippingRuntime>>,
+    /// Settlement workflows of sellers with `[sellers.settlement]`.
+    pub settlement: Vec<Arc<tradelane::settlement::SettlementRuntime>>,
     pub egress: Arc<HttpEgress>,
     pub host: PluginHost,
 }
@@ -141,10 +143,13 @@ impl Harness {
         let shipping =
             tradelane::runtime::build_shipping(config, &plugins, &channels, Some(&store))
                 .expect("shipping");
+        let settlement = tradelane::runtime::build_settlement(config, &plugins, Some(&store))
+            .expect("settlement");
         Harness {
             store,
             channels,
             shipping,
+            settlement,
             egress: Arc::new(HttpEgress::new(EgressSettings::default())),
             host,
         }
@@ -156,6 +161,14 @@ impl Harness {
             .run_pass(&self.store, self.egress.clone())
             .await
             .expect("shipping pass")
+    }
+
+    /// One settlement pass of the first seller with settlement.
+    pub async fn settle(&self) -> tradelane::settlement::SettlementReport {
+        self.settlement[0]
+            .run_pass(&self.store, self.egress.clone())
+            .await
+            .expect("settlement pass")
     }
 
     /// Every shipment record.
@@ -488,3 +501,41 @@ carrier = "easypost"
 name = "world"
 carrier = "shippo"
 "#;
+
+/// The sandbox's payouts (with their lines) and injected discrepancies.
+pub async fn settlement_truth(sandbox_url: &str) -> serde_json::Value {
+    get_json(format!("{sandbox_url}/_sandbox/settlement")).await
+}
+
+/// A `[sellers.settlement]` block for seller `s1` reading the sandbox's
+/// Stripe and PayPal, settling in EUR.
+pub fn settlement_block(sandbox_url: &str) -> String {
+    format!(
+        r#"
+[sellers.settlement]
+currency = "EUR"
+schedule = "every 1h"
+unsettled_after = "7d"
+history = "60d"
+
+[[sellers.settlement.accounts]]
+id = "stripe"
+plugin = "stripe"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+[sellers.settlement.accounts.settings]
+base_url = "{sandbox_url}"
+secret_key = "{STRIPE_KEY}"
+
+[[sellers.settlement.accounts]]
+id = "paypal"
+plugin = "paypal"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+[sellers.settlement.accounts.settings]
+base_url = "{sandbox_url}"
+client_id = "{PAYPAL_ID}"
+client_secret = "{PAYPAL_SECRET}"
+"#
+    )
+}

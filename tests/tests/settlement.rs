@@ -1,0 +1,257 @@
+//! The settlement workflow against the sandbox: real Stripe and PayPal
+//! plugins as wasm components, real HTTP on loopback, real sled. Payouts
+//! reconcile to the cent, every injected discrepancy is reported exactly
+//! once and nothing else is, foreign currencies settle at the provider's
+//! rate, a rerun changes nothing, and the month's CSV adds up.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use tradelane::settlement::records::DiscrepancyKind;
+use tradelane_tests::*;
+
+async fn world(orders: u32) -> (tradelane::sandbox::Sandbox, tempfile::TempDir, Harness) {
+    let sandbox = sandbox(orders, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        dir.path(),
+        &[shopify_channel("shop", &url, TOKEN, 50), settlement_block(&url)],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("sync");
+    (sandbox, dir, h)
+}
+
+fn i(v: &Value) -> i64 {
+    v.as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sandbox_payout_reconciles_to_the_cent() {
+    let (sandbox, _dir, h) = world(40).await;
+    let report = h.settle().await;
+    assert_eq!(report.accounts_failed, 0, "{report:?}");
+    let truth = settlement_truth(&sandbox.url()).await;
+    let expected = truth["payouts"].as_array().unwrap();
+    let stored = h.store.payouts(None).unwrap();
+    assert_eq!(stored.len(), expected.len(), "every payout once");
+    let providers: BTreeSet<&str> = expected.iter().map(|p| p["provider"].as_str().unwrap()).collect();
+    assert_eq!(providers, BTreeSet::from(["paypal", "stripe"]));
+    for p in expected {
+        let id = p["id"].as_str().unwrap();
+        let r = stored.iter().find(|r| r.payout.external_id == id).unwrap_or_else(|| panic!("payout {id}"));
+        assert_eq!(r.payout.amount.amount_minor, i(&p["amount_minor"]), "{id}");
+        assert_eq!(r.payout.amount.currency.code(), p["currency"].as_str().unwrap(), "{id}");
+        assert_eq!(r.lines_net(), r.payout.amount.amount_minor, "{id}: lines sum to the payout exactly");
+        let lines = p["lines"].as_array().unwrap();
+        assert_eq!(r.lines.len(), lines.len(), "{id}");
+        for l in lines {
+            let line_id = l["id"].as_str().unwrap();
+            let s = r
+                .lines
+                .iter()
+                .find(|s| s.external_id.ends_with(line_id) || s.external_id.eq_ignore_ascii_case(line_id))
+                .unwrap_or_else(|| panic!("{id}: line {line_id}"));
+            assert_eq!(s.gross.amount_minor, i(&l["gross_minor"]), "{line_id}");
+            assert_eq!(s.fee.amount_minor, i(&l["fee_minor"]), "{line_id}");
+            assert_eq!(s.net.amount_minor, i(&l["net_minor"]), "{line_id}");
+            assert_eq!(
+                s.exchange_rate.as_ref().map(|r| r.rate.as_str()),
+                l["rate"].as_str(),
+                "{line_id}: the provider's rate, digit for digit"
+            );
+        }
+    }
+    let mismatches = h
+        .store
+        .discrepancies(false)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.kind == DiscrepancyKind::PayoutMismatch)
+        .count();
+    assert_eq!(mismatches, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_injected_discrepancy_is_reported_exactly_once_and_nothing_else() {
+    let (sandbox, _dir, h) = world(40).await;
+    h.settle().await;
+    let truth = settlement_truth(&sandbox.url()).await;
+    let inj = &truth["injected"];
+    let orders = tradelane_tests::truth(&sandbox.url()).await;
+    let number = |id: &Value| {
+        let id = id.as_u64().unwrap();
+        orders.iter().find(|o| o.id == id).unwrap().name()
+    };
+    let mut expected: BTreeSet<(DiscrepancyKind, String)> = BTreeSet::from([
+        (DiscrepancyKind::Refund, number(&inj["partial_refund_order"])),
+        (DiscrepancyKind::Dispute, number(&inj["dispute_order"])),
+        (DiscrepancyKind::Unsettled, number(&inj["unsettled_order"])),
+        (DiscrepancyKind::AmountMismatch, number(&inj["amount_mismatch_order"])),
+        (DiscrepancyKind::LineWithoutOrder, String::new()),
+    ]);
+    // Cancelled orders were refunded in full: refunds too, and only those.
+    for o in orders.iter().filter(|o| o.cancelled_at.is_some() && o.paid_at.is_some()) {
+        expected.insert((DiscrepancyKind::Refund, o.name()));
+    }
+    let found: Vec<(DiscrepancyKind, String)> = h
+        .store
+        .discrepancies(false)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.kind, d.order_number.unwrap_or_default()))
+        .collect();
+    let unique: BTreeSet<_> = found.iter().cloned().collect();
+    assert_eq!(unique.len(), found.len(), "each once: {found:?}");
+    assert_eq!(unique, expected);
+    let orphan = h
+        .store
+        .discrepancies(false)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.kind == DiscrepancyKind::LineWithoutOrder)
+        .unwrap();
+    assert!(orphan.detail.contains("`#99999`"), "{}", orphan.detail);
+    // A second pass finds the same, and reports nothing new.
+    let again = h.settle().await;
+    assert_eq!((again.discrepancies_new, again.discrepancies_closed), (0, 0));
+    assert_eq!(h.store.discrepancies(false).unwrap().len(), found.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
+    let (sandbox, _dir, h) = world(40).await;
+    h.settle().await;
+    let truth = settlement_truth(&sandbox.url()).await;
+    let orders = tradelane_tests::truth(&sandbox.url()).await;
+    let settlements = h.store.settlements(None).unwrap();
+    let mut seen = BTreeMap::<String, u32>::new();
+    for s in &settlements {
+        let o = orders.iter().find(|o| o.id.to_string() == s.order_id).unwrap();
+        if !matches!(o.currency.as_str(), "JPY" | "KWD") {
+            continue;
+        }
+        let charge = s.lines.iter().find(|l| l.kind == tradelane::model::PayoutLineKind::Charge).unwrap();
+        let expected = truth["payouts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["lines"].as_array().unwrap())
+            .find(|l| l["order_id"].as_u64() == Some(o.id) && l["kind"] == "charge")
+            .unwrap();
+        // The amount in the order's own minor units (JPY 0 decimals, KWD 3).
+        assert_eq!(charge.amount.currency.code(), o.currency);
+        assert_eq!(charge.amount.amount_minor, i(&expected["original_minor"]), "order {}", o.id);
+        assert_eq!(charge.gross.currency.code(), "EUR");
+        assert_eq!(charge.gross.amount_minor, i(&expected["gross_minor"]));
+        assert_eq!(charge.net.amount_minor, i(&expected["net_minor"]));
+        assert_eq!(charge.exchange_rate.as_deref(), expected["rate"].as_str(), "as the provider applied it");
+        *seen.entry(o.currency.clone()).or_default() += 1;
+    }
+    assert!(seen.get("JPY").copied().unwrap_or(0) >= 1 && seen.get("KWD").copied().unwrap_or(0) >= 1, "{seen:?}");
+    // The report prints each currency with its own decimals.
+    let rows = tradelane::settlement::queries::report(
+        &h.store,
+        &[("s1".to_string(), h.settlement[0].policy.clone())],
+        None,
+        chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+    )
+    .unwrap();
+    for r in rows.iter().filter(|r| r.row == "line") {
+        let decimals = r.order_amount.split_once('.').map_or(0, |(_, f)| f.len());
+        let want = match r.order_currency.as_str() {
+            "JPY" => 0,
+            "KWD" => 3,
+            _ => 2,
+        };
+        assert_eq!(decimals, want, "{r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerunning_a_period_changes_nothing() {
+    let (_sandbox, _dir, h) = world(40).await;
+    let first = h.settle().await;
+    assert!(first.payouts_stored > 10 && first.orders_settled > 10, "{first:?}");
+    let snapshot = |h: &Harness| {
+        (
+            serde_json::to_string(&h.store.payouts(None).unwrap()).unwrap(),
+            serde_json::to_string(&h.store.settlements(None).unwrap()).unwrap(),
+            serde_json::to_string(&h.store.discrepancies(false).unwrap()).unwrap(),
+        )
+    };
+    let before = snapshot(&h);
+    let second = h.settle().await;
+    assert_eq!(
+        (second.payouts_stored, second.lines_stored, second.orders_settled, second.discrepancies_new, second.discrepancies_closed),
+        (0, 0, 0, 0, 0),
+        "{second:?}"
+    );
+    assert!(second.payouts_read > 0, "the lookback window was read again");
+    assert_eq!(snapshot(&h), before, "byte for byte");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_for_a_month_adds_up_to_the_payouts() {
+    let (_sandbox, _dir, h) = world(40).await;
+    h.settle().await;
+    let payouts = h.store.payouts(None).unwrap();
+    // The month with the most payouts.
+    let mut months = BTreeMap::<(i32, u32), u32>::new();
+    for p in &payouts {
+        use chrono::Datelike;
+        *months.entry((p.payout.created_at.year(), p.payout.created_at.month())).or_default() += 1;
+    }
+    let ((y, m), _) = months.iter().max_by_key(|(_, n)| **n).unwrap();
+    let from = chrono::NaiveDate::from_ymd_opt(*y, *m, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let to = if *m == 12 {
+        chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        chrono::NaiveDate::from_ymd_opt(*y, m + 1, 1)
+    }
+    .unwrap()
+    .and_hms_opt(0, 0, 0)
+    .unwrap()
+    .and_utc();
+    let rows = tradelane::settlement::queries::report(
+        &h.store,
+        &[("s1".to_string(), h.settlement[0].policy.clone())],
+        None,
+        from,
+        to,
+    )
+    .unwrap();
+    let mut csv = Vec::new();
+    tradelane::settlement::report::write_csv(&rows, &mut csv).unwrap();
+    // Read it back as an accountant's tool would.
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (row, cur, net) = (col("row"), col("settlement_currency"), col("net"));
+    let minor = |text: &str, currency: &str| {
+        let d = tradelane::model::Currency::parse(currency).unwrap().decimals() as usize;
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        assert_eq!(frac.len(), d, "{text} has {currency}'s decimals");
+        format!("{whole}{frac}").parse::<i64>().unwrap()
+    };
+    let mut lines = BTreeMap::<String, i64>::new();
+    let mut totals = BTreeMap::<String, i64>::new();
+    for record in reader.records() {
+        let r = record.unwrap();
+        let amount = minor(&r[net], &r[cur]);
+        match &r[row] {
+            "line" => *lines.entry(r[cur].to_string()).or_default() += amount,
+            "total" => *totals.entry(r[cur].to_string()).or_default() += amount,
+            other => panic!("row type {other}"),
+        }
+    }
+    let mut paid_out = BTreeMap::<String, i64>::new();
+    for p in payouts.iter().filter(|p| p.payout.created_at >= from && p.payout.created_at < to) {
+        *paid_out.entry(p.payout.amount.currency.code().to_string()).or_default() += p.payout.amount.amount_minor;
+    }
+    assert!(!paid_out.is_empty());
+    assert_eq!(lines, paid_out, "the rows' net adds up to the month's payouts");
+    assert_eq!(totals, paid_out, "and so do the total rows");
+}
