@@ -6,8 +6,8 @@ use crate::scheduler::{StatusBoard, Workflows};
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
 use crate::settlement::{SettlementPolicy, queries};
-use crate::shipping::actions::{self, Action, ActionError};
 use crate::shipping::ShipmentRecord;
+use crate::shipping::actions::{self, Action, ActionError};
 use crate::store::{OrderFilter, Store, StoredOrder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -44,13 +44,22 @@ pub enum Request {
         note: Option<String>,
     },
     /// Stored payouts, optionally of one seller.
-    ListPayouts { seller: Option<String> },
+    ListPayouts {
+        seller: Option<String>,
+    },
     /// A payout with its lines.
-    ShowPayout { id: String },
+    ShowPayout {
+        id: String,
+    },
     /// Settlement discrepancies.
-    Discrepancies { open_only: bool },
+    Discrepancies {
+        open_only: bool,
+    },
     /// Close a discrepancy with a note.
-    Resolve { id: String, note: String },
+    Resolve {
+        id: String,
+        note: String,
+    },
     /// The settlement report for `[from, to)`.
     Report {
         seller: Option<String>,
@@ -152,12 +161,7 @@ async fn handle(
     Ok(())
 }
 
-fn answer(
-    req: Request,
-    store: &Store,
-    board: &StatusBoard,
-    workflows: &Workflows,
-) -> Reply {
+fn answer(req: Request, store: &Store, board: &StatusBoard, workflows: &Workflows) -> Reply {
     let result = match req {
         Request::ListPayouts { seller } => store
             .payouts(seller.as_deref())
@@ -173,7 +177,9 @@ fn answer(
                 discrepancies: vec![d],
             }),
             Ok(None) => Ok(Reply::Error {
-                message: format!("no discrepancy `{id}` (see `tradelane settlement discrepancies`)"),
+                message: format!(
+                    "no discrepancy `{id}` (see `tradelane settlement discrepancies`)"
+                ),
             }),
             Err(e) => Err(e),
         },

@@ -228,7 +228,10 @@ async fn settlement_loop(
             _ = shutdown.wait_for(|s| *s) => return,
         }
         update(&board, &label, |s| s.state = "settling".into());
-        match runtime.run_pass_until(&store, egress.clone(), &shutdown).await {
+        match runtime
+            .run_pass_until(&store, egress.clone(), &shutdown)
+            .await
+        {
             Ok(r) => {
                 if r.payouts_stored + r.discrepancies_new + r.discrepancies_closed > 0 {
                     info!(seller = %runtime.seller, payouts = r.payouts_stored, lines = r.lines_stored,
@@ -237,7 +240,14 @@ async fn settlement_loop(
                 }
                 update(&board, &label, |s| {
                     s.last_success = Some(Utc::now());
-                    s.last_error = if r.accounts_failed > 0 { Some(format!("{} account(s) failed; see the log", r.accounts_failed)) } else { None };
+                    s.last_error = if r.accounts_failed > 0 {
+                        Some(format!(
+                            "{} account(s) failed; see the log",
+                            r.accounts_failed
+                        ))
+                    } else {
+                        None
+                    };
                     s.consecutive_failures = 0;
                     s.orders_synced += u64::from(r.orders_settled);
                 });

@@ -28,6 +28,16 @@ pub fn to_unix(text: &str) -> Result<i64, PluginError> {
         .map_err(|e| PluginError::InvalidResponse(format!("`{text}` is not an RFC 3339 time: {e}")))
 }
 
+/// The current time (the host's wall clock), RFC 3339 UTC: the end of an
+/// API's search window.
+pub fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    from_unix(seconds).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,14 +55,4 @@ mod tests {
         assert!(utc("yesterday").is_err());
         assert_eq!(from_unix(0).unwrap(), "1970-01-01T00:00:00Z");
     }
-}
-
-/// The current time (the host's wall clock), RFC 3339 UTC: the end of an
-/// API's search window.
-pub fn now() -> String {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    from_unix(seconds).unwrap_or_default()
 }

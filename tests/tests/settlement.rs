@@ -15,7 +15,10 @@ async fn world(orders: u32) -> (tradelane::sandbox::Sandbox, tempfile::TempDir, 
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         dir.path(),
-        &[shopify_channel("shop", &url, TOKEN, 50), settlement_block(&url)],
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            settlement_block(&url),
+        ],
     );
     let (_, config) = write_config(dir.path(), &text);
     let h = Harness::new(&config).await;
@@ -36,14 +39,28 @@ async fn every_sandbox_payout_reconciles_to_the_cent() {
     let expected = truth["payouts"].as_array().unwrap();
     let stored = h.store.payouts(None).unwrap();
     assert_eq!(stored.len(), expected.len(), "every payout once");
-    let providers: BTreeSet<&str> = expected.iter().map(|p| p["provider"].as_str().unwrap()).collect();
+    let providers: BTreeSet<&str> = expected
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap())
+        .collect();
     assert_eq!(providers, BTreeSet::from(["paypal", "stripe"]));
     for p in expected {
         let id = p["id"].as_str().unwrap();
-        let r = stored.iter().find(|r| r.payout.external_id == id).unwrap_or_else(|| panic!("payout {id}"));
+        let r = stored
+            .iter()
+            .find(|r| r.payout.external_id == id)
+            .unwrap_or_else(|| panic!("payout {id}"));
         assert_eq!(r.payout.amount.amount_minor, i(&p["amount_minor"]), "{id}");
-        assert_eq!(r.payout.amount.currency.code(), p["currency"].as_str().unwrap(), "{id}");
-        assert_eq!(r.lines_net(), r.payout.amount.amount_minor, "{id}: lines sum to the payout exactly");
+        assert_eq!(
+            r.payout.amount.currency.code(),
+            p["currency"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            r.lines_net(),
+            r.payout.amount.amount_minor,
+            "{id}: lines sum to the payout exactly"
+        );
         let lines = p["lines"].as_array().unwrap();
         assert_eq!(r.lines.len(), lines.len(), "{id}");
         for l in lines {
@@ -51,7 +68,9 @@ async fn every_sandbox_payout_reconciles_to_the_cent() {
             let s = r
                 .lines
                 .iter()
-                .find(|s| s.external_id.ends_with(line_id) || s.external_id.eq_ignore_ascii_case(line_id))
+                .find(|s| {
+                    s.external_id.ends_with(line_id) || s.external_id.eq_ignore_ascii_case(line_id)
+                })
                 .unwrap_or_else(|| panic!("{id}: line {line_id}"));
             assert_eq!(s.gross.amount_minor, i(&l["gross_minor"]), "{line_id}");
             assert_eq!(s.fee.amount_minor, i(&l["fee_minor"]), "{line_id}");
@@ -85,14 +104,23 @@ async fn each_injected_discrepancy_is_reported_exactly_once_and_nothing_else() {
         orders.iter().find(|o| o.id == id).unwrap().name()
     };
     let mut expected: BTreeSet<(DiscrepancyKind, String)> = BTreeSet::from([
-        (DiscrepancyKind::Refund, number(&inj["partial_refund_order"])),
+        (
+            DiscrepancyKind::Refund,
+            number(&inj["partial_refund_order"]),
+        ),
         (DiscrepancyKind::Dispute, number(&inj["dispute_order"])),
         (DiscrepancyKind::Unsettled, number(&inj["unsettled_order"])),
-        (DiscrepancyKind::AmountMismatch, number(&inj["amount_mismatch_order"])),
+        (
+            DiscrepancyKind::AmountMismatch,
+            number(&inj["amount_mismatch_order"]),
+        ),
         (DiscrepancyKind::LineWithoutOrder, String::new()),
     ]);
     // Cancelled orders were refunded in full: refunds too, and only those.
-    for o in orders.iter().filter(|o| o.cancelled_at.is_some() && o.paid_at.is_some()) {
+    for o in orders
+        .iter()
+        .filter(|o| o.cancelled_at.is_some() && o.paid_at.is_some())
+    {
         expected.insert((DiscrepancyKind::Refund, o.name()));
     }
     let found: Vec<(DiscrepancyKind, String)> = h
@@ -115,7 +143,10 @@ async fn each_injected_discrepancy_is_reported_exactly_once_and_nothing_else() {
     assert!(orphan.detail.contains("`#99999`"), "{}", orphan.detail);
     // A second pass finds the same, and reports nothing new.
     let again = h.settle().await;
-    assert_eq!((again.discrepancies_new, again.discrepancies_closed), (0, 0));
+    assert_eq!(
+        (again.discrepancies_new, again.discrepancies_closed),
+        (0, 0)
+    );
     assert_eq!(h.store.discrepancies(false).unwrap().len(), found.len());
 }
 
@@ -128,11 +159,18 @@ async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
     let settlements = h.store.settlements(None).unwrap();
     let mut seen = BTreeMap::<String, u32>::new();
     for s in &settlements {
-        let o = orders.iter().find(|o| o.id.to_string() == s.order_id).unwrap();
+        let o = orders
+            .iter()
+            .find(|o| o.id.to_string() == s.order_id)
+            .unwrap();
         if !matches!(o.currency.as_str(), "JPY" | "KWD") {
             continue;
         }
-        let charge = s.lines.iter().find(|l| l.kind == tradelane::model::PayoutLineKind::Charge).unwrap();
+        let charge = s
+            .lines
+            .iter()
+            .find(|l| l.kind == tradelane::model::PayoutLineKind::Charge)
+            .unwrap();
         let expected = truth["payouts"]
             .as_array()
             .unwrap()
@@ -142,14 +180,26 @@ async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
             .unwrap();
         // The amount in the order's own minor units (JPY 0 decimals, KWD 3).
         assert_eq!(charge.amount.currency.code(), o.currency);
-        assert_eq!(charge.amount.amount_minor, i(&expected["original_minor"]), "order {}", o.id);
+        assert_eq!(
+            charge.amount.amount_minor,
+            i(&expected["original_minor"]),
+            "order {}",
+            o.id
+        );
         assert_eq!(charge.gross.currency.code(), "EUR");
         assert_eq!(charge.gross.amount_minor, i(&expected["gross_minor"]));
         assert_eq!(charge.net.amount_minor, i(&expected["net_minor"]));
-        assert_eq!(charge.exchange_rate.as_deref(), expected["rate"].as_str(), "as the provider applied it");
+        assert_eq!(
+            charge.exchange_rate.as_deref(),
+            expected["rate"].as_str(),
+            "as the provider applied it"
+        );
         *seen.entry(o.currency.clone()).or_default() += 1;
     }
-    assert!(seen.get("JPY").copied().unwrap_or(0) >= 1 && seen.get("KWD").copied().unwrap_or(0) >= 1, "{seen:?}");
+    assert!(
+        seen.get("JPY").copied().unwrap_or(0) >= 1 && seen.get("KWD").copied().unwrap_or(0) >= 1,
+        "{seen:?}"
+    );
     // The report prints each currency with its own decimals.
     let rows = tradelane::settlement::queries::report(
         &h.store,
@@ -174,7 +224,10 @@ async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
 async fn rerunning_a_period_changes_nothing() {
     let (_sandbox, _dir, h) = world(40).await;
     let first = h.settle().await;
-    assert!(first.payouts_stored > 10 && first.orders_settled > 10, "{first:?}");
+    assert!(
+        first.payouts_stored > 10 && first.orders_settled > 10,
+        "{first:?}"
+    );
     let snapshot = |h: &Harness| {
         (
             serde_json::to_string(&h.store.payouts(None).unwrap()).unwrap(),
@@ -185,11 +238,20 @@ async fn rerunning_a_period_changes_nothing() {
     let before = snapshot(&h);
     let second = h.settle().await;
     assert_eq!(
-        (second.payouts_stored, second.lines_stored, second.orders_settled, second.discrepancies_new, second.discrepancies_closed),
+        (
+            second.payouts_stored,
+            second.lines_stored,
+            second.orders_settled,
+            second.discrepancies_new,
+            second.discrepancies_closed
+        ),
         (0, 0, 0, 0, 0),
         "{second:?}"
     );
-    assert!(second.payouts_read > 0, "the lookback window was read again");
+    assert!(
+        second.payouts_read > 0,
+        "the lookback window was read again"
+    );
     assert_eq!(snapshot(&h), before, "byte for byte");
 }
 
@@ -202,10 +264,16 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     let mut months = BTreeMap::<(i32, u32), u32>::new();
     for p in &payouts {
         use chrono::Datelike;
-        *months.entry((p.payout.created_at.year(), p.payout.created_at.month())).or_default() += 1;
+        *months
+            .entry((p.payout.created_at.year(), p.payout.created_at.month()))
+            .or_default() += 1;
     }
     let ((y, m), _) = months.iter().max_by_key(|(_, n)| **n).unwrap();
-    let from = chrono::NaiveDate::from_ymd_opt(*y, *m, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let from = chrono::NaiveDate::from_ymd_opt(*y, *m, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     let to = if *m == 12 {
         chrono::NaiveDate::from_ymd_opt(y + 1, 1, 1)
     } else {
@@ -231,7 +299,9 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (row, cur, net) = (col("row"), col("settlement_currency"), col("net"));
     let minor = |text: &str, currency: &str| {
-        let d = tradelane::model::Currency::parse(currency).unwrap().decimals() as usize;
+        let d = tradelane::model::Currency::parse(currency)
+            .unwrap()
+            .decimals() as usize;
         let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
         assert_eq!(frac.len(), d, "{text} has {currency}'s decimals");
         format!("{whole}{frac}").parse::<i64>().unwrap()
@@ -248,10 +318,18 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
         }
     }
     let mut paid_out = BTreeMap::<String, i64>::new();
-    for p in payouts.iter().filter(|p| p.payout.created_at >= from && p.payout.created_at < to) {
-        *paid_out.entry(p.payout.amount.currency.code().to_string()).or_default() += p.payout.amount.amount_minor;
+    for p in payouts
+        .iter()
+        .filter(|p| p.payout.created_at >= from && p.payout.created_at < to)
+    {
+        *paid_out
+            .entry(p.payout.amount.currency.code().to_string())
+            .or_default() += p.payout.amount.amount_minor;
     }
     assert!(!paid_out.is_empty());
-    assert_eq!(lines, paid_out, "the rows' net adds up to the month's payouts");
+    assert_eq!(
+        lines, paid_out,
+        "the rows' net adds up to the month's payouts"
+    );
     assert_eq!(totals, paid_out, "and so do the total rows");
 }

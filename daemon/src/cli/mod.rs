@@ -300,7 +300,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => settlement::report(&cli.config, &from, &to, seller, format).await,
         Command::Settle { once, seller } => {
             if !once {
-                anyhow::bail!("`tradelane settle` needs --once (to settle on schedule run `tradelane run`)");
+                anyhow::bail!(
+                    "`tradelane settle` needs --once (to settle on schedule run `tradelane run`)"
+                );
             }
             settlement::settle_once(&cli.config, seller).await
         }

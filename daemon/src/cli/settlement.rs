@@ -175,13 +175,17 @@ fn print_payout(out: &mut impl Write, p: &PayoutRecord) -> std::io::Result<()> {
 pub async fn settlement(config: &Path, command: SettlementCommand) -> anyhow::Result<i32> {
     match command {
         SettlementCommand::Discrepancies { open, format } => {
-            let Reply::Discrepancies { discrepancies } = ask(config, Request::Discrepancies { open_only: open }).await? else {
+            let Reply::Discrepancies { discrepancies } =
+                ask(config, Request::Discrepancies { open_only: open }).await?
+            else {
                 bail!("unexpected answer");
             };
             print_discrepancies(&discrepancies, format)?;
         }
         SettlementCommand::Resolve { id, note } => {
-            let Reply::Discrepancies { discrepancies } = ask(config, Request::Resolve { id, note }).await? else {
+            let Reply::Discrepancies { discrepancies } =
+                ask(config, Request::Resolve { id, note }).await?
+            else {
                 bail!("unexpected answer");
             };
             for d in &discrepancies {
@@ -206,7 +210,11 @@ fn print_discrepancies(list: &[Discrepancy], format: Format) -> anyhow::Result<(
             out,
             "{} [{}] {}{}",
             d.id,
-            if d.resolved.is_some() { "resolved" } else { "open" },
+            if d.resolved.is_some() {
+                "resolved"
+            } else {
+                "open"
+            },
             d.detail,
             d.resolved
                 .as_ref()
@@ -223,8 +231,9 @@ fn parse_day(text: &str) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .with_context(|| format!("`{text}` is neither a date like 2026-11-01 nor an RFC 3339 time"))?;
+    let d = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
+        format!("`{text}` is neither a date like 2026-11-01 nor an RFC 3339 time")
+    })?;
     Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
 }
 
@@ -246,7 +255,8 @@ pub async fn report(
     match format {
         ReportFormat::Csv => crate::settlement::report::write_csv(&rows, stdout.lock())?,
         ReportFormat::Json => {
-            let (lines, totals): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.row == "line");
+            let (lines, totals): (Vec<&Row>, Vec<&Row>) =
+                rows.iter().partition(|r| r.row == "line");
             serde_json::to_writer_pretty(
                 stdout.lock(),
                 &serde_json::json!({"from": from, "to": to, "rows": lines, "totals": totals}),
@@ -255,7 +265,11 @@ pub async fn report(
         }
     }
     let lines = rows.iter().filter(|r| r.row == "line").count();
-    eprintln!("{lines} lines from {} to {}", from.format("%Y-%m-%d"), to.format("%Y-%m-%d"));
+    eprintln!(
+        "{lines} lines from {} to {}",
+        from.format("%Y-%m-%d"),
+        to.format("%Y-%m-%d")
+    );
     Ok(0)
 }
 
@@ -295,7 +309,11 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
                 r.orders_settled,
                 r.discrepancies_new,
                 r.discrepancies_closed,
-                if r.accounts_failed > 0 { format!(", {} account(s) FAILED", r.accounts_failed) } else { String::new() }
+                if r.accounts_failed > 0 {
+                    format!(", {} account(s) FAILED", r.accounts_failed)
+                } else {
+                    String::new()
+                }
             ),
             Err(e) => {
                 failed += 1;
@@ -308,7 +326,10 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
         s.shutdown().await;
     }
     if ran == 0 {
-        bail!("no seller with [sellers.settlement] matches {}", seller.as_deref().unwrap_or("(any)"));
+        bail!(
+            "no seller with [sellers.settlement] matches {}",
+            seller.as_deref().unwrap_or("(any)")
+        );
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }

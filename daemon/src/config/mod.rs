@@ -391,7 +391,11 @@ impl LoadedConfig {
     }
 
     /// A plugin reference must name a built-in or an existing `.wasm` file.
-    pub(crate) fn check_plugin(&self, plugin: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+    pub(crate) fn check_plugin(
+        &self,
+        plugin: &Spanned<String>,
+        key: &str,
+    ) -> Result<(), ConfigError> {
         let name = plugin.get_ref();
         if crate::host::builtin::find(name).is_some() {
             return Ok(());
@@ -445,7 +449,11 @@ impl LoadedConfig {
     }
 }
 
-pub(crate) fn check_id(locator: &Locator, id: &Spanned<String>, key: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_id(
+    locator: &Locator,
+    id: &Spanned<String>,
+    key: &str,
+) -> Result<(), ConfigError> {
     let text = id.get_ref();
     let ok = !text.is_empty()
         && text.len() <= 64
@@ -567,6 +575,34 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(err.key, "sellers[0].shipping.fx.EURO", "{err}");
+    }
+
+    #[test]
+    fn settlement_errors_name_line_and_key() {
+        let base = "[[sellers]]\nid = \"a\"\n[sellers.settlement]\ncurrency = \"EUR\"\n";
+        assert!(parse(base).is_ok());
+        let err = parse(&format!(
+            "{base}[sellers.settlement.reference]\npattern = '^#?(\\d+'\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (6, "sellers[0].settlement.reference.pattern"),
+            "{err}"
+        );
+        assert!(err.message.contains("is not a regular expression"), "{err}");
+        let err = parse(&base.replace("\"EUR\"", "\"EURO\"")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (4, "sellers[0].settlement.currency"),
+            "{err}"
+        );
+        let err = parse(&format!("{base}[[sellers.settlement.accounts]]\nid = \"s\"\nplugin = \"stripe\"\nschedule = \"often\"\n")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (8, "sellers[0].settlement.accounts[0].schedule"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -136,7 +136,10 @@ impl SettlementConfig {
                 return Err(loaded.locator.error(
                     Some(account.id.span().start),
                     format!("{key}.id"),
-                    format!("payment account `{}` is defined twice", account.id.get_ref()),
+                    format!(
+                        "payment account `{}` is defined twice",
+                        account.id.get_ref()
+                    ),
                 ));
             }
             loaded.check_plugin(&account.plugin, &format!("{key}.plugin"))?;

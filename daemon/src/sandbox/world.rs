@@ -246,7 +246,11 @@ impl World {
             decimals,
             created_at: created,
             updated_at: updated,
-            financial_status: if paid { "paid".into() } else { "pending".into() },
+            financial_status: if paid {
+                "paid".into()
+            } else {
+                "pending".into()
+            },
             paid_at: paid.then_some(created),
             fulfillment_status: None,
             cancelled_at: None,

@@ -9,9 +9,9 @@
 //! - [`report`]: the accountant's CSV/JSON.
 
 pub mod policy;
+pub mod queries;
 pub mod reconcile;
 pub mod records;
-pub mod queries;
 pub mod report;
 pub mod workflow;
 

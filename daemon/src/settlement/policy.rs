@@ -18,7 +18,8 @@ pub struct SettlementPolicy {
 impl SettlementPolicy {
     /// Resolve a checked table.
     pub fn new(c: &SettlementConfig) -> Self {
-        let d = |h: crate::config::HumanDuration| chrono::Duration::from_std(h.0).unwrap_or_default();
+        let d =
+            |h: crate::config::HumanDuration| chrono::Duration::from_std(h.0).unwrap_or_default();
         SettlementPolicy {
             currency: c.currency.0,
             tolerance_minor: c.tolerance_minor,

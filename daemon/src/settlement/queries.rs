@@ -16,7 +16,10 @@ pub fn report(
 ) -> Result<Vec<Row>, StoreError> {
     let mut payouts = Vec::new();
     let mut matches = report::Matches::new();
-    for (s, policy) in policies.iter().filter(|(s, _)| seller.is_none_or(|w| w == s)) {
+    for (s, policy) in policies
+        .iter()
+        .filter(|(s, _)| seller.is_none_or(|w| w == s))
+    {
         let mine = store.payouts(Some(s))?;
         let orders = store.list_orders(&OrderFilter {
             seller: Some(s.clone()),

@@ -19,7 +19,12 @@ pub struct Outcome {
     pub matches: HashMap<(String, String), (String, String, String)>,
 }
 
-fn discrepancy(seller: &str, kind: DiscrepancyKind, subject: &str, now: DateTime<Utc>) -> Discrepancy {
+fn discrepancy(
+    seller: &str,
+    kind: DiscrepancyKind,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Discrepancy {
     Discrepancy {
         id: format!("{}:{seller}:{subject}", kind.name()),
         seller: seller.into(),
@@ -53,28 +58,48 @@ pub fn reconcile(
     let mut out = Outcome::default();
     let mut settled: BTreeMap<(String, String), OrderSettlement> = BTreeMap::new();
     let mut sorted: Vec<&PayoutRecord> = payouts.iter().collect();
-    sorted.sort_by(|a, b| (a.payout.created_at, &a.payout.external_id).cmp(&(b.payout.created_at, &b.payout.external_id)));
+    sorted.sort_by(|a, b| {
+        (a.payout.created_at, &a.payout.external_id)
+            .cmp(&(b.payout.created_at, &b.payout.external_id))
+    });
     for p in sorted {
         let pid = &p.payout.external_id;
         let difference = p.payout.amount.amount_minor - p.lines_net();
         if difference != 0 {
-            let mut d = discrepancy(seller, DiscrepancyKind::PayoutMismatch, &format!("{}:{pid}", p.account), now);
+            let mut d = discrepancy(
+                seller,
+                DiscrepancyKind::PayoutMismatch,
+                &format!("{}:{pid}", p.account),
+                now,
+            );
             d.account = Some(p.account.clone());
             d.payout_id = Some(pid.clone());
-            d.amount = Some(Money { amount_minor: difference, currency: p.payout.amount.currency });
+            d.amount = Some(Money {
+                amount_minor: difference,
+                currency: p.payout.amount.currency,
+            });
             d.expected = Some(p.payout.amount);
             d.detail = format!(
                 "payout {pid} is {} but its {} lines sum to {}: {} unexplained",
                 p.payout.amount,
                 p.lines.len(),
-                Money { amount_minor: p.lines_net(), currency: p.payout.amount.currency },
-                Money { amount_minor: difference, currency: p.payout.amount.currency },
+                Money {
+                    amount_minor: p.lines_net(),
+                    currency: p.payout.amount.currency
+                },
+                Money {
+                    amount_minor: difference,
+                    currency: p.payout.amount.currency
+                },
             );
             out.discrepancies.push(d);
         }
         for line in &p.lines {
             let subject = format!("{}:{}", p.account, line.external_id);
-            let needs_order = matches!(line.kind, PayoutLineKind::Charge | PayoutLineKind::Refund | PayoutLineKind::Dispute);
+            let needs_order = matches!(
+                line.kind,
+                PayoutLineKind::Charge | PayoutLineKind::Refund | PayoutLineKind::Dispute
+            );
             let candidates = line
                 .order_reference
                 .as_deref()
@@ -84,15 +109,27 @@ pub fn reconcile(
                 Some([one]) => *one,
                 other => {
                     if needs_order {
-                        let mut d = discrepancy(seller, DiscrepancyKind::LineWithoutOrder, &subject, now);
+                        let mut d =
+                            discrepancy(seller, DiscrepancyKind::LineWithoutOrder, &subject, now);
                         d.account = Some(p.account.clone());
                         d.payout_id = Some(pid.clone());
                         d.line_id = Some(line.external_id.clone());
                         d.amount = Some(line.net);
                         d.detail = match (other, &line.order_reference) {
-                            (Some(many), Some(r)) => format!("{:?} line {} refers to `{r}`, which matches {} orders", line.kind, line.external_id, many.len()),
-                            (_, Some(r)) => format!("{:?} line {} refers to `{r}`, which matches no stored order", line.kind, line.external_id),
-                            (_, None) => format!("{:?} line {} carries no order reference", line.kind, line.external_id),
+                            (Some(many), Some(r)) => format!(
+                                "{:?} line {} refers to `{r}`, which matches {} orders",
+                                line.kind,
+                                line.external_id,
+                                many.len()
+                            ),
+                            (_, Some(r)) => format!(
+                                "{:?} line {} refers to `{r}`, which matches no stored order",
+                                line.kind, line.external_id
+                            ),
+                            (_, None) => format!(
+                                "{:?} line {} carries no order reference",
+                                line.kind, line.external_id
+                            ),
                         }
                         .to_lowercase();
                         out.discrepancies.push(d);
@@ -104,7 +141,11 @@ pub fn reconcile(
             let amount = line.original.unwrap_or(line.gross);
             out.matches.insert(
                 (p.account.clone(), line.external_id.clone()),
-                (order.channel.clone(), o.external_id.clone(), o.number.clone()),
+                (
+                    order.channel.clone(),
+                    o.external_id.clone(),
+                    o.number.clone(),
+                ),
             );
             let with_order = |mut d: Discrepancy| {
                 d.account = Some(p.account.clone());
@@ -116,15 +157,29 @@ pub fn reconcile(
                 d
             };
             if amount.currency != o.currency {
-                let mut d = with_order(discrepancy(seller, DiscrepancyKind::CurrencyMismatch, &subject, now));
+                let mut d = with_order(discrepancy(
+                    seller,
+                    DiscrepancyKind::CurrencyMismatch,
+                    &subject,
+                    now,
+                ));
                 d.amount = Some(amount);
                 d.expected = Some(o.totals.total);
-                d.detail = format!("order {} is in {} but line {} is in {}", o.number, o.currency, line.external_id, amount.currency);
+                d.detail = format!(
+                    "order {} is in {} but line {} is in {}",
+                    o.number, o.currency, line.external_id, amount.currency
+                );
                 out.discrepancies.push(d);
             } else if line.kind == PayoutLineKind::Charge
-                && (amount.amount_minor - o.totals.total.amount_minor).abs() > policy.tolerance_minor
+                && (amount.amount_minor - o.totals.total.amount_minor).abs()
+                    > policy.tolerance_minor
             {
-                let mut d = with_order(discrepancy(seller, DiscrepancyKind::AmountMismatch, &subject, now));
+                let mut d = with_order(discrepancy(
+                    seller,
+                    DiscrepancyKind::AmountMismatch,
+                    &subject,
+                    now,
+                ));
                 d.amount = Some(amount);
                 d.expected = Some(o.totals.total);
                 d.detail = format!(
@@ -132,14 +187,21 @@ pub fn reconcile(
                     o.number,
                     o.totals.total,
                     amount,
-                    Money { amount_minor: amount.amount_minor - o.totals.total.amount_minor, currency: amount.currency },
+                    Money {
+                        amount_minor: amount.amount_minor - o.totals.total.amount_minor,
+                        currency: amount.currency
+                    },
                     policy.tolerance_minor
                 );
                 out.discrepancies.push(d);
             }
             match line.kind {
                 PayoutLineKind::Refund | PayoutLineKind::Dispute => {
-                    let kind = if line.kind == PayoutLineKind::Refund { DiscrepancyKind::Refund } else { DiscrepancyKind::Dispute };
+                    let kind = if line.kind == PayoutLineKind::Refund {
+                        DiscrepancyKind::Refund
+                    } else {
+                        DiscrepancyKind::Dispute
+                    };
                     let mut d = with_order(discrepancy(seller, kind, &subject, now));
                     d.amount = Some(line.net);
                     d.detail = format!(
@@ -180,12 +242,20 @@ pub fn reconcile(
     }
     for order in orders {
         let o = &order.order;
-        let paid = matches!(o.payment_status, PaymentStatus::Paid | PaymentStatus::PartiallyRefunded);
+        let paid = matches!(
+            o.payment_status,
+            PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
+        );
         let charged = settled
             .get(&(order.channel.clone(), o.external_id.clone()))
             .is_some_and(|s| s.lines.iter().any(|l| l.kind == PayoutLineKind::Charge));
         if paid && !charged && now - o.created_at > policy.unsettled_after {
-            let mut d = discrepancy(seller, DiscrepancyKind::Unsettled, &format!("{}:{}", order.channel, o.external_id), now);
+            let mut d = discrepancy(
+                seller,
+                DiscrepancyKind::Unsettled,
+                &format!("{}:{}", order.channel, o.external_id),
+                now,
+            );
             d.channel = Some(order.channel.clone());
             d.order_id = Some(o.external_id.clone());
             d.order_number = Some(o.number.clone());

@@ -40,14 +40,29 @@ pub struct Row {
 pub type Matches = HashMap<(String, String), (String, String, String)>;
 
 /// The rows for payouts created in `[from, to)`, then totals.
-pub fn rows(payouts: &[PayoutRecord], matches: &Matches, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Row> {
+pub fn rows(
+    payouts: &[PayoutRecord],
+    matches: &Matches,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Row> {
     let mut selected: Vec<&PayoutRecord> = payouts
         .iter()
         .filter(|p| p.payout.created_at >= from && p.payout.created_at < to)
         .collect();
     selected.sort_by(|a, b| {
-        (&a.seller, a.payout.created_at, &a.account, &a.payout.external_id)
-            .cmp(&(&b.seller, b.payout.created_at, &b.account, &b.payout.external_id))
+        (
+            &a.seller,
+            a.payout.created_at,
+            &a.account,
+            &a.payout.external_id,
+        )
+            .cmp(&(
+                &b.seller,
+                b.payout.created_at,
+                &b.account,
+                &b.payout.external_id,
+            ))
     });
     let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut out = Vec::new();
@@ -61,7 +76,9 @@ pub fn rows(payouts: &[PayoutRecord], matches: &Matches, from: DateTime<Utc>, to
         for l in &p.lines {
             let settlement = l.net.currency;
             let d = settlement.decimals();
-            let t = totals.entry(settlement.code().to_string()).or_insert((d, 0, 0, 0, 0));
+            let t = totals
+                .entry(settlement.code().to_string())
+                .or_insert((d, 0, 0, 0, 0));
             t.1 += l.gross.amount_minor;
             t.2 += l.fee.amount_minor;
             t.3 += l.net.amount_minor;
@@ -82,7 +99,11 @@ pub fn rows(payouts: &[PayoutRecord], matches: &Matches, from: DateTime<Utc>, to
                 order_number: order.map(|o| o.2.clone()).unwrap_or_default(),
                 order_currency: original.currency.code().to_string(),
                 order_amount: format_minor(original.amount_minor, original.currency.decimals()),
-                exchange_rate: l.exchange_rate.as_ref().map(|r| r.rate.clone()).unwrap_or_default(),
+                exchange_rate: l
+                    .exchange_rate
+                    .as_ref()
+                    .map(|r| r.rate.clone())
+                    .unwrap_or_default(),
                 settlement_currency: settlement.code().to_string(),
                 gross: format_minor(l.gross.amount_minor, d),
                 fee: format_minor(l.fee.amount_minor, d),

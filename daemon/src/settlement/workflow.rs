@@ -16,7 +16,9 @@ use super::reconcile::{self, Outcome};
 use super::records::{Discrepancy, PayoutCursor, PayoutRecord, Resolution};
 use crate::crash::{CrashPoint, maybe_crash};
 use crate::egress::{ChannelEgress, Egress};
-use crate::host::{CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings};
+use crate::host::{
+    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings,
+};
 use crate::model::{PageQuery, Payout};
 use crate::schedule::Schedule;
 use crate::store::{OrderFilter, Store, StoreError};
@@ -91,7 +93,12 @@ pub enum SettlementError {
 
 impl SettlementRuntime {
     /// A runtime; see `runtime::build_settlement`.
-    pub fn new(seller: String, policy: SettlementPolicy, accounts: Vec<PaymentAccount>, schedule: Schedule) -> Self {
+    pub fn new(
+        seller: String,
+        policy: SettlementPolicy,
+        accounts: Vec<PaymentAccount>,
+        schedule: Schedule,
+    ) -> Self {
         SettlementRuntime {
             seller,
             policy,
@@ -104,7 +111,11 @@ impl SettlementRuntime {
     }
 
     /// Read every account, then reconcile.
-    pub async fn run_pass(&self, store: &Store, egress: Arc<dyn Egress>) -> Result<SettlementReport, SettlementError> {
+    pub async fn run_pass(
+        &self,
+        store: &Store,
+        egress: Arc<dyn Egress>,
+    ) -> Result<SettlementReport, SettlementError> {
         let (_keep, never) = watch::channel(false);
         self.run_pass_until(store, egress, &never).await
     }
@@ -120,7 +131,10 @@ impl SettlementRuntime {
         let mut report = SettlementReport::default();
         let mut first_error = None;
         for account in &self.accounts {
-            if let Err(e) = self.read_account(store, egress.clone(), account, shutdown, &mut report).await {
+            if let Err(e) = self
+                .read_account(store, egress.clone(), account, shutdown, &mut report)
+                .await
+            {
                 report.accounts_failed += 1;
                 tracing::warn!(seller = %self.seller, account = %account.id, "payouts not read: {e}");
                 first_error.get_or_insert(e);
@@ -145,7 +159,9 @@ impl SettlementRuntime {
         report: &mut SettlementReport,
     ) -> Result<(), SettlementError> {
         let mut cursor = store.payout_cursor(&self.seller, &account.id)?;
-        let since = cursor.pass_since.or_else(|| cursor.watermark.map(|w| w - self.policy.lookback));
+        let since = cursor
+            .pass_since
+            .or_else(|| cursor.watermark.map(|w| w - self.policy.lookback));
         let since = since.unwrap_or_else(|| Utc::now() - self.policy.history);
         cursor.pass_since = Some(since);
         let mut newest = cursor.watermark;
@@ -243,7 +259,11 @@ impl SettlementRuntime {
 
     /// Reconcile the stored payouts with the orders and store the result,
     /// writing only what changed.
-    pub fn reconcile(&self, store: &Store, report: &mut SettlementReport) -> Result<Outcome, StoreError> {
+    pub fn reconcile(
+        &self,
+        store: &Store,
+        report: &mut SettlementReport,
+    ) -> Result<Outcome, StoreError> {
         let now = Utc::now();
         let payouts = store.payouts(Some(&self.seller))?;
         let orders = store.list_orders(&OrderFilter {
@@ -256,7 +276,11 @@ impl SettlementRuntime {
                 report.orders_settled += 1;
             }
         }
-        let current: HashSet<&str> = outcome.discrepancies.iter().map(|d| d.id.as_str()).collect();
+        let current: HashSet<&str> = outcome
+            .discrepancies
+            .iter()
+            .map(|d| d.id.as_str())
+            .collect();
         for d in &outcome.discrepancies {
             let merged = match store.discrepancy(&d.id)? {
                 None => {

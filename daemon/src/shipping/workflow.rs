@@ -13,12 +13,12 @@
 //! for failures retrying cannot fix, the order goes to the dead-letter
 //! list with the reason.
 
-use crate::crash::{CrashPoint, maybe_crash};
 use super::labels;
 use super::plan::{self, Consignment};
 use super::policy::ShippingPolicy;
 use super::record::{ShipmentRecord, Stage, Status, TrackingState};
 use super::rules::{self, Facts};
+use crate::crash::{CrashPoint, maybe_crash};
 use crate::egress::{ChannelEgress, Egress};
 use crate::host::{
     CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings, Remedy,

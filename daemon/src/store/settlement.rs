@@ -28,14 +28,25 @@ impl Store {
     }
 
     /// Set an account's payout cursor.
-    pub fn put_payout_cursor(&self, seller: &str, account: &str, cursor: &PayoutCursor) -> Result<(), StoreError> {
-        self.cursors.insert(cursor_key(seller, account), encode(cursor))?;
+    pub fn put_payout_cursor(
+        &self,
+        seller: &str,
+        account: &str,
+        cursor: &PayoutCursor,
+    ) -> Result<(), StoreError> {
+        self.cursors
+            .insert(cursor_key(seller, account), encode(cursor))?;
         self.db.flush()?;
         Ok(())
     }
 
     /// A stored payout.
-    pub fn payout(&self, seller: &str, account: &str, id: &str) -> Result<Option<PayoutRecord>, StoreError> {
+    pub fn payout(
+        &self,
+        seller: &str,
+        account: &str,
+        id: &str,
+    ) -> Result<Option<PayoutRecord>, StoreError> {
         self.payouts
             .get(key(&[seller, account, id]))?
             .map(|v| decode("payouts", &v))
@@ -44,7 +55,11 @@ impl Store {
 
     /// Store a payout with its lines and move the account's cursor, in one
     /// transaction; unchanged bytes are not rewritten.
-    pub fn commit_payout(&self, record: &PayoutRecord, cursor: &PayoutCursor) -> Result<bool, StoreError> {
+    pub fn commit_payout(
+        &self,
+        record: &PayoutRecord,
+        cursor: &PayoutCursor,
+    ) -> Result<bool, StoreError> {
         let (k, v) = (
             key(&[&record.seller, &record.account, &record.payout.external_id]),
             encode(record),
@@ -52,11 +67,16 @@ impl Store {
         let (ck, cv) = (cursor_key(&record.seller, &record.account), encode(cursor));
         let changed = (&self.payouts, &self.cursors)
             .transaction(|(payouts, cursors)| {
-                let changed = payouts.get(&k)?.is_none_or(|old| old.as_ref() != v.as_slice());
+                let changed = payouts
+                    .get(&k)?
+                    .is_none_or(|old| old.as_ref() != v.as_slice());
                 if changed {
                     payouts.insert(k.as_slice(), v.as_slice())?;
                 }
-                if cursors.get(&ck)?.is_none_or(|old| old.as_ref() != cv.as_slice()) {
+                if cursors
+                    .get(&ck)?
+                    .is_none_or(|old| old.as_ref() != cv.as_slice())
+                {
                     cursors.insert(ck.as_slice(), cv.as_slice())?;
                 }
                 Ok::<_, ConflictableTransactionError<()>>(changed)
@@ -81,7 +101,11 @@ impl Store {
     /// Write an order's settlement if it changed; `true` when written.
     pub fn put_settlement(&self, s: &OrderSettlement) -> Result<bool, StoreError> {
         let (k, v) = (key(&[&s.seller, &s.channel, &s.order_id]), encode(s));
-        if self.settlements.get(&k)?.is_some_and(|old| old.as_ref() == v.as_slice()) {
+        if self
+            .settlements
+            .get(&k)?
+            .is_some_and(|old| old.as_ref() == v.as_slice())
+        {
             return Ok(false);
         }
         self.settlements.insert(k, v)?;
@@ -133,7 +157,11 @@ impl Store {
     }
 
     /// Close a discrepancy by hand.
-    pub fn resolve_discrepancy(&self, id: &str, note: &str) -> Result<Option<Discrepancy>, StoreError> {
+    pub fn resolve_discrepancy(
+        &self,
+        id: &str,
+        note: &str,
+    ) -> Result<Option<Discrepancy>, StoreError> {
         let Some(mut d) = self.discrepancy(id)? else {
             return Ok(None);
         };

@@ -20,8 +20,7 @@ pub mod wire;
 use mapping::ReferenceField;
 use tradelane_plugin_sdk::{
     self as sdk, Manifest, ManifestExt, PageQuery, Payment, Payout, PayoutLinePage, PayoutPage,
-    Plugin,
-    PluginError, RateLimit, Request, Response, Settings,
+    Plugin, PluginError, RateLimit, Request, Response, Settings,
 };
 
 /// Stripe's largest page.
@@ -38,7 +37,9 @@ struct Account {
 
 impl Account {
     fn from(settings: &Settings) -> Result<Self, PluginError> {
-        let field = settings.get("order_reference").unwrap_or("metadata.order_id");
+        let field = settings
+            .get("order_reference")
+            .unwrap_or("metadata.order_id");
         Ok(Account {
             base: format!(
                 "{}/v1",

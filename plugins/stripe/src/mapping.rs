@@ -3,8 +3,7 @@
 
 use crate::wire;
 use tradelane_plugin_sdk::{
-    self as sdk, ExchangeRate, Money, Payout, PayoutLine, PayoutLineKind, PayoutStatus,
-    PluginError,
+    self as sdk, ExchangeRate, Money, Payout, PayoutLine, PayoutLineKind, PayoutStatus, PluginError,
 };
 
 fn money(amount_minor: i64, currency: &str) -> Money {
@@ -44,7 +43,9 @@ impl ReferenceField {
     /// Parse the `order_reference` setting: `metadata.<key>` or `description`.
     pub fn parse(text: &str) -> Option<Self> {
         match text.split_once('.') {
-            Some(("metadata", key)) if !key.is_empty() => Some(ReferenceField::Metadata(key.into())),
+            Some(("metadata", key)) if !key.is_empty() => {
+                Some(ReferenceField::Metadata(key.into()))
+            }
             None if text == "description" => Some(ReferenceField::Description),
             _ => None,
         }
@@ -75,12 +76,18 @@ fn kind(bt: &wire::BalanceTransaction) -> PayoutLineKind {
 
 /// Whether a balance transaction is the payout itself (not a line of it).
 pub fn is_payout_itself(bt: &wire::BalanceTransaction) -> bool {
-    matches!(bt.kind.as_str(), "payout" | "payout_cancel" | "payout_failure")
+    matches!(
+        bt.kind.as_str(),
+        "payout" | "payout_cancel" | "payout_failure"
+    )
 }
 
 /// A balance transaction as a payout line. `exchange_rate` is kept as the
 /// exact text Stripe sent; the original amount comes from the charge.
-pub fn line(bt: &wire::BalanceTransaction, field: &ReferenceField) -> Result<PayoutLine, PluginError> {
+pub fn line(
+    bt: &wire::BalanceTransaction,
+    field: &ReferenceField,
+) -> Result<PayoutLine, PluginError> {
     let settlement = bt.currency.to_ascii_uppercase();
     let source = bt.source.as_ref().and_then(charge);
     let original = source.and_then(|c| match (c.amount, c.currency.as_deref()) {
@@ -88,7 +95,9 @@ pub fn line(bt: &wire::BalanceTransaction, field: &ReferenceField) -> Result<Pay
             // A refund or dispute moves the charge's money the other way.
             let sign = if bt.amount < 0 { -1 } else { 1 };
             let own = match &bt.source {
-                Some(wire::Source::Object(o)) if o.object.as_deref() != Some("charge") => o.amount.unwrap_or(amount),
+                Some(wire::Source::Object(o)) if o.object.as_deref() != Some("charge") => {
+                    o.amount.unwrap_or(amount)
+                }
                 _ => amount,
             };
             Some(money(sign * own.abs(), cur))

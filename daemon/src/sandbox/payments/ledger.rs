@@ -135,8 +135,8 @@ fn fee(provider: Provider, gross: i64) -> i64 {
 /// settlement currency).
 pub fn provider(o: &SimOrder, _settlement: &str) -> Provider {
     match o.currency.as_str() {
-        "EUR" if o.number % 2 == 0 => Provider::Paypal,
-        "USD" if o.number % 3 == 0 => Provider::Paypal,
+        "EUR" if o.number.is_multiple_of(2) => Provider::Paypal,
+        "USD" if o.number.is_multiple_of(3) => Provider::Paypal,
         _ => Provider::Stripe,
     }
 }
@@ -184,7 +184,12 @@ fn line(
 }
 
 /// Every line up to `now`, and the discrepancies injected.
-fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (Vec<LedgerLine>, Injected) {
+fn lines(
+    world: &World,
+    settlement: &str,
+    inject: bool,
+    now: DateTime<Utc>,
+) -> (Vec<LedgerLine>, Injected) {
     let mut out = Vec::new();
     let mut injected = Injected::default();
     // The oldest orders paid at creation, more than ten days ago, through
@@ -220,15 +225,36 @@ fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (
             l
         };
         if let Some(cancelled) = o.cancelled_at {
-            out.push(of_charge(line(o, LineKind::Refund, p, -amount, settlement, cancelled)));
+            out.push(of_charge(line(
+                o,
+                LineKind::Refund,
+                p,
+                -amount,
+                settlement,
+                cancelled,
+            )));
         }
         if Some(o.id) == injected.partial_refund_order {
             let at = paid_at + Duration::days(1);
-            out.push(of_charge(line(o, LineKind::Refund, p, -(amount / 2), settlement, at)));
+            out.push(of_charge(line(
+                o,
+                LineKind::Refund,
+                p,
+                -(amount / 2),
+                settlement,
+                at,
+            )));
         }
         if Some(o.id) == injected.dispute_order {
             let at = paid_at + Duration::days(2);
-            out.push(of_charge(line(o, LineKind::Dispute, p, -amount, settlement, at)));
+            out.push(of_charge(line(
+                o,
+                LineKind::Dispute,
+                p,
+                -amount,
+                settlement,
+                at,
+            )));
         }
     }
     if let (Some(reference), Some(first)) = (&injected.orphan_reference, old_stripe.first()) {
@@ -257,12 +283,19 @@ fn lines(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (
 /// One payout per provider, currency and UTC day of the lines, made the next day at
 /// 02:00 (Stripe) or 03:00 (PayPal), arriving two days later; only payouts
 /// made by `now` exist.
-pub fn ledger(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>) -> (Vec<LedgerPayout>, Injected) {
+pub fn ledger(
+    world: &World,
+    settlement: &str,
+    inject: bool,
+    now: DateTime<Utc>,
+) -> (Vec<LedgerPayout>, Injected) {
     let (lines, injected) = lines(world, settlement, inject, now);
     let mut payouts: std::collections::BTreeMap<(DateTime<Utc>, &str, String), LedgerPayout> =
         Default::default();
     for l in lines {
-        let day = l.at.duration_trunc(Duration::days(1)).expect("a day divides time");
+        let day =
+            l.at.duration_trunc(Duration::days(1))
+                .expect("a day divides time");
         let (hour, tag) = match l.provider {
             Provider::Stripe => (2, "stripe"),
             Provider::Paypal => (3, "paypal"),
@@ -272,18 +305,20 @@ pub fn ledger(world: &World, settlement: &str, inject: bool, now: DateTime<Utc>)
             continue;
         }
         let currency = l.currency.clone();
-        let p = payouts.entry((day, tag, currency.clone())).or_insert_with(|| LedgerPayout {
-            id: match l.provider {
-                Provider::Stripe => format!("po_sandbox_{}", day.format("%Y%m%d")),
-                Provider::Paypal => format!("WD{}{currency}SANDBOX", day.format("%Y%m%d")),
-            },
-            provider: l.provider,
-            amount_minor: 0,
-            currency,
-            created,
-            arrival: created + Duration::days(2),
-            lines: Vec::new(),
-        });
+        let p = payouts
+            .entry((day, tag, currency.clone()))
+            .or_insert_with(|| LedgerPayout {
+                id: match l.provider {
+                    Provider::Stripe => format!("po_sandbox_{}", day.format("%Y%m%d")),
+                    Provider::Paypal => format!("WD{}{currency}SANDBOX", day.format("%Y%m%d")),
+                },
+                provider: l.provider,
+                amount_minor: 0,
+                currency,
+                created,
+                arrival: created + Duration::days(2),
+                lines: Vec::new(),
+            });
         p.amount_minor += l.net_minor;
         p.lines.push(l);
     }
@@ -313,7 +348,10 @@ mod tests {
         let (payouts, injected) = ledger(&world, "EUR", true, now);
         assert!(payouts.len() > 10);
         for p in &payouts {
-            assert_eq!(p.amount_minor, p.lines.iter().map(|l| l.net_minor).sum::<i64>());
+            assert_eq!(
+                p.amount_minor,
+                p.lines.iter().map(|l| l.net_minor).sum::<i64>()
+            );
         }
         assert!(injected.dispute_order.is_some() && injected.orphan_reference.is_some());
         assert!(

@@ -77,16 +77,20 @@ fn rows(state: &SandboxState) -> Vec<(DateTime<Utc>, String, Value)> {
             out.push((l.at, row_code(l).into(), row(l, settlement, decimals)));
         }
         let id = p.id.clone();
-        out.push((p.created, "T0400".into(), json!({"transaction_info": {
-            "transaction_id": id, "transaction_event_code": "T0400",
-            "transaction_initiation_date": paypal_time(p.created),
-            "transaction_updated_date": paypal_time(p.created),
-            "transaction_amount": money(-p.amount_minor, settlement, decimals),
-            "transaction_status": if p.arrival <= now { "S" } else { "P" },
-            "transaction_subject": "Withdrawal to bank account"
-        }})));
+        out.push((
+            p.created,
+            "T0400".into(),
+            json!({"transaction_info": {
+                "transaction_id": id, "transaction_event_code": "T0400",
+                "transaction_initiation_date": paypal_time(p.created),
+                "transaction_updated_date": paypal_time(p.created),
+                "transaction_amount": money(-p.amount_minor, settlement, decimals),
+                "transaction_status": if p.arrival <= now { "S" } else { "P" },
+                "transaction_subject": "Withdrawal to bank account"
+            }}),
+        ));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by_key(|row| row.0);
     out
 }
 
@@ -113,16 +117,29 @@ fn row(l: &LedgerLine, settlement: &str, decimals: u32) -> Value {
     }})
 }
 
-async fn transactions(State(state): S, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn transactions(
+    State(state): S,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let path = "/v1/reporting/transactions";
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(format!("Bearer {TOKEN}").as_str()) {
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(format!("Bearer {TOKEN}").as_str())
+    {
         state.record("GET", path.into(), 401, Vec::new());
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_token", "error_description": "Token signature verification failed"}))).into_response();
     }
-    let parse = |k: &str| q.get(k).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc));
+    let parse = |k: &str| {
+        q.get(k)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
     let (Some(start), Some(end)) = (parse("start_date"), parse("end_date")) else {
         state.record("GET", path.into(), 400, Vec::new());
-        return invalid("start_date and end_date are required, RFC 3339 with seconds", "MISSING_REQUIRED_PARAMETER");
+        return invalid(
+            "start_date and end_date are required, RFC 3339 with seconds",
+            "MISSING_REQUIRED_PARAMETER",
+        );
     };
     if end < start || end - start > chrono::Duration::days(31) {
         state.record("GET", path.into(), 400, Vec::new());
@@ -134,10 +151,23 @@ async fn transactions(State(state): S, headers: HeaderMap, Query(q): Query<HashM
         .filter(|(at, code, _)| *at >= start && *at <= end && kind.is_none_or(|k| k == code))
         .map(|(_, _, v)| v)
         .collect();
-    let size: usize = q.get("page_size").and_then(|n| n.parse().ok()).unwrap_or(100).clamp(1, 500);
-    let page: usize = q.get("page").and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    let size: usize = q
+        .get("page_size")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100)
+        .clamp(1, 500);
+    let page: usize = q
+        .get("page")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let total_pages = matching.len().div_ceil(size).max(1);
-    let details: Vec<Value> = matching.iter().skip((page - 1) * size).take(size).cloned().collect();
+    let details: Vec<Value> = matching
+        .iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .cloned()
+        .collect();
     state.record("GET", path.into(), 200, Vec::new());
     axum::Json(json!({
         "transaction_details": details, "account_number": "SANDBOXACCT",

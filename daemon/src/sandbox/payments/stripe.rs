@@ -30,7 +30,11 @@ fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 fn error(status: StatusCode, kind: &str, code: Option<&str>, message: &str) -> Response {
-    (status, axum::Json(json!({"error": {"type": kind, "code": code, "message": message}}))).into_response()
+    (
+        status,
+        axum::Json(json!({"error": {"type": kind, "code": code, "message": message}})),
+    )
+        .into_response()
 }
 
 /// The 401 to send when the key is wrong.
@@ -70,9 +74,15 @@ fn json_text(body: String) -> Response {
 
 /// A list envelope of `items` after `starting_after`, `limit` long.
 fn page(items: Vec<(String, Value)>, q: &[(String, String)], url: &str) -> Value {
-    let limit: usize = param(q, "limit").and_then(|l| l.parse().ok()).unwrap_or(10).clamp(1, 100);
+    let limit: usize = param(q, "limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
     let start = match param(q, "starting_after") {
-        Some(after) => items.iter().position(|(id, _)| id == after).map_or(items.len(), |i| i + 1),
+        Some(after) => items
+            .iter()
+            .position(|(id, _)| id == after)
+            .map_or(items.len(), |i| i + 1),
         None => 0,
     };
     let rest: Vec<Value> = items.into_iter().skip(start).map(|(_, v)| v).collect();
@@ -171,21 +181,43 @@ async fn balance_transactions(State(state): S, headers: HeaderMap, Query(q): Par
     }
     let Some(payout_id) = param(&q, "payout") else {
         state.record("GET", path.into(), 400, Vec::new());
-        return error(StatusCode::BAD_REQUEST, "invalid_request_error", Some("parameter_missing"), "This sandbox lists balance transactions by payout only: pass `payout`.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("parameter_missing"),
+            "This sandbox lists balance transactions by payout only: pass `payout`.",
+        );
     };
-    let expands: Vec<&str> = q.iter().filter(|(k, _)| k == "expand[]").map(|(_, v)| v.as_str()).collect();
-    let (expand, expand_charge) = (expands.contains(&"data.source"), expands.contains(&"data.source.charge"));
+    let expands: Vec<&str> = q
+        .iter()
+        .filter(|(k, _)| k == "expand[]")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let (expand, expand_charge) = (
+        expands.contains(&"data.source"),
+        expands.contains(&"data.source.charge"),
+    );
     let payouts = stripe_payouts(&state);
     let Some(p) = payouts.iter().find(|p| p.id == payout_id) else {
         state.record("GET", path.into(), 404, Vec::new());
-        return error(StatusCode::NOT_FOUND, "invalid_request_error", Some("resource_missing"), &format!("No such payout: '{payout_id}'"));
+        return error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            Some("resource_missing"),
+            &format!("No such payout: '{payout_id}'"),
+        );
     };
     let settlement = &state.config.settlement_currency;
     let mut items: Vec<(String, Value)> = p
         .lines
         .iter()
         .rev()
-        .map(|l| (format!("txn_{}", l.id), line_json(l, settlement, expand, expand_charge)))
+        .map(|l| {
+            (
+                format!("txn_{}", l.id),
+                line_json(l, settlement, expand, expand_charge),
+            )
+        })
         .collect();
     items.insert(0, (format!("txn_{}", p.id), json!({
         "id": format!("txn_{}", p.id), "object": "balance_transaction", "amount": -p.amount_minor,
@@ -203,5 +235,6 @@ async fn balance(State(state): S, headers: HeaderMap) -> Response {
         return r;
     }
     state.record("GET", "/v1/balance".into(), 200, Vec::new());
-    axum::Json(json!({"object": "balance", "available": [], "pending": [], "livemode": false})).into_response()
+    axum::Json(json!({"object": "balance", "available": [], "pending": [], "livemode": false}))
+        .into_response()
 }
