@@ -7,8 +7,8 @@ use crate::egress::{ChannelEgress, RetryPolicy, TokenBucket};
 use crate::host::{
     CallLimits, NoCache, Plugin, PluginCache, PluginHost, PluginSource, builtin, ticks,
 };
-use crate::settlement::{PaymentAccount, SettlementPolicy, SettlementRuntime};
-use crate::shipping::{CarrierAccount, ShippingPolicy, ShippingRuntime};
+use crate::settlement::{SettlementPolicy, SettlementRuntime};
+use crate::shipping::{ShippingPolicy, ShippingRuntime};
 use crate::store::{Store, StoreCache};
 use crate::sync::ChannelRuntime;
 use anyhow::Context;
@@ -158,6 +158,82 @@ struct Connected {
     cache: Arc<dyn PluginCache>,
 }
 
+/// A configured account of a workflow's plugin (a carrier, a payment
+/// provider), ready to call.
+pub struct Account {
+    pub id: String,
+    /// `carrier:{id}`, `payments:{id}`: the channel part of its call site.
+    pub scope: String,
+    pub plugin: Arc<Plugin>,
+    pub settings: crate::host::PluginSettings,
+    pub egress: Arc<ChannelEgress>,
+    pub cache: Arc<dyn PluginCache>,
+    pub limits: CallLimits,
+}
+
+impl Account {
+    /// Services for one call on behalf of `seller`.
+    pub fn services(
+        &self,
+        seller: &str,
+        egress: Arc<dyn crate::egress::Egress>,
+    ) -> crate::host::CallServices {
+        crate::host::CallServices {
+            site: crate::host::CallSite {
+                seller: seller.to_string(),
+                channel: self.scope.clone(),
+                plugin: self.plugin.manifest.name.clone(),
+            },
+            egress,
+            channel: self.egress.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+/// Connect one account of `kind`, scoped `{scope}:{id}`.
+fn account(
+    config: &LoadedConfig,
+    plugins: &BTreeMap<String, Arc<Plugin>>,
+    store: Option<&Store>,
+    seller: &str,
+    prefix: String,
+    entry: &dyn Connection,
+    kind: crate::model::PluginKind,
+) -> anyhow::Result<Account> {
+    let id = entry.id().get_ref().clone();
+    let scope = match kind {
+        crate::model::PluginKind::Carrier => format!("carrier:{id}"),
+        _ => format!("payments:{id}"),
+    };
+    let Connected {
+        plugin,
+        settings,
+        egress,
+        cache,
+    } = connect(
+        config,
+        plugins,
+        store,
+        Entry {
+            prefix,
+            seller,
+            scope: scope.clone(),
+            config: entry,
+            kind,
+        },
+    )?;
+    Ok(Account {
+        id,
+        scope,
+        plugin,
+        settings,
+        egress: Arc::new(egress),
+        cache,
+        limits: limits(config, entry),
+    })
+}
+
 /// Settings, egress and cache of one plugin-backed entry, checked against
 /// its plugin's manifest (which must be of the entry's kind).
 fn connect(
@@ -228,40 +304,20 @@ pub fn build_shipping(
         };
         let seller_id = seller.id.get_ref().clone();
         let mut carriers = BTreeMap::new();
-        for (ci, account) in shipping.carriers.iter().enumerate() {
-            if !account.enabled {
+        for (ci, account_config) in shipping.carriers.iter().enumerate() {
+            if !account_config.enabled {
                 continue;
             }
-            let prefix = format!("sellers[{si}].shipping.carriers[{ci}]");
-            let id = account.id.get_ref().clone();
-            let Connected {
-                plugin,
-                settings,
-                egress,
-                cache,
-            } = connect(
+            let a = account(
                 config,
                 plugins,
                 store,
-                Entry {
-                    prefix,
-                    seller: &seller_id,
-                    scope: format!("carrier:{id}"),
-                    config: account,
-                    kind: crate::model::PluginKind::Carrier,
-                },
+                &seller_id,
+                format!("sellers[{si}].shipping.carriers[{ci}]"),
+                account_config,
+                crate::model::PluginKind::Carrier,
             )?;
-            carriers.insert(
-                id.clone(),
-                CarrierAccount {
-                    id,
-                    plugin,
-                    settings,
-                    egress: Arc::new(egress),
-                    cache,
-                    limits: limits(config, account),
-                },
-            );
+            carriers.insert(a.id.clone(), a);
         }
         for (ri, rule) in shipping.rules.iter().enumerate() {
             if !carriers.contains_key(rule.carrier.get_ref()) {
@@ -305,40 +361,19 @@ pub fn build_settlement(
         };
         let seller_id = seller.id.get_ref().clone();
         let mut accounts = Vec::new();
-        for (ai, account) in settlement.accounts.iter().enumerate() {
-            if !account.enabled {
+        for (ai, account_config) in settlement.accounts.iter().enumerate() {
+            if !account_config.enabled {
                 continue;
             }
-            let id = account.id.get_ref().clone();
-            let Connected {
-                plugin,
-                settings,
-                egress,
-                cache,
-            } = connect(
+            accounts.push(account(
                 config,
                 plugins,
                 store,
-                Entry {
-                    prefix: format!("sellers[{si}].settlement.accounts[{ai}]"),
-                    seller: &seller_id,
-                    scope: format!("payments:{id}"),
-                    config: account,
-                    kind: crate::model::PluginKind::Payment,
-                },
-            )?;
-            accounts.push(PaymentAccount {
-                id,
-                plugin,
-                settings,
-                egress: Arc::new(egress),
-                cache,
-                limits: limits(config, account),
-                schedule: account
-                    .schedule
-                    .clone()
-                    .unwrap_or_else(|| settlement.schedule.clone()),
-            });
+                &seller_id,
+                format!("sellers[{si}].settlement.accounts[{ai}]"),
+                account_config,
+                crate::model::PluginKind::Payment,
+            )?);
         }
         out.push(Arc::new(SettlementRuntime::new(
             seller_id,

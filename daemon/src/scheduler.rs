@@ -206,120 +206,124 @@ async fn channel_loop(
     }
 }
 
-/// Run one seller's settlement workflow on its schedule, and after syncs.
+/// What one workflow pass tells the status board.
+struct PassOutcome {
+    /// Orders shipped or settled.
+    done: u64,
+    /// A partial failure worth showing.
+    warning: Option<String>,
+}
+
+/// Run a workflow on its schedule, and whenever a sync or a person wakes
+/// it; `pass` does one pass and logs what it did.
+async fn workflow_loop<F, Fut>(
+    label: String,
+    schedule: crate::schedule::Schedule,
+    wake: Arc<tokio::sync::Notify>,
+    working: &'static str,
+    board: StatusBoard,
+    mut shutdown: watch::Receiver<bool>,
+    mut pass: F,
+) where
+    F: FnMut(watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future<Output = Result<PassOutcome, String>>,
+{
+    let mut next = Utc::now();
+    loop {
+        update(&board, &label, |s| {
+            s.state = "scheduled".into();
+            s.next_run = Some(next);
+        });
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        update(&board, &label, |s| s.state = working.into());
+        match pass(shutdown.clone()).await {
+            Ok(outcome) => update(&board, &label, |s| {
+                s.last_success = Some(Utc::now());
+                s.last_error = outcome.warning;
+                s.consecutive_failures = 0;
+                s.orders_synced += outcome.done;
+            }),
+            Err(e) => {
+                error!(workflow = %label, "pass failed: {e}");
+                update(&board, &label, |s| {
+                    s.last_error = Some(e);
+                    s.consecutive_failures += 1;
+                });
+            }
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        next = schedule.next_after(Utc::now());
+    }
+}
+
+/// One seller's settlement workflow.
 async fn settlement_loop(
     store: Store,
     runtime: Arc<SettlementRuntime>,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let label = format!("{}/settlement", runtime.seller);
-    let mut next = Utc::now();
-    loop {
-        update(&board, &label, |s| {
-            s.state = "scheduled".into();
-            s.next_run = Some(next);
-        });
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = runtime.wake.notified() => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        update(&board, &label, |s| s.state = "settling".into());
-        match runtime
-            .run_pass_until(&store, egress.clone(), &shutdown)
-            .await
-        {
-            Ok(r) => {
-                if r.payouts_stored + r.discrepancies_new + r.discrepancies_closed > 0 {
-                    info!(seller = %runtime.seller, payouts = r.payouts_stored, lines = r.lines_stored,
-                        orders_settled = r.orders_settled, new_discrepancies = r.discrepancies_new,
-                        closed_discrepancies = r.discrepancies_closed, "settlement pass complete");
-                }
-                update(&board, &label, |s| {
-                    s.last_success = Some(Utc::now());
-                    s.last_error = if r.accounts_failed > 0 {
-                        Some(format!(
-                            "{} account(s) failed; see the log",
-                            r.accounts_failed
-                        ))
-                    } else {
-                        None
-                    };
-                    s.consecutive_failures = 0;
-                    s.orders_synced += u64::from(r.orders_settled);
-                });
+    let (schedule, wake) = (runtime.schedule.clone(), runtime.wake.clone());
+    workflow_loop(label, schedule, wake, "settling", board, shutdown, |stop| {
+        let (store, runtime, egress) = (store.clone(), runtime.clone(), egress.clone());
+        async move {
+            let r = runtime
+                .run_pass_until(&store, egress, &stop)
+                .await
+                .map_err(|e| e.to_string())?;
+            if r.payouts_stored + r.discrepancies_new + r.discrepancies_closed > 0 {
+                info!(seller = %runtime.seller, payouts = r.payouts_stored, lines = r.lines_stored,
+                    orders_settled = r.orders_settled, new_discrepancies = r.discrepancies_new,
+                    closed_discrepancies = r.discrepancies_closed, "settlement pass complete");
             }
-            Err(e) => {
-                error!(seller = %runtime.seller, "settlement pass failed: {e}");
-                update(&board, &label, |s| {
-                    s.last_error = Some(e.to_string());
-                    s.consecutive_failures += 1;
-                });
-            }
+            Ok(PassOutcome {
+                done: u64::from(r.orders_settled),
+                warning: (r.accounts_failed > 0)
+                    .then(|| format!("{} account(s) failed; see the log", r.accounts_failed)),
+            })
         }
-        if *shutdown.borrow() {
-            return;
-        }
-        next = runtime.schedule.next_after(Utc::now());
-    }
+    })
+    .await
 }
 
-/// Run one seller's shipping workflow on its schedule, and whenever a sync
-/// or a person wakes it.
+/// One seller's shipping workflow.
 async fn shipping_loop(
     store: Store,
     runtime: Arc<ShippingRuntime>,
     egress: Arc<dyn Egress>,
     board: StatusBoard,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let label = format!("{}/shipping", runtime.seller);
-    let mut next = Utc::now();
-    loop {
-        update(&board, &label, |s| {
-            s.state = "scheduled".into();
-            s.next_run = Some(next);
-        });
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = runtime.wake.notified() => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        update(&board, &label, |s| s.state = "shipping".into());
-        match runtime
-            .run_pass_until(&store, egress.clone(), &shutdown)
-            .await
-        {
-            Ok(report) => {
-                if report != crate::shipping::PassReport::default() {
-                    info!(seller = %runtime.seller, shipped = report.shipped, held = report.held,
-                        dead_lettered = report.dead_lettered, retrying = report.retrying,
-                        dry_run = report.dry_run, tracking_updates = report.tracking_updates, "shipping pass complete");
-                }
-                update(&board, &label, |s| {
-                    s.last_success = Some(Utc::now());
-                    s.last_error = None;
-                    s.consecutive_failures = 0;
-                    s.orders_synced += u64::from(report.shipped);
-                });
+    let (schedule, wake) = (runtime.schedule.clone(), runtime.wake.clone());
+    workflow_loop(label, schedule, wake, "shipping", board, shutdown, |stop| {
+        let (store, runtime, egress) = (store.clone(), runtime.clone(), egress.clone());
+        async move {
+            let report = runtime
+                .run_pass_until(&store, egress, &stop)
+                .await
+                .map_err(|e| e.to_string())?;
+            if report != crate::shipping::PassReport::default() {
+                info!(seller = %runtime.seller, shipped = report.shipped, held = report.held,
+                    dead_lettered = report.dead_lettered, retrying = report.retrying,
+                    dry_run = report.dry_run, tracking_updates = report.tracking_updates, "shipping pass complete");
             }
-            Err(e) => {
-                error!(seller = %runtime.seller, "shipping pass failed: {e}");
-                update(&board, &label, |s| {
-                    s.last_error = Some(e.to_string());
-                    s.consecutive_failures += 1;
-                });
-            }
+            Ok(PassOutcome {
+                done: u64::from(report.shipped),
+                warning: None,
+            })
         }
-        if *shutdown.borrow() {
-            return;
-        }
-        next = runtime.schedule.next_after(Utc::now());
-    }
+    })
+    .await
 }
 
 /// Exponential backoff with jitter, capped at [`BACKOFF_CAP`].

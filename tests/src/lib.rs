@@ -539,3 +539,27 @@ client_secret = "{PAYPAL_SECRET}"
 "#
     )
 }
+
+/// Run the `tradelane` binary on `config` with `args`; with `crash_at`,
+/// the fault point `TRADELANE_CRASH_AT` is armed (it aborts the process
+/// like `kill -9` when reached).
+pub fn cli(config: &Path, args: &[&str], crash_at: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new(binary());
+    cmd.arg("--config").arg(config).args(args);
+    match crash_at {
+        Some(point) => cmd.env("TRADELANE_CRASH_AT", point),
+        None => cmd.env_remove("TRADELANE_CRASH_AT"),
+    };
+    cmd.output().expect("run tradelane")
+}
+
+/// Assert a command succeeded; its standard output.
+pub fn succeeded(out: &std::process::Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -6,29 +6,7 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::Command;
 use tradelane_tests::*;
-
-fn tradelane(config: &Path, args: &[&str], crash_at: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new(binary());
-    cmd.arg("--config").arg(config).args(args);
-    match crash_at {
-        Some(point) => cmd.env("TRADELANE_CRASH_AT", point),
-        None => cmd.env_remove("TRADELANE_CRASH_AT"),
-    };
-    cmd.output().expect("run tradelane")
-}
-
-fn ok(out: &std::process::Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn json_lines(text: &str) -> Vec<Value> {
     text.lines()
@@ -49,13 +27,13 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
         ],
     );
     let (config, _) = write_config(dir.path(), &text);
-    ok(&tradelane(&config, &["sync", "--once"], None), "sync");
+    succeeded(&cli(&config, &["sync", "--once"], None), "sync");
 
-    let crashed = tradelane(&config, &["settle", "--once"], Some("after-payout"));
+    let crashed = cli(&config, &["settle", "--once"], Some("after-payout"));
     assert!(!crashed.status.success(), "the fault point fires");
     assert!(String::from_utf8_lossy(&crashed.stderr).contains("crash point"));
-    let partial = json_lines(&ok(
-        &tradelane(&config, &["payouts", "list", "--format", "json"], None),
+    let partial = json_lines(&succeeded(
+        &cli(&config, &["payouts", "list", "--format", "json"], None),
         "list",
     ));
     assert_eq!(
@@ -76,7 +54,7 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
         "never a payout without its lines"
     );
 
-    let out = ok(&tradelane(&config, &["settle", "--once"], None), "settle");
+    let out = succeeded(&cli(&config, &["settle", "--once"], None), "settle");
     assert!(out.contains("5 new"), "{out}");
     let truth = settlement_truth(&url).await;
     let expected: BTreeSet<String> = truth["payouts"]
@@ -85,8 +63,8 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
         .iter()
         .map(|p| p["id"].as_str().unwrap().to_string())
         .collect();
-    let stored = json_lines(&ok(
-        &tradelane(&config, &["payouts", "list", "--format", "json"], None),
+    let stored = json_lines(&succeeded(
+        &cli(&config, &["payouts", "list", "--format", "json"], None),
         "list",
     ));
     let ids: Vec<String> = stored
@@ -96,8 +74,8 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
     let unique: BTreeSet<String> = ids.iter().cloned().collect();
     assert_eq!(unique.len(), ids.len(), "no payout twice");
     assert_eq!(unique, expected);
-    let discrepancies = json_lines(&ok(
-        &tradelane(
+    let discrepancies = json_lines(&succeeded(
+        &cli(
             &config,
             &["settlement", "discrepancies", "--open", "--format", "json"],
             None,
@@ -107,7 +85,7 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
     assert_eq!(discrepancies.len(), 5, "{discrepancies:#?}");
 
     // Again: nothing new.
-    let again = ok(&tradelane(&config, &["settle", "--once"], None), "settle");
+    let again = succeeded(&cli(&config, &["settle", "--once"], None), "settle");
     assert!(
         again.contains(", 0 stored (0 lines), 0 orders settled, 0 new and 0 closed"),
         "{again}"
@@ -115,8 +93,8 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
 
     // Resolve one by hand; it stays resolved across passes.
     let id = discrepancies[0]["id"].as_str().unwrap();
-    ok(
-        &tradelane(
+    succeeded(
+        &cli(
             &config,
             &[
                 "settlement",
@@ -129,9 +107,9 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
         ),
         "resolve",
     );
-    ok(&tradelane(&config, &["settle", "--once"], None), "settle");
-    let open = json_lines(&ok(
-        &tradelane(
+    succeeded(&cli(&config, &["settle", "--once"], None), "settle");
+    let open = json_lines(&succeeded(
+        &cli(
             &config,
             &["settlement", "discrepancies", "--open", "--format", "json"],
             None,
@@ -141,8 +119,8 @@ async fn kill_9_mid_settlement_then_restart_leaves_no_duplicates() {
     assert_eq!(open.len(), 4);
 
     // The report over everything adds up to every payout.
-    let csv = ok(
-        &tradelane(
+    let csv = succeeded(
+        &cli(
             &config,
             &[
                 "report",

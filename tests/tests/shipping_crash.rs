@@ -11,26 +11,6 @@ use std::time::{Duration, Instant};
 use tradelane::crash::CrashPoint;
 use tradelane_tests::*;
 
-fn tradelane(config: &Path, args: &[&str], crash_at: Option<&str>) -> std::process::Output {
-    let mut cmd = Command::new(binary());
-    cmd.arg("--config").arg(config).args(args);
-    match crash_at {
-        Some(point) => cmd.env("TRADELANE_CRASH_AT", point),
-        None => cmd.env_remove("TRADELANE_CRASH_AT"),
-    };
-    cmd.output().expect("run tradelane")
-}
-
-fn ok(out: &std::process::Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn only(carrier: &str) -> String {
     format!("\n[[sellers.shipping.rules]]\ncarrier = \"{carrier}\"\n")
 }
@@ -113,7 +93,7 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
             );
             let (config, _) = write_config(dir.path(), &text);
             warm(&cache, dir.path());
-            ok(&tradelane(&config, &["sync", "--once"], None), "sync");
+            succeeded(&cli(&config, &["sync", "--once"], None), "sync");
             if cache.is_none() {
                 let keep = _keep.path().join("plugin-cache");
                 std::fs::create_dir_all(&keep).unwrap();
@@ -123,21 +103,21 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
                 }
                 cache = Some(keep);
             }
-            let crashed = tradelane(&config, &["ship", "--once"], Some(point));
+            let crashed = cli(&config, &["ship", "--once"], Some(point));
             assert!(
                 !crashed.status.success(),
                 "{context}: the fault point fires"
             );
             let stderr = String::from_utf8_lossy(&crashed.stderr);
             assert!(stderr.contains("crash point"), "{context}: {stderr}");
-            ok(&tradelane(&config, &["ship", "--once"], None), &context);
+            succeeded(&cli(&config, &["ship", "--once"], None), &context);
             // The channel now reports the orders fulfilled; nothing more happens.
-            ok(&tradelane(&config, &["sync", "--once"], None), "sync");
-            ok(&tradelane(&config, &["ship", "--once"], None), &context);
+            succeeded(&cli(&config, &["sync", "--once"], None), "sync");
+            succeeded(&cli(&config, &["ship", "--once"], None), &context);
             assert_each_shipped_once(&url, &context).await;
 
-            let listed = ok(
-                &tradelane(&config, &["shipments", "list", "--format", "json"], None),
+            let listed = succeeded(
+                &cli(&config, &["shipments", "list", "--format", "json"], None),
                 "list",
             );
             let records: Vec<Value> = listed
@@ -196,7 +176,7 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
     // Shipping runs right after the first sync brings orders.
     let deadline = Instant::now() + Duration::from_secs(60);
     let records: Vec<Value> = loop {
-        let out = tradelane(
+        let out = cli(
             &config,
             &["shipments", "list", "--state", "done", "--format", "json"],
             None,
@@ -224,20 +204,17 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
         .trim_start_matches('#')
         .to_string();
     // Through the admin socket while the daemon holds the store.
-    let label = tradelane(&config, &["labels", "print", &number], None);
-    assert!(ok(&label, "labels print").starts_with("%PDF-1.4"));
-    let shown = ok(
-        &tradelane(&config, &["shipments", "show", &number], None),
-        "show",
-    );
+    let label = cli(&config, &["labels", "print", &number], None);
+    assert!(succeeded(&label, "labels print").starts_with("%PDF-1.4"));
+    let shown = succeeded(&cli(&config, &["shipments", "show", &number], None), "show");
     assert!(
         shown.contains("status done at stage pushed") && shown.contains("  label: "),
         "{shown}"
     );
-    let refused = tradelane(&config, &["shipments", "hold", &number], None);
+    let refused = cli(&config, &["shipments", "hold", &number], None);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("already shipped"));
-    let status = ok(&tradelane(&config, &["status"], None), "status");
+    let status = succeeded(&cli(&config, &["status"], None), "status");
     assert!(status.contains("s1/shipping"), "{status}");
     terminate(daemon.id());
     assert!(daemon.wait().unwrap().success(), "SIGTERM stops cleanly");

@@ -24,26 +24,61 @@ pub async fn run(path: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// What a one-shot command outside the daemon works with: the store (the
+/// daemon must not hold it), the in-process sandbox if configured, the
+/// plugins.
+pub(super) struct Offline {
+    pub config: LoadedConfig,
+    pub store: crate::store::Store,
+    pub sandbox: Option<crate::sandbox::Sandbox>,
+    pub plugins: std::collections::BTreeMap<String, Arc<crate::host::Plugin>>,
+    pub egress: Arc<HttpEgress>,
+    _host: PluginHost,
+}
+
+impl Offline {
+    /// Refuse when a daemon runs on the same data dir (`what` says what it
+    /// already does), else open everything.
+    pub(super) async fn open(path: &Path, what: &str) -> anyhow::Result<Self> {
+        let config = load(path)?;
+        let data_dir = config.data_dir();
+        if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
+            .await
+            .is_some()
+        {
+            bail!("tradelane is running on {} and {what}", data_dir.display());
+        }
+        let store = open_store(&config)?;
+        let sandbox = daemon::start_sandbox(&config).await?;
+        let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
+        let plugins = runtime::load_plugins(&config, &host).await?;
+        Ok(Offline {
+            config,
+            store,
+            sandbox,
+            plugins,
+            egress: Arc::new(HttpEgress::new(EgressSettings::default())),
+            _host: host,
+        })
+    }
+
+    /// Flush the store and stop the sandbox.
+    pub(super) async fn close(self) -> anyhow::Result<()> {
+        self.store.flush().await?;
+        if let Some(s) = self.sandbox {
+            s.shutdown().await;
+        }
+        Ok(())
+    }
+}
+
 pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Result<i32> {
     if !once {
         bail!("`tradelane sync` needs --once (for continuous sync run `tradelane run`)");
     }
-    let config = load(path)?;
-    let data_dir = config.data_dir();
-    if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
-        .await
-        .is_some()
-    {
-        bail!(
-            "tradelane is running on {} and already syncs on schedule; stop it to sync by hand",
-            data_dir.display()
-        );
-    }
-    let store = open_store(&config)?;
-    let sandbox = daemon::start_sandbox(&config).await?;
-    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
-    let plugins = runtime::load_plugins(&config, &host).await?;
-    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
+    let offline = Offline::open(path, "already syncs on schedule; stop it to sync by hand").await?;
+    let (config, store) = (&offline.config, offline.store.clone());
+    let channels = runtime::build_channels(config, &offline.plugins, Some(&store))?;
     let selected: Vec<_> = channels
         .into_iter()
         .filter(|c| {
@@ -57,7 +92,7 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
             only.as_deref().unwrap_or("(any)")
         );
     }
-    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let egress = offline.egress.clone();
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
     let mut failed = 0;
     let mut tasks = tokio::task::JoinSet::new();
@@ -93,14 +128,11 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
             }
         }
     }
-    store.flush().await?;
     println!(
         "{} orders in the store; {failed} channel(s) failed",
         store.order_count()
     );
-    if let Some(s) = sandbox {
-        s.shutdown().await;
-    }
+    offline.close().await?;
     Ok(if failed > 0 { 1 } else { 0 })
 }
 

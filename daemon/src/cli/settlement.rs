@@ -5,9 +5,7 @@
 use super::{Format, PayoutsCommand, ReportFormat, SettlementCommand};
 use crate::admin::{self, Reply, Request};
 use crate::config::LoadedConfig;
-use crate::daemon::{self, open_store};
-use crate::egress::{EgressSettings, HttpEgress};
-use crate::host::PluginHost;
+use crate::daemon::open_store;
 use crate::model::Money;
 use crate::runtime;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
@@ -17,7 +15,6 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Reply> {
     let config = LoadedConfig::load(config_path)?;
@@ -275,23 +272,9 @@ pub async fn report(
 
 /// `settle --once`: read payouts and reconcile, outside the daemon.
 pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::Result<i32> {
-    let config = super::ops::load(config_path)?;
-    let data_dir = config.data_dir();
-    if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
-        .await
-        .is_some()
-    {
-        bail!(
-            "tradelane is running on {} and already settles on schedule",
-            data_dir.display()
-        );
-    }
-    let store = open_store(&config)?;
-    let sandbox = daemon::start_sandbox(&config).await?;
-    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
-    let plugins = runtime::load_plugins(&config, &host).await?;
-    let runtimes = runtime::build_settlement(&config, &plugins, Some(&store))?;
-    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let offline = super::ops::Offline::open(config_path, "already settles on schedule").await?;
+    let (config, store) = (&offline.config, &offline.store);
+    let runtimes = runtime::build_settlement(config, &offline.plugins, Some(store))?;
     let mut ran = 0;
     let mut failed = 0;
     for rt in runtimes
@@ -299,7 +282,7 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
         .filter(|r| seller.as_ref().is_none_or(|s| *s == r.seller))
     {
         ran += 1;
-        match rt.run_pass(&store, egress.clone()).await {
+        match rt.run_pass(store, offline.egress.clone()).await {
             Ok(r) => println!(
                 "{}: {} payouts read, {} stored ({} lines), {} orders settled, {} new and {} closed discrepancies{}",
                 rt.seller,
@@ -321,10 +304,7 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
             }
         }
     }
-    store.flush().await?;
-    if let Some(s) = sandbox {
-        s.shutdown().await;
-    }
+    offline.close().await?;
     if ran == 0 {
         bail!(
             "no seller with [sellers.settlement] matches {}",

@@ -5,16 +5,13 @@
 use super::{Format, ShipmentsCommand};
 use crate::admin::{self, Reply, Request};
 use crate::config::LoadedConfig;
-use crate::daemon::{self, open_store};
-use crate::egress::{EgressSettings, HttpEgress};
-use crate::host::PluginHost;
+use crate::daemon::open_store;
 use crate::shipping::actions::{self, Action};
 use crate::shipping::{ShipmentRecord, Status};
 use crate::{runtime, store::Store};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Ask the daemon, or answer from the store when none runs.
 async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Vec<ShipmentRecord>> {
@@ -269,31 +266,21 @@ pub async fn print_label(config: &Path, order: String, path_only: bool) -> anyho
 
 /// `ship --once`: one shipping pass for every seller (or one), outside the daemon.
 pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Result<i32> {
-    let config = super::ops::load(config_path)?;
-    let data_dir = config.data_dir();
-    if admin::ask(&admin::socket_path(&data_dir), &Request::Status)
-        .await
-        .is_some()
-    {
-        bail!(
-            "tradelane is running on {} and already ships on schedule; use `tradelane shipments retry` to hurry an order",
-            data_dir.display()
-        );
-    }
-    let store = open_store(&config)?;
-    let sandbox = daemon::start_sandbox(&config).await?;
-    let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
-    let plugins = runtime::load_plugins(&config, &host).await?;
-    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
-    let shipping = runtime::build_shipping(&config, &plugins, &channels, Some(&store))?;
-    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let offline = super::ops::Offline::open(
+        config_path,
+        "already ships on schedule; use `tradelane shipments retry` to hurry an order",
+    )
+    .await?;
+    let (config, store) = (&offline.config, &offline.store);
+    let channels = runtime::build_channels(config, &offline.plugins, Some(store))?;
+    let shipping = runtime::build_shipping(config, &offline.plugins, &channels, Some(store))?;
     let mut ran = 0;
     for rt in shipping
         .iter()
         .filter(|r| seller.as_ref().is_none_or(|s| *s == r.seller))
     {
         ran += 1;
-        let r = rt.run_pass(&store, egress.clone()).await?;
+        let r = rt.run_pass(store, offline.egress.clone()).await?;
         println!(
             "{}: {} shipped, {} held, {} dead-lettered, {} retrying, {} dry-run, {} tracking updates",
             rt.seller,
@@ -305,10 +292,7 @@ pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Re
             r.tracking_updates
         );
     }
-    store.flush().await?;
-    if let Some(s) = sandbox {
-        s.shutdown().await;
-    }
+    offline.close().await?;
     if ran == 0 {
         bail!(
             "no seller with [sellers.shipping] matches {}",

@@ -28,7 +28,7 @@ pub struct SettlementConfig {
     pub enabled: bool,
     /// The currency payouts arrive in.
     pub currency: CurrencyCode,
-    /// How often every account is read (an account may override).
+    /// How often every account is read.
     #[serde(default = "default_schedule")]
     pub schedule: Schedule,
     /// Rounding allowed when an amount is compared with its order, in minor units.
@@ -51,10 +51,7 @@ pub struct SettlementConfig {
 
 connection_struct! {
     /// `[[sellers.settlement.accounts]]`: one payment provider account.
-    pub struct PaymentAccountConfig {
-        /// Overrides `[sellers.settlement] schedule`.
-        pub schedule: Option<Schedule>,
-    }
+    pub struct PaymentAccountConfig {}
 }
 
 /// Which order field a reference is matched against.

@@ -15,10 +15,8 @@ use super::policy::SettlementPolicy;
 use super::reconcile::{self, Outcome};
 use super::records::{Discrepancy, PayoutCursor, PayoutRecord, Resolution};
 use crate::crash::{CrashPoint, maybe_crash};
-use crate::egress::{ChannelEgress, Egress};
-use crate::host::{
-    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings,
-};
+use crate::egress::Egress;
+use crate::host::CallError;
 use crate::model::{PageQuery, Payout};
 use crate::schedule::Schedule;
 use crate::store::{OrderFilter, Store, StoreError};
@@ -30,31 +28,8 @@ use tokio::sync::watch;
 /// Payouts asked per page.
 pub const PAGE_SIZE: u32 = 100;
 
-/// One configured payment account, ready to call.
-pub struct PaymentAccount {
-    pub id: String,
-    pub plugin: Arc<Plugin>,
-    pub settings: PluginSettings,
-    pub egress: Arc<ChannelEgress>,
-    pub cache: Arc<dyn PluginCache>,
-    pub limits: CallLimits,
-    pub schedule: Schedule,
-}
-
-impl PaymentAccount {
-    fn services(&self, seller: &str, egress: Arc<dyn Egress>) -> CallServices {
-        CallServices {
-            site: CallSite {
-                seller: seller.to_string(),
-                channel: format!("payments:{}", self.id),
-                plugin: self.plugin.manifest.name.clone(),
-            },
-            egress,
-            channel: self.egress.clone(),
-            cache: self.cache.clone(),
-        }
-    }
-}
+/// A configured payment account.
+pub type PaymentAccount = crate::runtime::Account;
 
 /// A seller's settlement workflow.
 pub struct SettlementRuntime {

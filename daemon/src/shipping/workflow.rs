@@ -19,10 +19,8 @@ use super::policy::ShippingPolicy;
 use super::record::{ShipmentRecord, Stage, Status, TrackingState};
 use super::rules::{self, Facts};
 use crate::crash::{CrashPoint, maybe_crash};
-use crate::egress::{ChannelEgress, Egress};
-use crate::host::{
-    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings, Remedy,
-};
+use crate::egress::Egress;
+use crate::host::{CallError, CallSite, Remedy};
 use crate::model::{Fulfillment, Label, TrackingStatus};
 use crate::schedule::Schedule;
 use crate::store::{OrderFilter, Store, StoreError, StoredOrder};
@@ -32,30 +30,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// One configured carrier account, ready to call.
-pub struct CarrierAccount {
-    pub id: String,
-    pub plugin: Arc<Plugin>,
-    pub settings: PluginSettings,
-    pub egress: Arc<ChannelEgress>,
-    pub cache: Arc<dyn PluginCache>,
-    pub limits: CallLimits,
-}
-
-impl CarrierAccount {
-    fn services(&self, seller: &str, egress: Arc<dyn Egress>) -> CallServices {
-        CallServices {
-            site: CallSite {
-                seller: seller.to_string(),
-                channel: format!("carrier:{}", self.id),
-                plugin: self.plugin.manifest.name.clone(),
-            },
-            egress,
-            channel: self.egress.clone(),
-            cache: self.cache.clone(),
-        }
-    }
-}
+/// A configured carrier account.
+pub type CarrierAccount = crate::runtime::Account;
 
 /// Everything a seller's shipping workflow needs, built once at start.
 pub struct ShippingRuntime {

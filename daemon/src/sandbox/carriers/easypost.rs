@@ -5,8 +5,8 @@
 //! user, or `Bearer <key>`. Shapes as in `shared/fixtures/easypost/`.
 
 use super::{
-    CarrierBook, Provider, SimAddress, SimCustomsLine, SimShipment, dollars, faults, quote,
-    tracking, undeliverable,
+    CarrierBook, Provider, SimAddress, SimCustomsLine, SimShipment, base_url, dollars, faults,
+    quote, text, tracking, undeliverable,
 };
 use crate::sandbox::SandboxState;
 use axum::Json;
@@ -75,14 +75,6 @@ fn refused(
 
 fn time(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
 }
 
 fn rate_json(s: &SimShipment, r: &super::SimRate) -> Value {
@@ -164,14 +156,6 @@ fn tracker_json(s: &SimShipment, p: &super::SimPurchase, step: std::time::Durati
         })).collect::<Vec<_>>(),
         "fees": []
     })
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 fn unavailable(state: &SandboxState, method: &str, path: String) -> Response {

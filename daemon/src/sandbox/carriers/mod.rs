@@ -421,3 +421,21 @@ pub async fn label_file(
 pub fn dollars(cents: i64) -> String {
     crate::model::format_minor(cents, 2)
 }
+
+/// A JSON value as the text a carrier would print (`null` → empty).
+pub fn text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// `http://host` of the request, for label URLs that point back here.
+pub fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}

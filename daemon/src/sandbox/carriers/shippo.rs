@@ -5,8 +5,8 @@
 //! in `shared/fixtures/shippo/`.
 
 use super::{
-    Provider, SimAddress, SimCustomsLine, SimPurchase, SimRate, SimShipment, dollars, faults,
-    quote, tracking, undeliverable,
+    Provider, SimAddress, SimCustomsLine, SimPurchase, SimRate, SimShipment, base_url, dollars,
+    faults, quote, text, tracking, undeliverable,
 };
 use crate::sandbox::SandboxState;
 use axum::Json;
@@ -57,14 +57,6 @@ fn time(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
 fn rate_json(s: &SimShipment, r: &SimRate) -> Value {
     json!({
         "object_created": time(s.created_at), "object_id": r.id, "object_owner": "sandbox@tradelane.local",
@@ -91,14 +83,6 @@ fn transaction_json(s: &SimShipment, p: &SimPurchase, base: &str) -> Value {
         "commercial_invoice_url": null, "messages": [], "order": null,
         "metadata": s.reference, "parcel": format!("parcel_{}", s.id)
     })
-}
-
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
 }
 
 fn unavailable(state: &SandboxState, method: &str, path: String) -> Response {
