@@ -684,3 +684,30 @@ async fn hold_release_and_skip_are_respected() {
         actions::apply(&h.store, (&la.0, &la.1, &la.2, &la.3), Action::Hold, None).unwrap_err();
     assert!(err.to_string().contains("already shipped"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zpl_labels_when_asked() {
+    let (sandbox, _dir, h) = world(6, "label_format = \"zpl\"", SHIP_EVERYTHING, &[]).await;
+    let report = h.ship().await;
+    assert!(report.shipped >= 3, "{report:?}");
+    let truth = truth(&sandbox.url()).await;
+    for r in h.shipments() {
+        let path = r.label_path.as_ref().unwrap();
+        assert_eq!(path.extension().and_then(|e| e.to_str()), Some("zpl"));
+        let doc = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+        let tracking = &r.label.as_ref().unwrap().tracking_number;
+        assert!(
+            doc.starts_with("^XA") && doc.trim_end().ends_with("^XZ"),
+            "{doc}"
+        );
+        assert!(
+            doc.contains(&format!("^FD{tracking}^FS")),
+            "the barcode carries the tracking number"
+        );
+        let o = truth
+            .iter()
+            .find(|o| o.id.to_string() == r.order_id)
+            .unwrap();
+        assert_eq!(o.fulfillments[0].tracking_number, *tracking);
+    }
+}

@@ -272,3 +272,161 @@ pub fn reconcile(
     out.settlements = settled.into_values().collect();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::settlement::ReferenceField;
+    use crate::model::{
+        Currency, FulfillmentStatus, Order, OrderStatus, Payout, PayoutLine, PayoutStatus, Totals,
+    };
+
+    fn m(amount_minor: i64, code: &str) -> Money {
+        Money {
+            amount_minor,
+            currency: Currency::parse(code).unwrap(),
+        }
+    }
+
+    fn order(channel: &str, id: &str, number: &str, total: Money) -> StoredOrder {
+        let t = Utc::now() - chrono::Duration::days(30);
+        StoredOrder {
+            seller: "s".into(),
+            channel: channel.into(),
+            order: Order {
+                external_id: id.into(),
+                number: number.into(),
+                created_at: t,
+                updated_at: t,
+                status: OrderStatus::Open,
+                payment_status: PaymentStatus::Paid,
+                fulfillment_status: FulfillmentStatus::Unfulfilled,
+                currency: total.currency,
+                totals: Totals {
+                    subtotal: total,
+                    shipping: m(0, total.currency.code()),
+                    tax: m(0, total.currency.code()),
+                    discount: m(0, total.currency.code()),
+                    total,
+                },
+                buyer: None,
+                shipping_address: None,
+                billing_address: None,
+                line_items: Vec::new(),
+                shipping_lines: Vec::new(),
+                tax_ids: Vec::new(),
+                marketplace_collected_tax: false,
+                taxes_included: false,
+                tags: Vec::new(),
+            },
+        }
+    }
+
+    fn line(id: &str, reference: &str, gross: Money, original: Option<Money>) -> PayoutLine {
+        PayoutLine {
+            external_id: id.into(),
+            kind: PayoutLineKind::Charge,
+            gross,
+            fee: m(0, gross.currency.code()),
+            net: gross,
+            original,
+            exchange_rate: None,
+            order_reference: Some(reference.into()),
+            created_at: Utc::now(),
+            description: None,
+        }
+    }
+
+    fn policy() -> SettlementPolicy {
+        SettlementPolicy {
+            currency: Currency::parse("EUR").unwrap(),
+            tolerance_minor: 1,
+            unsettled_after: chrono::Duration::days(7),
+            lookback: chrono::Duration::days(3),
+            history: chrono::Duration::days(90),
+            field: ReferenceField::Number,
+            pattern: regex::Regex::new(r"^#?(\d+)$").unwrap(),
+        }
+    }
+
+    #[test]
+    fn mismatched_payouts_currencies_and_ambiguous_references_are_named() {
+        let orders = vec![
+            order("shop", "1", "#1001", m(1000, "EUR")),
+            order("shop", "2", "#1002", m(1500, "JPY")),
+            order("shop", "3", "#1003", m(700, "EUR")),
+            order("ebay", "9", "#1003", m(700, "EUR")),
+        ];
+        let payout = PayoutRecord {
+            seller: "s".into(),
+            account: "stripe".into(),
+            payout: Payout {
+                external_id: "po_1".into(),
+                // One cent more than the lines.
+                amount: m(1000 + 990 + 700 + 1, "EUR"),
+                status: PayoutStatus::Paid,
+                created_at: Utc::now(),
+                arrival_date: None,
+            },
+            lines: vec![
+                line("a", "#1001", m(1000, "EUR"), None),
+                // Charged in EUR for a JPY order, with no original amount.
+                line("b", "1002", m(990, "EUR"), None),
+                line("c", "#1003", m(700, "EUR"), None),
+            ],
+        };
+        let out = reconcile("s", &policy(), &[payout], &orders, Utc::now());
+        let kinds: Vec<(DiscrepancyKind, &str)> = out
+            .discrepancies
+            .iter()
+            .map(|d| (d.kind, d.id.as_str()))
+            .collect();
+        assert!(
+            kinds.contains(&(
+                DiscrepancyKind::PayoutMismatch,
+                "payout_mismatch:s:stripe:po_1"
+            )),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&(
+                DiscrepancyKind::CurrencyMismatch,
+                "currency_mismatch:s:stripe:b"
+            )),
+            "{kinds:?}"
+        );
+        let ambiguous = out
+            .discrepancies
+            .iter()
+            .find(|d| d.kind == DiscrepancyKind::LineWithoutOrder)
+            .unwrap();
+        assert!(
+            ambiguous.detail.contains("matches 2 orders"),
+            "{}",
+            ambiguous.detail
+        );
+        let mismatch = out
+            .discrepancies
+            .iter()
+            .find(|d| d.kind == DiscrepancyKind::PayoutMismatch)
+            .unwrap();
+        assert_eq!(mismatch.amount, Some(m(1, "EUR")));
+        // #1003 matched nothing, so both its orders are unsettled too.
+        assert_eq!(
+            out.discrepancies
+                .iter()
+                .filter(|d| d.kind == DiscrepancyKind::Unsettled)
+                .count(),
+            2
+        );
+        assert_eq!(out.settlements.len(), 2, "#1001 and #1002 settled");
+        // Same input, same output: the ids are stable.
+        let again = reconcile("s", &policy(), &[], &orders, Utc::now());
+        assert!(
+            again
+                .discrepancies
+                .iter()
+                .all(|d| d.kind == DiscrepancyKind::Unsettled)
+        );
+    }
+}
