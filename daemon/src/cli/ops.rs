@@ -198,6 +198,8 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
     let host = PluginHost::new(None)?;
     let plugins = runtime::load_plugins(&config, &host).await?;
     let channels = runtime::build_channels(&config, &plugins, None)?;
+    let shipping = runtime::build_shipping(&config, &plugins, &channels, None)?;
+    let settlement = runtime::build_settlement(&config, &plugins, None)?;
     println!(
         "{}: ok — {} seller(s), {} channel(s), {} plugin(s)",
         path.display(),
@@ -213,6 +215,29 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
             c.plugin.source,
             c.schedule
         );
+    }
+    for s in &shipping {
+        for a in s.carriers.values() {
+            println!(
+                "  {}/shipping carrier {} → {} ({})",
+                s.seller, a.id, a.plugin.manifest.name, a.plugin.source
+            );
+        }
+        println!(
+            "  {}/shipping: {} rule(s), {}{}",
+            s.seller,
+            s.policy.rules.len(),
+            s.schedule,
+            if s.policy.dry_run { ", dry run" } else { "" }
+        );
+    }
+    for s in &settlement {
+        for a in &s.accounts {
+            println!(
+                "  {}/settlement account {} → {} ({})",
+                s.seller, a.id, a.plugin.manifest.name, a.plugin.source
+            );
+        }
     }
     Ok(0)
 }
