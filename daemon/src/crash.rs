@@ -36,16 +36,10 @@ impl CrashPoint {
         ("after-payout", CrashPoint::AfterPayout),
     ];
 
-    /// The shipping workflow's state boundaries.
-    pub const SHIPPING: [(&'static str, CrashPoint); 7] = [
-        ("after-intent", CrashPoint::AfterIntent),
-        ("after-quote", CrashPoint::AfterQuote),
-        ("after-rate", CrashPoint::AfterRate),
-        ("after-buy-call", CrashPoint::AfterBuyCall),
-        ("after-bought", CrashPoint::AfterBought),
-        ("after-stored", CrashPoint::AfterStored),
-        ("after-push-call", CrashPoint::AfterPushCall),
-    ];
+    /// The shipping workflow's state boundaries (the first seven).
+    pub fn shipping() -> &'static [(&'static str, CrashPoint)] {
+        &Self::ALL[..7]
+    }
 
     /// The point named in `TRADELANE_CRASH_AT`, if any.
     pub fn from_env() -> Option<CrashPoint> {

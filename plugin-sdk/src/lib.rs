@@ -150,6 +150,16 @@ pub fn unsupported(operation: &str) -> PluginError {
     PluginError::Unsupported(format!("this plugin does not implement {operation}"))
 }
 
+/// `City, State, ZIP, Country` from the parts that are set, for a
+/// tracking event's `location`; `None` when none is.
+pub fn place(parts: &[&Option<String>]) -> Option<String> {
+    let set: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.as_deref().filter(|p| !p.is_empty()))
+        .collect();
+    (!set.is_empty()).then(|| set.join(", "))
+}
+
 /// An `invalid-response` error.
 pub fn invalid_response(what: impl std::fmt::Display) -> PluginError {
     PluginError::InvalidResponse(what.to_string())

@@ -79,7 +79,7 @@ async fn kill_9_at_every_state_boundary_still_ships_each_order_once() {
     let mut cache: Option<PathBuf> = None;
     let _keep = tempfile::tempdir().unwrap();
     for carrier in ["easypost", "shippo"] {
-        for (point, _) in CrashPoint::SHIPPING {
+        for &(point, _) in CrashPoint::shipping() {
             let context = format!("{carrier}, crash {point}");
             let sandbox = sandbox(6, 11).await;
             let url = sandbox.url();

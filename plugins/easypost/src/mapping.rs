@@ -261,13 +261,10 @@ pub fn tracking_events(tracker: &wire::Tracker) -> Result<Vec<TrackingEvent>, Pl
         .tracking_details
         .iter()
         .map(|d| {
-            let location = d.tracking_location.as_ref().and_then(|l| {
-                let parts: Vec<&str> = [&l.city, &l.state, &l.zip, &l.country]
-                    .into_iter()
-                    .filter_map(|p| p.as_deref().filter(|p| !p.is_empty()))
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(", "))
-            });
+            let location = d
+                .tracking_location
+                .as_ref()
+                .and_then(|l| sdk::place(&[&l.city, &l.state, &l.zip, &l.country]));
             Ok(TrackingEvent {
                 at: sdk::time::utc(&d.datetime)?,
                 status: tracking_status(&d.status),

@@ -244,13 +244,10 @@ pub fn tracking_events(track: &wire::Track) -> Result<Vec<TrackingEvent>, Plugin
         .iter()
         .chain(track.tracking_status.iter())
         .map(|s| {
-            let location = s.location.as_ref().and_then(|l| {
-                let parts: Vec<&str> = [&l.city, &l.state, &l.zip, &l.country]
-                    .into_iter()
-                    .filter_map(|p| p.as_deref().filter(|p| !p.is_empty()))
-                    .collect();
-                (!parts.is_empty()).then(|| parts.join(", "))
-            });
+            let location = s
+                .location
+                .as_ref()
+                .and_then(|l| sdk::place(&[&l.city, &l.state, &l.zip, &l.country]));
             Ok(TrackingEvent {
                 at: sdk::time::utc(&s.status_date)?,
                 status: tracking_status(&s.status),
