@@ -286,6 +286,9 @@ impl ShippingRuntime {
                         return self.hold(store, rec, why);
                     };
                     let carrier = &self.carriers[&rule.carrier];
+                    // Known before the quote, so a refusal names who refused.
+                    rec.rule = Some(rule.name.clone());
+                    rec.carrier_account = Some(carrier.id.clone());
                     let Consignment {
                         mut shipment,
                         notes,
@@ -306,8 +309,6 @@ impl ShippingRuntime {
                         Err(e) => return self.fail(store, rec, e),
                     };
                     rec.notes = notes;
-                    rec.rule = Some(rule.name.clone());
-                    rec.carrier_account = Some(carrier.id.clone());
                     rec.shipment = Some(shipment);
                     rec.quotes = quotes;
                     let n = rec.quotes.len();
