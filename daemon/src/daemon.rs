@@ -38,14 +38,41 @@ async fn next_signal() -> Signal {
 }
 
 /// Open the store of `config`, saying clearly when another process has it.
+///
+/// sled admits one process. A reading command (`orders list` while no
+/// daemon runs) holds the store for milliseconds, so a lock held by
+/// someone else is waited for, up to [`STORE_LOCK_WAIT`], before giving up:
+/// a daemon starting while someone lists orders must not fail to start.
 pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
     let dir = config.data_dir().join("store");
-    Store::open(&dir).with_context(|| {
-        format!(
-            "cannot open the store in {} (is another tradelane using this data_dir?)",
-            dir.display()
-        )
-    })
+    let deadline = std::time::Instant::now() + STORE_LOCK_WAIT;
+    loop {
+        match Store::open(&dir) {
+            Err(e) if locked(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => {
+                return result.with_context(|| {
+                    format!(
+                        "cannot open the store in {} (is another tradelane using this data_dir?)",
+                        dir.display()
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// How long opening the store waits for another process to let go of it.
+pub const STORE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Whether sled refused because another process holds the store's lock.
+/// sled 0.34 reports it as an `Other` I/O error with this message
+/// (`config.rs`, `try_lock_exclusive`), so the message is what tells.
+fn locked(e: &crate::store::StoreError) -> bool {
+    matches!(e, crate::store::StoreError::Sled(sled::Error::Io(io))
+        if io.kind() == std::io::ErrorKind::WouldBlock
+            || io.to_string().starts_with("could not acquire lock"))
 }
 
 /// Start the in-process sandbox if the config asks for one.
@@ -133,4 +160,26 @@ fn spawn_watchdog(mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandl
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_the_store_waits_for_a_short_reader_to_let_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("[daemon]\ndata_dir = \"{}\"\n", dir.path().display());
+        let config = LoadedConfig::parse(&dir.path().join("config.toml"), &text).unwrap();
+        let reader = open_store(&config).expect("first open");
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(reader);
+        });
+        let started = std::time::Instant::now();
+        let store = open_store(&config).expect("opens once the reader is gone");
+        assert!(started.elapsed() >= std::time::Duration::from_millis(250));
+        release.join().unwrap();
+        drop(store);
+    }
 }
