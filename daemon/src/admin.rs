@@ -3,9 +3,9 @@
 //! process). One JSON request per line, one JSON response per line.
 
 use crate::scheduler::{StatusBoard, Workflows};
+use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
-use crate::settlement::{SettlementPolicy, queries};
 use crate::shipping::ShipmentRecord;
 use crate::shipping::actions::{self, Action, ActionError};
 use crate::store::{OrderFilter, Store, StoredOrder};
@@ -184,13 +184,7 @@ fn answer(req: Request, store: &Store, board: &StatusBoard, workflows: &Workflow
             Err(e) => Err(e),
         },
         Request::Report { seller, from, to } => {
-            let policies: Vec<(String, SettlementPolicy)> = workflows
-                .settlement
-                .iter()
-                .map(|r| (r.seller.clone(), r.policy.clone()))
-                .collect();
-            queries::report(store, &policies, seller.as_deref(), from, to)
-                .map(|rows| Reply::Report { rows })
+            queries::report(store, seller.as_deref(), from, to).map(|rows| Reply::Report { rows })
         }
         Request::ListShipments { seller, state } => {
             actions::list(store, seller.as_deref(), state.as_deref())

@@ -203,7 +203,6 @@ async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
     // The report prints each currency with its own decimals.
     let rows = tradelane::settlement::queries::report(
         &h.store,
-        &[("s1".to_string(), h.settlement[0].policy.clone())],
         None,
         chrono::DateTime::<chrono::Utc>::MIN_UTC,
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
@@ -283,14 +282,7 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     .and_hms_opt(0, 0, 0)
     .unwrap()
     .and_utc();
-    let rows = tradelane::settlement::queries::report(
-        &h.store,
-        &[("s1".to_string(), h.settlement[0].policy.clone())],
-        None,
-        from,
-        to,
-    )
-    .unwrap();
+    let rows = tradelane::settlement::queries::report(&h.store, None, from, to).unwrap();
     let mut csv = Vec::new();
     tradelane::settlement::report::write_csv(&rows, &mut csv).unwrap();
     // Read it back as an accountant's tool would.

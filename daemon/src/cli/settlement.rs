@@ -8,9 +8,9 @@ use crate::config::LoadedConfig;
 use crate::daemon::open_store;
 use crate::model::Money;
 use crate::runtime;
+use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
-use crate::settlement::{SettlementPolicy, queries};
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::Write;
@@ -42,21 +42,9 @@ async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Reply> {
             },
             None => bail!("no discrepancy `{id}` (see `tradelane settlement discrepancies`)"),
         },
-        Request::Report { seller, from, to } => {
-            let policies: Vec<(String, SettlementPolicy)> = config
-                .config
-                .sellers
-                .iter()
-                .filter_map(|s| {
-                    s.settlement
-                        .as_ref()
-                        .map(|st| (s.id.get_ref().clone(), SettlementPolicy::new(st)))
-                })
-                .collect();
-            Reply::Report {
-                rows: queries::report(&store, &policies, seller.as_deref(), from, to)?,
-            }
-        }
+        Request::Report { seller, from, to } => Reply::Report {
+            rows: queries::report(&store, seller.as_deref(), from, to)?,
+        },
         other => bail!("{other:?} is not a settlement request"),
     })
 }

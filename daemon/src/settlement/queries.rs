@@ -1,35 +1,34 @@
 //! Reading settlement back, for the CLI and the admin socket alike.
 
-use super::policy::SettlementPolicy;
 use super::records::PayoutRecord;
 use super::report::{self, Row};
-use crate::store::{OrderFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 
-/// Report rows for `[from, to)`, for every seller in `policies` (or one).
+/// Report rows for `[from, to)`, of every seller (or one): the payouts as
+/// stored, each line joined to the order the last reconciliation matched
+/// it to (the stored order settlements), so the report never reconciles
+/// again on its own.
 pub fn report(
     store: &Store,
-    policies: &[(String, SettlementPolicy)],
     seller: Option<&str>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Row>, StoreError> {
-    let mut payouts = Vec::new();
     let mut matches = report::Matches::new();
-    for (s, policy) in policies
-        .iter()
-        .filter(|(s, _)| seller.is_none_or(|w| w == s))
-    {
-        let mine = store.payouts(Some(s))?;
-        let orders = store.list_orders(&OrderFilter {
-            seller: Some(s.clone()),
-            ..OrderFilter::default()
-        })?;
-        let outcome = super::reconcile::reconcile(s, policy, &mine, &orders, Utc::now());
-        matches.extend(outcome.matches);
-        payouts.extend(mine);
+    for s in store.settlements(seller)? {
+        for l in s.lines {
+            matches.insert(
+                (l.account, l.line_id),
+                (
+                    s.channel.clone(),
+                    s.order_id.clone(),
+                    s.order_number.clone(),
+                ),
+            );
+        }
     }
-    Ok(report::rows(&payouts, &matches, from, to))
+    Ok(report::rows(&store.payouts(seller)?, &matches, from, to))
 }
 
 /// Payouts whose id is `id` (any seller, any account).

@@ -15,8 +15,6 @@ pub struct Outcome {
     pub settlements: Vec<OrderSettlement>,
     /// `detected_at` is the reconciliation time; existing records keep theirs.
     pub discrepancies: Vec<Discrepancy>,
-    /// `(account, line id)` → `(channel, order id, order number)`.
-    pub matches: HashMap<(String, String), (String, String, String)>,
 }
 
 fn discrepancy(
@@ -139,14 +137,6 @@ pub fn reconcile(
             };
             let o = &order.order;
             let amount = line.original.unwrap_or(line.gross);
-            out.matches.insert(
-                (p.account.clone(), line.external_id.clone()),
-                (
-                    order.channel.clone(),
-                    o.external_id.clone(),
-                    o.number.clone(),
-                ),
-            );
             let with_order = |mut d: Discrepancy| {
                 d.account = Some(p.account.clone());
                 d.payout_id = Some(pid.clone());

@@ -67,17 +67,6 @@ pub struct OrderSettlement {
     pub lines: Vec<SettledLine>,
 }
 
-impl OrderSettlement {
-    /// Σ net in the settlement currency.
-    pub fn net(&self) -> i64 {
-        self.lines.iter().map(|l| l.net.amount_minor).sum()
-    }
-    /// Σ fees in the settlement currency.
-    pub fn fees(&self) -> i64 {
-        self.lines.iter().map(|l| l.fee.amount_minor).sum()
-    }
-}
-
 /// Kinds of discrepancy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -207,12 +207,6 @@ impl ShipmentRecord {
         self.reason = Some(reason);
     }
 
-    /// Whether a label may have been bought without being recorded.
-    pub fn purchase_uncertain(&self) -> bool {
-        self.label.is_none()
-            && (self.stage == Stage::RateChosen || !self.open_references.is_empty())
-    }
-
     /// Start a new attempt from the intent (after a dead letter or a
     /// release). A purchase the previous attempt may have made stays
     /// findable through `open_references`.
