@@ -5,8 +5,32 @@ mod orders;
 mod settlement;
 mod shipments;
 
+use crate::admin::{self, Reply, Request};
+use crate::config::LoadedConfig;
+use crate::store::Store;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Answer a request the way every reading or acting command does: by the
+/// running daemon over its admin socket (sled admits one process), else
+/// from the store. `online` takes the daemon's reply apart (giving it back
+/// when it is not the expected kind); a daemon's error becomes this
+/// command's.
+async fn answer<T>(
+    config_path: &Path,
+    request: Request,
+    online: impl FnOnce(Reply) -> Result<T, Reply>,
+    offline: impl FnOnce(&Store, Request) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = LoadedConfig::load(config_path)?;
+    if let Some(reply) = admin::ask(&admin::socket_path(&config.data_dir()), &request).await {
+        return match reply? {
+            Reply::Error { message } => anyhow::bail!("{message}"),
+            other => online(other).map_err(|r| anyhow::anyhow!("daemon answered {r:?}")),
+        };
+    }
+    offline(&crate::daemon::open_store(&config)?, request)
+}
 
 /// tradelane: orders, shipping and settlement glue for cross-border sellers.
 #[derive(Debug, Parser)]

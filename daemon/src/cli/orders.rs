@@ -2,7 +2,7 @@
 //! admin socket when there is one, else straight from the store.
 
 use super::{Format, OrdersCommand};
-use crate::admin::{self, Reply, Request};
+use crate::admin::{Reply, Request};
 use crate::config::LoadedConfig;
 use crate::daemon::open_store;
 use crate::model::PaymentStatus;
@@ -13,22 +13,23 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 async fn query(config_path: &Path, request: Request) -> anyhow::Result<Vec<StoredOrder>> {
-    let config = LoadedConfig::load(config_path)?;
-    let socket = admin::socket_path(&config.data_dir());
-    if let Some(reply) = admin::ask(&socket, &request).await {
-        return match reply? {
+    super::answer(
+        config_path,
+        request,
+        |reply| match reply {
             Reply::Orders { orders } => Ok(orders),
-            Reply::Error { message } => bail!("daemon: {message}"),
-            other => bail!("daemon answered {other:?}"),
-        };
-    }
-    let store = open_store(&config)?;
-    Ok(match request {
-        Request::ListOrders { filter } => store.list_orders(&filter)?,
-        Request::ShowOrder { id } => store.find_order(&id)?,
-        Request::Export | Request::Status => store.list_orders(&OrderFilter::default())?,
-        other => bail!("{other:?} is not an order query"),
-    })
+            other => Err(other),
+        },
+        |store, request| {
+            Ok(match request {
+                Request::ListOrders { filter } => store.list_orders(&filter)?,
+                Request::ShowOrder { id } => store.find_order(&id)?,
+                Request::Export | Request::Status => store.list_orders(&OrderFilter::default())?,
+                other => bail!("{other:?} is not an order query"),
+            })
+        },
+    )
+    .await
 }
 
 pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32> {

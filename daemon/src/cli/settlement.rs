@@ -3,35 +3,29 @@
 //! when there is one, else on the store.
 
 use super::{Format, PayoutsCommand, ReportFormat, SettlementCommand};
-use crate::admin::{self, Reply, Request};
-use crate::config::LoadedConfig;
-use crate::daemon::open_store;
+use crate::admin::{Reply, Request};
 use crate::model::Money;
 use crate::runtime;
 use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
+use crate::store::Store;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::Write;
 use std::path::Path;
 
 async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Reply> {
-    let config = LoadedConfig::load(config_path)?;
-    let socket = admin::socket_path(&config.data_dir());
-    if let Some(reply) = admin::ask(&socket, &request).await {
-        return match reply? {
-            Reply::Error { message } => bail!("{message}"),
-            other => Ok(other),
-        };
-    }
-    let store = open_store(&config)?;
+    super::answer(config_path, request, Ok, offline).await
+}
+
+fn offline(store: &Store, request: Request) -> anyhow::Result<Reply> {
     Ok(match request {
         Request::ListPayouts { seller } => Reply::Payouts {
             payouts: store.payouts(seller.as_deref())?,
         },
         Request::ShowPayout { id } => Reply::Payouts {
-            payouts: queries::find_payout(&store, &id)?,
+            payouts: queries::find_payout(store, &id)?,
         },
         Request::Discrepancies { open_only } => Reply::Discrepancies {
             discrepancies: store.discrepancies(open_only)?,
@@ -43,7 +37,7 @@ async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Reply> {
             None => bail!("no discrepancy `{id}` (see `tradelane settlement discrepancies`)"),
         },
         Request::Report { seller, from, to } => Reply::Report {
-            rows: queries::report(&store, seller.as_deref(), from, to)?,
+            rows: queries::report(store, seller.as_deref(), from, to)?,
         },
         other => bail!("{other:?} is not a settlement request"),
     })

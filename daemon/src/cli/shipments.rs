@@ -3,9 +3,7 @@
 //! one (so an action never races a scheduled run), else on the store.
 
 use super::{Format, ShipmentsCommand};
-use crate::admin::{self, Reply, Request};
-use crate::config::LoadedConfig;
-use crate::daemon::open_store;
+use crate::admin::{Reply, Request};
 use crate::shipping::actions::{self, Action};
 use crate::shipping::{ShipmentRecord, Status};
 use crate::{runtime, store::Store};
@@ -15,17 +13,16 @@ use std::path::Path;
 
 /// Ask the daemon, or answer from the store when none runs.
 async fn ask(config_path: &Path, request: Request) -> anyhow::Result<Vec<ShipmentRecord>> {
-    let config = LoadedConfig::load(config_path)?;
-    let socket = admin::socket_path(&config.data_dir());
-    if let Some(reply) = admin::ask(&socket, &request).await {
-        return match reply? {
+    super::answer(
+        config_path,
+        request,
+        |reply| match reply {
             Reply::Shipments { shipments } => Ok(shipments),
-            Reply::Error { message } => bail!("{message}"),
-            other => bail!("daemon answered {other:?}"),
-        };
-    }
-    let store = open_store(&config)?;
-    offline(&store, request)
+            other => Err(other),
+        },
+        offline,
+    )
+    .await
 }
 
 fn offline(store: &Store, request: Request) -> anyhow::Result<Vec<ShipmentRecord>> {
