@@ -25,9 +25,10 @@ pub const PAYPAL_SECRET: &str = "sandbox-client-secret";
 /// The sandbox Shippo's API token.
 pub const SHIPPO_TOKEN: &str = "shippo_test_sandbox";
 
-/// Shared fixtures directory (`../shared/fixtures` next to the repo).
+/// The real API payloads the tests read (`tests/fixtures/`, provenance in
+/// its README), carried by the repository so a fresh clone passes alone.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 /// The built `tradelane` binary (`target/<profile>/tradelane`, built by

@@ -1,5 +1,5 @@
 //! The EasyPost and Shippo plugins' mapping, run natively over every real
-//! payload in `shared/fixtures/easypost/` and `shared/fixtures/shippo/`.
+//! payload in `tests/fixtures/easypost/` and `tests/fixtures/shippo/`.
 
 use serde_json::Value;
 use tradelane_plugin_sdk::{

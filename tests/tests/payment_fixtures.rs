@@ -1,5 +1,5 @@
 //! The Stripe and PayPal plugins' mapping, run natively over every real
-//! payload in `shared/fixtures/stripe/` and `shared/fixtures/paypal/`:
+//! payload in `tests/fixtures/stripe/` and `tests/fixtures/paypal/`:
 //! exact minor units, the exchange rate kept as text.
 
 use serde_json::Value;

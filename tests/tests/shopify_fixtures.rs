@@ -1,5 +1,5 @@
 //! The Shopify plugin's mapping, run natively over every real Shopify
-//! payload in `shared/fixtures/shopify/`, checked field by field.
+//! payload in `tests/fixtures/shopify/`, checked field by field.
 
 use shopify::{fulfillment_request, mapping, wire};
 use tradelane_plugin_sdk::{

@@ -1,5 +1,5 @@
 //! Render simulated orders in the Shopify Admin REST 2026-07 shape (the
-//! fields and nesting of `shared/fixtures/shopify/orders.json`), so a real
+//! fields and nesting of `tests/fixtures/shopify/orders.json`), so a real
 //! Shopify order and a sandbox order go through the same plugin code.
 
 use super::world::{SimOrder, decimal};

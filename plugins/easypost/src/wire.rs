@@ -1,6 +1,6 @@
 //! EasyPost API v2 JSON, as far as tradelane reads or writes it.
 //!
-//! Shapes follow `shared/fixtures/easypost/` (the official Python client's
+//! Shapes follow `tests/fixtures/easypost/` (the official Python client's
 //! cassettes). Fields EasyPost may send as `null` are `Option`; unknown
 //! fields are ignored.
 

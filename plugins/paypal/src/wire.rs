@@ -1,5 +1,5 @@
 //! PayPal OAuth2 and Transaction Search JSON, as far as tradelane reads
-//! it. Shapes follow `shared/fixtures/paypal/`.
+//! it. Shapes follow `tests/fixtures/paypal/`.
 
 use serde::Deserialize;
 

@@ -1,6 +1,6 @@
 //! Shippo API JSON, as far as tradelane reads or writes it.
 //!
-//! Shapes follow `shared/fixtures/shippo/` (the official Python client's
+//! Shapes follow `tests/fixtures/shippo/` (the official Python client's
 //! cassettes); unknown fields are ignored.
 
 use serde::{Deserialize, Serialize};

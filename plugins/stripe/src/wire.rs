@@ -1,5 +1,5 @@
 //! Stripe API v1 JSON, as far as tradelane reads it. Shapes follow
-//! `shared/fixtures/stripe/` (Stripe's OpenAPI fixtures, Airbyte's list
+//! `tests/fixtures/stripe/` (Stripe's OpenAPI fixtures, Airbyte's list
 //! envelopes, dj-stripe's recorded objects).
 
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! `POST /v2/shipments/{id}/buy`, `GET /v2/shipments` (`purchased`,
 //! `page_size`, `before_id`, `has_more`), `GET /v2/shipments/{id}`,
 //! `GET /v2/trackers?tracking_code=…`. Auth: HTTP Basic with the API key as
-//! user, or `Bearer <key>`. Shapes as in `shared/fixtures/easypost/`.
+//! user, or `Bearer <key>`. Shapes as in `tests/fixtures/easypost/`.
 
 use super::{
     CarrierBook, Provider, SimAddress, SimCustomsLine, SimShipment, base_url, dollars, faults,

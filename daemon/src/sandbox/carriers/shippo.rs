@@ -2,7 +2,7 @@
 //! `POST /transactions/` (buy), `GET /transactions/` (`results`, `page`,
 //! `next`), `GET /transactions/{id}`, `GET /rates/{id}`,
 //! `GET /tracks/{carrier}/{number}`. Auth: `ShippoToken <token>`. Shapes as
-//! in `shared/fixtures/shippo/`.
+//! in `tests/fixtures/shippo/`.
 
 use super::{
     Provider, SimAddress, SimCustomsLine, SimPurchase, SimRate, SimShipment, base_url, dollars,
