@@ -2,19 +2,21 @@
 //! commands work while `tradelane run` holds the store (sled allows one
 //! process). One JSON request per line, one JSON response per line.
 
-use crate::scheduler::{StatusBoard, Workflows};
+use crate::scheduler::StatusBoard;
+use crate::settlement::SettlementStore;
 use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
 use crate::shipping::ShipmentRecord;
 use crate::shipping::actions::{self, Action, ActionError};
+use crate::shipping::{ShipmentStore, ShippingWorkflow};
+use crate::shutdown::Shutdown;
 use crate::store::{OrderFilter, Store, StoredOrder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::watch;
 
 /// What a client may ask.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,8 +109,8 @@ pub async fn serve(
     path: PathBuf,
     store: Store,
     board: StatusBoard,
-    workflows: Workflows,
-    mut shutdown: watch::Receiver<bool>,
+    shipping: Vec<Arc<ShippingWorkflow>>,
+    mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)
@@ -122,14 +124,14 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let (store, board, workflows) = (store.clone(), board.clone(), workflows.clone());
+                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, store, board, workflows).await {
+                    if let Err(e) = handle(stream, store, board, shipping).await {
                         tracing::debug!("admin connection: {e}");
                     }
                 });
             }
-            _ = shutdown.wait_for(|s| *s) => break,
+            _ = shutdown.requested() => break,
         }
     }
     let _ = std::fs::remove_file(&path);
@@ -140,7 +142,7 @@ async fn handle(
     stream: UnixStream,
     store: Store,
     board: StatusBoard,
-    workflows: Workflows,
+    shipping: Vec<Arc<ShippingWorkflow>>,
 ) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -150,8 +152,8 @@ async fn handle(
                 message: format!("bad request: {e}"),
             },
             Ok(req) => {
-                let (store, board, workflows) = (store.clone(), board.clone(), workflows.clone());
-                tokio::task::spawn_blocking(move || answer(req, &store, &board, &workflows)).await?
+                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
+                tokio::task::spawn_blocking(move || answer(req, &store, &board, &shipping)).await?
             }
         };
         let mut bytes = serde_json::to_vec(&reply)?;
@@ -161,7 +163,12 @@ async fn handle(
     Ok(())
 }
 
-fn answer(req: Request, store: &Store, board: &StatusBoard, workflows: &Workflows) -> Reply {
+fn answer(
+    req: Request,
+    store: &Store,
+    board: &StatusBoard,
+    shipping: &[Arc<ShippingWorkflow>],
+) -> Reply {
     let result = match req {
         Request::ListPayouts { seller } => store
             .payouts(seller.as_deref())
@@ -194,7 +201,7 @@ fn answer(req: Request, store: &Store, board: &StatusBoard, workflows: &Workflow
             .find_shipments(&id)
             .map(|shipments| Reply::Shipments { shipments }),
         Request::ShipmentAction { id, action, note } => {
-            return match act(store, &workflows.shipping, &id, action, note.as_deref()) {
+            return match act(store, shipping, &id, action, note.as_deref()) {
                 Ok(record) => Reply::Shipments {
                     shipments: vec![record],
                 },
@@ -228,7 +235,7 @@ fn answer(req: Request, store: &Store, board: &StatusBoard, workflows: &Workflow
 /// An action under the order's single-flight slot, then wake the workflow.
 fn act(
     store: &Store,
-    shipping: &[Arc<crate::shipping::ShippingRuntime>],
+    shipping: &[Arc<ShippingWorkflow>],
     id: &str,
     action: Action,
     note: Option<&str>,

@@ -1,23 +1,23 @@
 //! `tradelane run`: the long-running service.
 //!
 //! Start: config → logging → store → sandbox (if configured) → plugins →
-//! channels, shipping and settlement workflows → admin socket → `READY=1` → scheduler. Stop (SIGTERM or
+//! assembly (channels and workflows) → admin socket → `READY=1` → scheduler. Stop (SIGTERM or
 //! SIGINT): broadcast shutdown; each channel finishes and commits the page
 //! in flight, then stops; `STOPPING=1`; the store is flushed. A second
 //! signal, or the grace period running out, exits at once — the store is
 //! crash-safe, so that loses nothing but the page in flight.
 
+use crate::admin;
+use crate::assemble::Assembly;
 use crate::config::LoadedConfig;
 use crate::egress::{EgressSettings, HttpEgress};
 use crate::host::PluginHost;
-use crate::sandbox::Sandbox;
 use crate::scheduler::{self, StatusBoard};
+use crate::shutdown::{self, Shutdown};
 use crate::store::Store;
-use crate::{admin, runtime};
 use anyhow::Context;
 use sd_notify::NotifyState;
 use std::sync::Arc;
-use tokio::sync::watch;
 use tracing::{info, warn};
 
 /// OS signals the daemon reacts to, as a typed value.
@@ -75,60 +75,44 @@ fn locked(e: &crate::store::StoreError) -> bool {
             || io.to_string().starts_with("could not acquire lock"))
 }
 
-/// Start the in-process sandbox if the config asks for one.
-pub async fn start_sandbox(config: &LoadedConfig) -> anyhow::Result<Option<Sandbox>> {
-    match &config.config.sandbox {
-        Some(s) if s.enabled => Ok(Some(Sandbox::start(s.clone()).await?)),
-        _ => Ok(None),
-    }
-}
-
 /// Run until a signal.
 pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir();
     let store = open_store(&config)?;
-    let sandbox = start_sandbox(&config).await?;
+    let sandbox = crate::demo::start(&config).await?;
     let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
-    let plugins = runtime::load_plugins(&config, &host).await?;
-    for p in plugins.values() {
+    let http = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let assembly = Assembly::build(&config, &host, Some(&store), http).await?;
+    for p in assembly.plugins.values() {
         info!(plugin = %p.manifest.name, version = %p.manifest.version, kind = %p.kind(), source = %p.source, "plugin loaded");
     }
-    let channels = runtime::build_channels(&config, &plugins, Some(&store))?;
-    let shipping = runtime::build_shipping(&config, &plugins, &channels, Some(&store))?;
-    let settlement = runtime::build_settlement(&config, &plugins, Some(&store))?;
-    let workflows = scheduler::Workflows {
-        shipping: shipping.clone(),
-        settlement: settlement.clone(),
-    };
-    let egress = Arc::new(HttpEgress::new(EgressSettings::default()));
     let board: StatusBoard = Default::default();
-    let (stop, shutdown) = watch::channel(false);
+    let (stop, shutdown) = shutdown::channel();
 
     let admin_task = tokio::spawn(admin::serve(
         admin::socket_path(&data_dir),
         store.clone(),
         board.clone(),
-        workflows.clone(),
+        assembly.shipping.clone(),
         shutdown.clone(),
     ));
     let watchdog = spawn_watchdog(shutdown.clone());
     let scheduler_task = tokio::spawn(scheduler::run(
         store.clone(),
-        channels.clone(),
-        workflows,
-        egress,
+        assembly.channels.clone(),
+        assembly.workflows(),
         board,
         config.config.daemon.max_concurrent_syncs,
         shutdown.clone(),
     ));
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
-    info!(channels = channels.len(), shipping_sellers = shipping.len(), settlement_sellers = settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
+    info!(channels = assembly.channels.len(), shipping_sellers = assembly.shipping.len(), settlement_sellers = assembly.settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
 
     let signal = next_signal().await;
     info!(?signal, "shutting down after the pages in flight commit");
     let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
-    let _ = stop.send(true);
+    stop.fire();
     let grace = config.config.daemon.shutdown_grace.0;
     tokio::select! {
         _ = scheduler_task => {}
@@ -146,7 +130,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
 }
 
 /// Ping systemd's watchdog at half of `WatchdogSec`, when it is set.
-fn spawn_watchdog(mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+fn spawn_watchdog(mut shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut usec = 0u64;
         if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
@@ -156,7 +140,7 @@ fn spawn_watchdog(mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandl
         loop {
             tokio::select! {
                 _ = every.tick() => { let _ = sd_notify::notify(false, &[NotifyState::Watchdog]); }
-                _ = shutdown.wait_for(|s| *s) => return,
+                _ = shutdown.requested() => return,
             }
         }
     })

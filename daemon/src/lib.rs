@@ -1,19 +1,22 @@
 #![recursion_limit = "512"]
 
 pub mod admin;
+pub mod assemble;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod crash;
 pub mod daemon;
+pub mod demo;
 pub mod egress;
 pub mod host;
 pub mod logging;
 pub mod model;
-pub mod runtime;
-pub mod sandbox;
 pub mod schedule;
 pub mod scheduler;
 pub mod settlement;
 pub mod shipping;
+pub mod shutdown;
 pub mod store;
 pub mod sync;
+pub mod workflow;

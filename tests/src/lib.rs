@@ -4,13 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tradelane::config::{HumanDuration, LoadedConfig, SandboxConfig, SandboxFaults};
+use tradelane::assemble::Assembly;
+use tradelane::config::LoadedConfig;
+use tradelane::egress::Egress;
 use tradelane::egress::{EgressSettings, HttpEgress};
 use tradelane::host::PluginHost;
-use tradelane::sandbox::{Sandbox, SimOrder};
-use tradelane::shipping::ShippingRuntime;
+use tradelane::settlement::SettlementWorkflow;
+use tradelane::shipping::{ShipmentStore, ShippingWorkflow};
+use tradelane::shutdown::Shutdown;
 use tradelane::store::{OrderFilter, Store, StoredOrder};
-use tradelane::sync::ChannelRuntime;
+use tradelane::sync::Channel;
+use tradelane_sandbox::{HumanDuration, SandboxConfig, SandboxFaults};
+use tradelane_sandbox::{Sandbox, SimOrder};
 
 /// The sandbox's token.
 pub const TOKEN: &str = "shpat_sandbox";
@@ -122,36 +127,32 @@ pub fn write_config(dir: &Path, text: &str) -> (PathBuf, LoadedConfig) {
 /// Everything a library-level sync test needs.
 pub struct Harness {
     pub store: Store,
-    pub channels: Vec<Arc<ChannelRuntime>>,
+    pub channels: Vec<Arc<Channel>>,
     /// Shipping workflows of sellers with `[sellers.shipping]`.
-    pub shipping: Vec<Arc<ShippingRuntime>>,
+    pub shipping: Vec<Arc<ShippingWorkflow>>,
     /// Settlement workflows of sellers with `[sellers.settlement]`.
-    pub settlement: Vec<Arc<tradelane::settlement::SettlementRuntime>>,
-    pub egress: Arc<HttpEgress>,
+    pub settlement: Vec<Arc<SettlementWorkflow>>,
     pub host: PluginHost,
 }
 
 impl Harness {
-    /// Open the store of `config` and load its channels.
+    /// Open the store of `config` and assemble its channels and workflows.
     pub async fn new(config: &LoadedConfig) -> Self {
+        Self::with_egress(config, Arc::new(HttpEgress::new(EgressSettings::default()))).await
+    }
+
+    /// [`Harness::new`], every request going through `http`.
+    pub async fn with_egress(config: &LoadedConfig, http: Arc<dyn Egress>) -> Self {
         let store = Store::open(&config.data_dir().join("store")).expect("store opens");
         let host = PluginHost::new(Some(config.data_dir().join("plugin-cache"))).expect("host");
-        let plugins = tradelane::runtime::load_plugins(config, &host)
+        let assembly = Assembly::build(config, &host, Some(&store), http)
             .await
-            .expect("plugins load");
-        let channels =
-            tradelane::runtime::build_channels(config, &plugins, Some(&store)).expect("channels");
-        let shipping =
-            tradelane::runtime::build_shipping(config, &plugins, &channels, Some(&store))
-                .expect("shipping");
-        let settlement = tradelane::runtime::build_settlement(config, &plugins, Some(&store))
-            .expect("settlement");
+            .expect("config assembles");
         Harness {
             store,
-            channels,
-            shipping,
-            settlement,
-            egress: Arc::new(HttpEgress::new(EgressSettings::default())),
+            channels: assembly.channels,
+            shipping: assembly.shipping,
+            settlement: assembly.settlement,
             host,
         }
     }
@@ -159,7 +160,7 @@ impl Harness {
     /// One shipping pass of the first seller with shipping.
     pub async fn ship(&self) -> tradelane::shipping::PassReport {
         self.shipping[0]
-            .run_pass(&self.store, self.egress.clone())
+            .run_pass(&self.store)
             .await
             .expect("shipping pass")
     }
@@ -167,7 +168,7 @@ impl Harness {
     /// One settlement pass of the first seller with settlement.
     pub async fn settle(&self) -> tradelane::settlement::SettlementReport {
         self.settlement[0]
-            .run_pass(&self.store, self.egress.clone())
+            .run_pass(&self.store)
             .await
             .expect("settlement pass")
     }
@@ -182,15 +183,7 @@ impl Harness {
         &self,
         i: usize,
     ) -> Result<tradelane::sync::PassReport, tradelane::sync::SyncError> {
-        let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        tradelane::sync::run_pass(
-            &self.store,
-            &self.channels[i],
-            self.egress.clone(),
-            &shutdown,
-            |_| {},
-        )
-        .await
+        tradelane::sync::run_pass(&self.store, &self.channels[i], &Shutdown::never(), |_| {}).await
     }
 
     /// Every stored order of channel `channel`.

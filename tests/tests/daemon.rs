@@ -4,8 +4,8 @@
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tradelane::config::SandboxFaults;
 use tradelane::store::StoredOrder;
+use tradelane_sandbox::SandboxFaults;
 use tradelane_tests::*;
 
 fn tradelane(config: &std::path::Path, args: &[&str]) -> std::process::Output {
@@ -74,7 +74,7 @@ async fn slow_daemon(
     latency_ms: u32,
 ) -> (
     tempfile::TempDir,
-    tradelane::sandbox::Sandbox,
+    tradelane_sandbox::Sandbox,
     std::path::PathBuf,
     Child,
 ) {

@@ -1,14 +1,14 @@
 //! Order sync end to end: sandbox on loopback → Shopify plugin (wasm) →
 //! egress → sled, driven through the library's sync engine.
 
-use tradelane::config::SandboxFaults;
 use tradelane::sync::{ORDERS, SyncError};
+use tradelane_sandbox::SandboxFaults;
 use tradelane_tests::*;
 
 async fn setup(
     orders: u32,
     page_size: u32,
-) -> (tempfile::TempDir, tradelane::sandbox::Sandbox, Harness) {
+) -> (tempfile::TempDir, tradelane_sandbox::Sandbox, Harness) {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = sandbox(orders, 11).await;
     let text = config_text(
@@ -220,14 +220,7 @@ async fn tracking_pushed_through_the_fulfillment_orders_flow_lands_once() {
         lines: Vec::new(),
         notify_buyer: true,
     };
-    let push = || {
-        channel.plugin.push_fulfillment(
-            channel.services(h.egress.clone()),
-            channel.limits,
-            &channel.settings,
-            &fulfillment,
-        )
-    };
+    let push = || channel.account.push_fulfillment(&fulfillment);
     let first = push().await.expect("push");
     // Pushing the same tracking again (a retry after a crash) adopts the first one.
     let again = push().await.expect("push again");

@@ -6,10 +6,11 @@
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use tradelane::settlement::SettlementStore;
 use tradelane::settlement::records::DiscrepancyKind;
 use tradelane_tests::*;
 
-async fn world(orders: u32) -> (tradelane::sandbox::Sandbox, tempfile::TempDir, Harness) {
+async fn world(orders: u32) -> (tradelane_sandbox::Sandbox, tempfile::TempDir, Harness) {
     let sandbox = sandbox(orders, 7).await;
     let url = sandbox.url();
     let dir = tempfile::tempdir().unwrap();

@@ -7,10 +7,11 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use tradelane::config::shipping::Decimal;
 use tradelane::model::{Currency, Money};
-use tradelane::sandbox::SimOrder;
+use tradelane::shipping::ShipmentStore;
 use tradelane::shipping::actions::{self, Action};
 use tradelane::shipping::fx::ReferenceRates;
 use tradelane::shipping::{Stage, Status};
+use tradelane_sandbox::SimOrder;
 use tradelane_tests::*;
 
 /// The labels the sandbox carriers sold for one order (found by the
@@ -74,7 +75,7 @@ async fn world(
     options: &str,
     rules: &str,
     omit_hs: &[&str],
-) -> (tradelane::sandbox::Sandbox, tempfile::TempDir, Harness) {
+) -> (tradelane_sandbox::Sandbox, tempfile::TempDir, Harness) {
     let sandbox = sandbox(orders, 7).await;
     let url = sandbox.url();
     let dir = tempfile::tempdir().unwrap();
@@ -413,13 +414,11 @@ async fn a_timed_out_purchase_is_adopted_too() {
         ],
     );
     let (_, config) = write_config(dir.path(), &text);
-    let mut h = Harness::new(&config).await;
-    h.egress = std::sync::Arc::new(tradelane::egress::HttpEgress::new(
-        tradelane::egress::EgressSettings {
-            request_timeout: std::time::Duration::from_millis(1500),
-            ..Default::default()
-        },
-    ));
+    let slow_to_answer = tradelane::egress::HttpEgress::new(tradelane::egress::EgressSettings {
+        request_timeout: std::time::Duration::from_millis(1500),
+        ..Default::default()
+    });
+    let h = Harness::with_egress(&config, std::sync::Arc::new(slow_to_answer)).await;
     h.pass(0).await.expect("sync");
     control(
         &url,

@@ -137,6 +137,7 @@ pub enum Command {
     /// What each channel is doing (asks the running daemon).
     Status,
     /// Serve the simulated APIs in the foreground.
+    #[cfg(feature = "sandbox")]
     Sandbox {
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
@@ -335,6 +336,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Plugins => ops::plugins(&cli.config).await,
         Command::Check => ops::check(&cli.config).await,
         Command::Status => ops::status(&cli.config).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox {
             listen,
             seed,

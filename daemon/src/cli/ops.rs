@@ -1,11 +1,13 @@
 //! `run`, `sync --once`, `plugins`, `check`, `status`, `sandbox`.
 
 use crate::admin::{self, Reply, Request};
-use crate::config::{LoadedConfig, SandboxConfig};
+use crate::assemble::{self, Assembly};
+use crate::config::LoadedConfig;
 use crate::daemon::{self, open_store};
 use crate::egress::{EgressSettings, HttpEgress};
 use crate::host::{PluginHost, PluginSource, builtin};
-use crate::{logging, runtime, sync};
+use crate::shutdown::Shutdown;
+use crate::{logging, sync};
 use anyhow::bail;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,14 +27,12 @@ pub async fn run(path: &Path) -> anyhow::Result<i32> {
 }
 
 /// What a one-shot command outside the daemon works with: the store (the
-/// daemon must not hold it), the in-process sandbox if configured, the
-/// plugins.
+/// daemon must not hold it), the in-process sandbox if configured, every
+/// channel and workflow assembled.
 pub(super) struct Offline {
-    pub config: LoadedConfig,
     pub store: crate::store::Store,
-    pub sandbox: Option<crate::sandbox::Sandbox>,
-    pub plugins: std::collections::BTreeMap<String, Arc<crate::host::Plugin>>,
-    pub egress: Arc<HttpEgress>,
+    pub sandbox: Option<crate::demo::Sandbox>,
+    pub assembly: Assembly,
     _host: PluginHost,
 }
 
@@ -49,15 +49,14 @@ impl Offline {
             bail!("tradelane is running on {} and {what}", data_dir.display());
         }
         let store = open_store(&config)?;
-        let sandbox = daemon::start_sandbox(&config).await?;
+        let sandbox = crate::demo::start(&config).await?;
         let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
-        let plugins = runtime::load_plugins(&config, &host).await?;
+        let http = Arc::new(HttpEgress::new(EgressSettings::default()));
+        let assembly = Assembly::build(&config, &host, Some(&store), http).await?;
         Ok(Offline {
-            config,
             store,
             sandbox,
-            plugins,
-            egress: Arc::new(HttpEgress::new(EgressSettings::default())),
+            assembly,
             _host: host,
         })
     }
@@ -77,14 +76,13 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
         bail!("`tradelane sync` needs --once (for continuous sync run `tradelane run`)");
     }
     let offline = Offline::open(path, "already syncs on schedule; stop it to sync by hand").await?;
-    let (config, store) = (&offline.config, offline.store.clone());
-    let channels = runtime::build_channels(config, &offline.plugins, Some(&store))?;
-    let selected: Vec<_> = channels
-        .into_iter()
-        .filter(|c| {
-            only.as_ref()
-                .is_none_or(|o| *o == c.channel || *o == c.label())
-        })
+    let store = offline.store.clone();
+    let selected: Vec<_> = offline
+        .assembly
+        .channels
+        .iter()
+        .filter(|c| only.as_ref().is_none_or(|o| o == c.id() || *o == c.label()))
+        .cloned()
         .collect();
     if selected.is_empty() {
         bail!(
@@ -92,15 +90,13 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
             only.as_deref().unwrap_or("(any)")
         );
     }
-    let egress = offline.egress.clone();
-    let (_stop, shutdown) = tokio::sync::watch::channel(false);
     let mut failed = 0;
     let mut tasks = tokio::task::JoinSet::new();
     for channel in selected {
-        let (store, egress, shutdown) = (store.clone(), egress.clone(), shutdown.clone());
+        let store = store.clone();
         tasks.spawn(async move {
             let label = channel.label();
-            let result = sync::run_pass(&store, &channel, egress, &shutdown, |p| {
+            let result = sync::run_pass(&store, &channel, &Shutdown::never(), |p| {
                 println!(
                     "{label}: page {} — {} orders ({} new, {} updated, {} unchanged){}",
                     p.page,
@@ -172,7 +168,7 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
                 continue;
             }
             listed.push(spec.clone());
-            match runtime::load_one(config, &host, spec).await {
+            match assemble::load_one(config, &host, spec).await {
                 Ok(p) => println!(
                     "{:<12} {:<12} {:<9} {:<9} {:<9} {}",
                     p.manifest.name,
@@ -196,10 +192,13 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
 pub async fn check(path: &Path) -> anyhow::Result<i32> {
     let config = LoadedConfig::load(path)?;
     let host = PluginHost::new(None)?;
-    let plugins = runtime::load_plugins(&config, &host).await?;
-    let channels = runtime::build_channels(&config, &plugins, None)?;
-    let shipping = runtime::build_shipping(&config, &plugins, &channels, None)?;
-    let settlement = runtime::build_settlement(&config, &plugins, None)?;
+    let http = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let Assembly {
+        plugins,
+        channels,
+        shipping,
+        settlement,
+    } = Assembly::build(&config, &host, None, http).await?;
     println!(
         "{}: ok — {} seller(s), {} channel(s), {} plugin(s)",
         path.display(),
@@ -211,8 +210,8 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
         println!(
             "  {} → {} ({}), {}",
             c.label(),
-            c.plugin.manifest.name,
-            c.plugin.source,
+            c.account.plugin_name(),
+            c.account.source(),
             c.schedule
         );
     }
@@ -220,7 +219,10 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
         for a in s.carriers.values() {
             println!(
                 "  {}/shipping carrier {} → {} ({})",
-                s.seller, a.id, a.plugin.manifest.name, a.plugin.source
+                s.seller,
+                a.id(),
+                a.plugin_name(),
+                a.source()
             );
         }
         println!(
@@ -235,7 +237,10 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
         for a in &s.accounts {
             println!(
                 "  {}/settlement account {} → {} ({})",
-                s.seller, a.id, a.plugin.manifest.name, a.plugin.source
+                s.seller,
+                a.id(),
+                a.plugin_name(),
+                a.source()
             );
         }
     }
@@ -267,19 +272,22 @@ pub async fn status(path: &Path) -> anyhow::Result<i32> {
     }
 }
 
+#[cfg(feature = "sandbox")]
 pub async fn sandbox(listen: String, seed: u64, orders: u32, frozen: bool) -> anyhow::Result<i32> {
+    use tradelane_sandbox::{HumanDuration, SandboxConfig};
     logging::init(Default::default(), "info");
-    // The same defaults as an empty `[sandbox]` table in config.toml.
-    let mut config: SandboxConfig = toml::from_str("")?;
-    config.listen = listen;
-    config.seed = seed;
-    config.orders = orders;
+    let mut config = SandboxConfig {
+        listen,
+        seed,
+        orders,
+        ..SandboxConfig::default()
+    };
     if frozen {
-        config.new_order_every = crate::config::HumanDuration(std::time::Duration::ZERO);
-        config.update_every = crate::config::HumanDuration(std::time::Duration::ZERO);
+        config.new_order_every = HumanDuration(std::time::Duration::ZERO);
+        config.update_every = HumanDuration(std::time::Duration::ZERO);
     }
     let token = config.access_token.clone();
-    let sandbox = crate::sandbox::Sandbox::start(config).await?;
+    let sandbox = tradelane_sandbox::Sandbox::start(config).await?;
     println!(
         "sandbox on {} (Shopify: {}/admin/api/2026-07/orders.json, token {token}); Ctrl-C stops",
         sandbox.url(),

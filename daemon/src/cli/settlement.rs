@@ -5,7 +5,7 @@
 use super::{Format, PayoutsCommand, ReportFormat, SettlementCommand};
 use crate::admin::{Reply, Request};
 use crate::model::Money;
-use crate::runtime;
+use crate::settlement::SettlementStore;
 use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
@@ -255,16 +255,17 @@ pub async fn report(
 /// `settle --once`: read payouts and reconcile, outside the daemon.
 pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::Result<i32> {
     let offline = super::ops::Offline::open(config_path, "already settles on schedule").await?;
-    let (config, store) = (&offline.config, &offline.store);
-    let runtimes = runtime::build_settlement(config, &offline.plugins, Some(store))?;
+    let store = &offline.store;
     let mut ran = 0;
     let mut failed = 0;
-    for rt in runtimes
+    for rt in offline
+        .assembly
+        .settlement
         .iter()
         .filter(|r| seller.as_ref().is_none_or(|s| *s == r.seller))
     {
         ran += 1;
-        match rt.run_pass(store, offline.egress.clone()).await {
+        match rt.run_pass(store).await {
             Ok(r) => println!(
                 "{}: {} payouts read, {} stored ({} lines), {} orders settled, {} new and {} closed discrepancies{}",
                 rt.seller,

@@ -4,9 +4,10 @@
 
 use super::{Format, ShipmentsCommand};
 use crate::admin::{Reply, Request};
+use crate::shipping::ShipmentStore;
 use crate::shipping::actions::{self, Action};
 use crate::shipping::{ShipmentRecord, Status};
-use crate::{runtime, store::Store};
+use crate::store::Store;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::Path;
@@ -268,16 +269,16 @@ pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Re
         "already ships on schedule; use `tradelane shipments retry` to hurry an order",
     )
     .await?;
-    let (config, store) = (&offline.config, &offline.store);
-    let channels = runtime::build_channels(config, &offline.plugins, Some(store))?;
-    let shipping = runtime::build_shipping(config, &offline.plugins, &channels, Some(store))?;
+    let store = &offline.store;
     let mut ran = 0;
-    for rt in shipping
+    for rt in offline
+        .assembly
+        .shipping
         .iter()
         .filter(|r| seller.as_ref().is_none_or(|s| *s == r.seller))
     {
         ran += 1;
-        let r = rt.run_pass(store, offline.egress.clone()).await?;
+        let r = rt.run_pass(store).await?;
         println!(
             "{}: {} shipped, {} held, {} dead-lettered, {} retrying, {} dry-run, {} tracking updates",
             rt.seller,

@@ -9,7 +9,6 @@
 
 mod connection;
 pub mod error;
-pub mod settings;
 pub mod settlement;
 pub mod shipping;
 pub mod values;
@@ -30,7 +29,7 @@ pub use values::{HostEntry, HumanDuration, LogFormat, SecretRef, SettingValue};
 pub struct Config {
     #[serde(default)]
     pub daemon: DaemonConfig,
-    pub sandbox: Option<SandboxConfig>,
+    pub sandbox: Option<SandboxSection>,
     #[serde(default)]
     pub sellers: Vec<SellerConfig>,
 }
@@ -70,88 +69,16 @@ pub struct PluginLimits {
     pub max_requests_per_call: u32,
 }
 
-/// `[sandbox]`: simulated APIs served on loopback by `tradelane run`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SandboxConfig {
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(default = "default_listen")]
-    pub listen: String,
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// Orders that exist when the sandbox starts.
-    #[serde(default = "default_orders")]
-    pub orders: u32,
-    /// A new order arrives this often (`0s`: never).
-    #[serde(default = "default_new_every")]
-    pub new_order_every: HumanDuration,
-    /// An existing order changes this often (`0s`: never).
-    #[serde(default = "default_update_every")]
-    pub update_every: HumanDuration,
-    /// The token the simulated Shopify expects.
-    #[serde(default = "default_token")]
-    pub access_token: String,
-    /// The API key the simulated EasyPost expects.
-    #[serde(default = "default_easypost_key")]
-    pub easypost_api_key: String,
-    /// The API token the simulated Shippo expects.
-    #[serde(default = "default_shippo_token")]
-    pub shippo_api_token: String,
-    /// The secret key the simulated Stripe expects.
-    #[serde(default = "default_stripe_key")]
-    pub stripe_secret_key: String,
-    /// The REST app credentials the simulated PayPal expects.
-    #[serde(default = "default_paypal_id")]
-    pub paypal_client_id: String,
-    #[serde(default = "default_paypal_secret")]
-    pub paypal_client_secret: String,
-    /// The currency the simulated providers pay out in.
-    #[serde(default = "default_settlement")]
-    pub settlement_currency: String,
-    /// Add a partial refund, a dispute, an unsettled paid order, a wrong
-    /// charge amount and a charge without an order to the payouts.
-    #[serde(default = "yes")]
-    pub inject_discrepancies: bool,
-    /// A bought parcel's tracking advances one event this often.
-    #[serde(default = "default_tracking_step")]
-    pub tracking_step: HumanDuration,
-    #[serde(default)]
-    pub faults: SandboxFaults,
-}
+/// `[sandbox]`: the simulated APIs `tradelane run` serves on loopback.
+#[cfg(feature = "sandbox")]
+pub type SandboxSection = SandboxConfig;
+#[cfg(feature = "sandbox")]
+pub use tradelane_sandbox::{SandboxConfig, SandboxFaults};
 
-/// Faults the sandbox injects (also switchable at runtime, see README).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SandboxFaults {
-    /// Percent of API requests answered with 500/503.
-    #[serde(default)]
-    pub error_percent: u8,
-    /// Enforce Shopify's leaky bucket (40 requests, 2/s): 429 + Retry-After when empty.
-    #[serde(default)]
-    pub rate_limit: bool,
-    /// Every N-th API request is answered 429 regardless of the bucket (0: off).
-    #[serde(default)]
-    pub burst_429_every: u32,
-    /// Added to every response, in milliseconds.
-    #[serde(default)]
-    pub latency_ms: u32,
-    /// Percent of order pages cut off mid-body.
-    #[serde(default)]
-    pub truncate_percent: u8,
-    /// Percent of order pages with a malformed order in them.
-    #[serde(default)]
-    pub malformed_percent: u8,
-    /// Percent of carrier API calls answered 503 before doing anything.
-    #[serde(default)]
-    pub carrier_error_percent: u8,
-    /// The next N label purchases are made, then answered with a 500.
-    #[serde(default)]
-    pub carrier_error_after_buy: u32,
-    /// A label purchase is made, then its answer held this many milliseconds.
-    #[serde(default)]
-    pub carrier_delay_ms: u32,
-}
+/// A build without the `sandbox` feature keeps the table only to refuse it
+/// at its line.
+#[cfg(not(feature = "sandbox"))]
+pub type SandboxSection = Spanned<toml::Value>;
 
 /// `[[sellers]]`
 #[derive(Debug, Clone, Deserialize)]
@@ -206,45 +133,6 @@ fn default_memory() -> u32 {
 }
 fn default_requests() -> u32 {
     50
-}
-fn default_listen() -> String {
-    "127.0.0.1:8787".into()
-}
-fn default_seed() -> u64 {
-    7
-}
-fn default_orders() -> u32 {
-    40
-}
-fn default_new_every() -> HumanDuration {
-    HumanDuration(std::time::Duration::from_secs(10))
-}
-fn default_update_every() -> HumanDuration {
-    HumanDuration(std::time::Duration::from_secs(15))
-}
-fn default_token() -> String {
-    "shpat_sandbox".into()
-}
-fn default_easypost_key() -> String {
-    "EZTK_sandbox".into()
-}
-fn default_shippo_token() -> String {
-    "shippo_test_sandbox".into()
-}
-fn default_stripe_key() -> String {
-    "sk_test_sandbox".into()
-}
-fn default_paypal_id() -> String {
-    "sandbox-client-id".into()
-}
-fn default_paypal_secret() -> String {
-    "sandbox-client-secret".into()
-}
-fn default_settlement() -> String {
-    "EUR".into()
-}
-fn default_tracking_step() -> HumanDuration {
-    HumanDuration(std::time::Duration::from_secs(20))
 }
 fn default_schedule() -> Schedule {
     Schedule::Every(std::time::Duration::from_secs(300))
@@ -342,6 +230,14 @@ impl LoadedConfig {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        #[cfg(not(feature = "sandbox"))]
+        if let Some(section) = &self.config.sandbox {
+            return Err(self.locator.error(
+                Some(section.span().start),
+                "sandbox",
+                "this tradelane was built without the sandbox (cargo feature `sandbox`); remove [sandbox] or build with default features",
+            ));
+        }
         let mut sellers = HashSet::new();
         for (si, seller) in self.config.sellers.iter().enumerate() {
             let key = format!("sellers[{si}].id");

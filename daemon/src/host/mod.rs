@@ -9,15 +9,25 @@
 //!   plugin runs, a memory cap, a budget of HTTP requests;
 //! - the contract's types converted to the daemon's own in [`convert`].
 
-pub mod bindings;
-pub mod builtin;
-pub mod compile_cache;
-pub mod convert;
-pub mod engine;
-pub mod error;
-pub mod plugin;
-pub mod state;
+//!
+//! Outside `host/`, a configured plugin is a [`PluginAccount`]: built once,
+//! called with domain arguments. No wasmtime type leaves this module.
 
+pub mod account;
+mod bindings;
+pub mod builtin;
+mod call;
+pub mod compile_cache;
+pub mod contract;
+mod convert;
+mod engine;
+pub mod error;
+mod load;
+mod state;
+mod worlds;
+
+pub use account::{AccountParts, PluginAccount};
+pub use contract::{CONTRACT_VERSION, contract_version};
 pub use error::{CallError, CallErrorKind, PluginFailure, Remedy};
-pub use plugin::{Plugin, PluginHost, PluginSettings, PluginSource, contract_version, ticks};
+pub use load::{Plugin, PluginHost, PluginSettings, PluginSource, ticks};
 pub use state::{CallLimits, CallServices, CallSite, NoCache, PluginCache};

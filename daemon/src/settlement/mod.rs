@@ -6,6 +6,7 @@
 //! - [`workflow`]: reading payouts and their lines incrementally, exactly once;
 //! - [`reconcile`]: lines matched to orders, discrepancies found (pure);
 //! - [`records`]: what is stored;
+//! - [`store`]: the trees it is stored in;
 //! - [`report`]: the accountant's CSV/JSON.
 
 pub mod policy;
@@ -13,7 +14,9 @@ pub mod queries;
 pub mod reconcile;
 pub mod records;
 pub mod report;
+pub mod store;
 pub mod workflow;
 
 pub use policy::SettlementPolicy;
-pub use workflow::{PaymentAccount, SettlementError, SettlementReport, SettlementRuntime};
+pub use store::SettlementStore;
+pub use workflow::{SettlementError, SettlementReport, SettlementWorkflow};

@@ -2,6 +2,7 @@
 
 use super::records::PayoutRecord;
 use super::report::{self, Row};
+use super::store::SettlementStore;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 

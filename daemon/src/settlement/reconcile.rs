@@ -4,7 +4,7 @@
 
 use super::policy::SettlementPolicy;
 use super::records::{Discrepancy, DiscrepancyKind, OrderSettlement, PayoutRecord, SettledLine};
-use crate::model::{Money, PaymentStatus, PayoutLineKind};
+use crate::model::{Money, PaymentStatus, PayoutLine, PayoutLineKind};
 use crate::store::StoredOrder;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -41,6 +41,12 @@ fn discrepancy(
     }
 }
 
+/// The orders of a seller by the key a line's reference resolves to.
+type OrderIndex<'a> = HashMap<String, Vec<&'a StoredOrder>>;
+
+/// Per (channel, order id): what the order was paid, built line by line.
+type Settled = BTreeMap<(String, String), OrderSettlement>;
+
 /// Reconcile every payout of `seller` against its orders.
 pub fn reconcile(
     seller: &str,
@@ -49,188 +55,258 @@ pub fn reconcile(
     orders: &[StoredOrder],
     now: DateTime<Utc>,
 ) -> Outcome {
-    let mut index: HashMap<String, Vec<&StoredOrder>> = HashMap::new();
+    let mut index: OrderIndex = HashMap::new();
     for o in orders {
         index.entry(policy.key_for(&o.order)).or_default().push(o);
     }
     let mut out = Outcome::default();
-    let mut settled: BTreeMap<(String, String), OrderSettlement> = BTreeMap::new();
+    let mut settled = Settled::new();
     let mut sorted: Vec<&PayoutRecord> = payouts.iter().collect();
     sorted.sort_by(|a, b| {
         (a.payout.created_at, &a.payout.external_id)
             .cmp(&(b.payout.created_at, &b.payout.external_id))
     });
+    let ctx = Ctx {
+        seller,
+        policy,
+        now,
+    };
     for p in sorted {
-        let pid = &p.payout.external_id;
-        let difference = p.payout.amount.amount_minor - p.lines_net();
-        if difference != 0 {
-            let mut d = discrepancy(
-                seller,
-                DiscrepancyKind::PayoutMismatch,
-                &format!("{}:{pid}", p.account),
-                now,
-            );
-            d.account = Some(p.account.clone());
-            d.payout_id = Some(pid.clone());
-            d.amount = Some(Money {
-                amount_minor: difference,
-                currency: p.payout.amount.currency,
-            });
-            d.expected = Some(p.payout.amount);
-            d.detail = format!(
-                "payout {pid} is {} but its {} lines sum to {}: {} unexplained",
-                p.payout.amount,
-                p.lines.len(),
-                Money {
-                    amount_minor: p.lines_net(),
-                    currency: p.payout.amount.currency
-                },
-                Money {
-                    amount_minor: difference,
-                    currency: p.payout.amount.currency
-                },
-            );
-            out.discrepancies.push(d);
-        }
+        out.discrepancies.extend(ctx.payout_mismatch(p));
         for line in &p.lines {
-            let subject = format!("{}:{}", p.account, line.external_id);
-            let needs_order = matches!(
-                line.kind,
-                PayoutLineKind::Charge | PayoutLineKind::Refund | PayoutLineKind::Dispute
-            );
-            let candidates = line
-                .order_reference
-                .as_deref()
-                .and_then(|r| policy.key_of(r))
-                .and_then(|k| index.get(&k));
-            let order = match candidates.map(Vec::as_slice) {
-                Some([one]) => *one,
-                other => {
-                    if needs_order {
-                        let mut d =
-                            discrepancy(seller, DiscrepancyKind::LineWithoutOrder, &subject, now);
-                        d.account = Some(p.account.clone());
-                        d.payout_id = Some(pid.clone());
-                        d.line_id = Some(line.external_id.clone());
-                        d.amount = Some(line.net);
-                        d.detail = match (other, &line.order_reference) {
-                            (Some(many), Some(r)) => format!(
-                                "{:?} line {} refers to `{r}`, which matches {} orders",
-                                line.kind,
-                                line.external_id,
-                                many.len()
-                            ),
-                            (_, Some(r)) => format!(
-                                "{:?} line {} refers to `{r}`, which matches no stored order",
-                                line.kind, line.external_id
-                            ),
-                            (_, None) => format!(
-                                "{:?} line {} carries no order reference",
-                                line.kind, line.external_id
-                            ),
-                        }
-                        .to_lowercase();
-                        out.discrepancies.push(d);
-                    }
+            let order = match ctx.order_of(p, line, &index) {
+                Lookup::Found(order) => order,
+                Lookup::Missing(d) => {
+                    out.discrepancies.push(*d);
                     continue;
                 }
+                Lookup::NotNeeded => continue,
             };
-            let o = &order.order;
-            let amount = line.original.unwrap_or(line.gross);
-            let with_order = |mut d: Discrepancy| {
-                d.account = Some(p.account.clone());
-                d.payout_id = Some(pid.clone());
-                d.line_id = Some(line.external_id.clone());
-                d.channel = Some(order.channel.clone());
-                d.order_id = Some(o.external_id.clone());
-                d.order_number = Some(o.number.clone());
-                d
+            let matched = Matched {
+                payout: p,
+                line,
+                order,
             };
-            if amount.currency != o.currency {
-                let mut d = with_order(discrepancy(
-                    seller,
-                    DiscrepancyKind::CurrencyMismatch,
-                    &subject,
-                    now,
-                ));
-                d.amount = Some(amount);
-                d.expected = Some(o.totals.total);
-                d.detail = format!(
-                    "order {} is in {} but line {} is in {}",
-                    o.number, o.currency, line.external_id, amount.currency
-                );
-                out.discrepancies.push(d);
-            } else if line.kind == PayoutLineKind::Charge
-                && (amount.amount_minor - o.totals.total.amount_minor).abs()
-                    > policy.tolerance_minor
-            {
-                let mut d = with_order(discrepancy(
-                    seller,
-                    DiscrepancyKind::AmountMismatch,
-                    &subject,
-                    now,
-                ));
-                d.amount = Some(amount);
-                d.expected = Some(o.totals.total);
-                d.detail = format!(
-                    "order {} totals {} but was charged {} ({} off, tolerance {} minor units)",
-                    o.number,
-                    o.totals.total,
-                    amount,
-                    Money {
-                        amount_minor: amount.amount_minor - o.totals.total.amount_minor,
-                        currency: amount.currency
-                    },
-                    policy.tolerance_minor
-                );
-                out.discrepancies.push(d);
-            }
-            match line.kind {
-                PayoutLineKind::Refund | PayoutLineKind::Dispute => {
-                    let kind = if line.kind == PayoutLineKind::Refund {
-                        DiscrepancyKind::Refund
-                    } else {
-                        DiscrepancyKind::Dispute
-                    };
-                    let mut d = with_order(discrepancy(seller, kind, &subject, now));
-                    d.amount = Some(line.net);
-                    d.detail = format!(
-                        "{} of {} on order {} (net {} in payout {pid})",
-                        kind.name(),
-                        amount,
-                        o.number,
-                        line.net
-                    );
-                    out.discrepancies.push(d);
-                }
-                _ => {}
-            }
-            settled
-                .entry((order.channel.clone(), o.external_id.clone()))
-                .or_insert_with(|| OrderSettlement {
-                    seller: seller.into(),
-                    channel: order.channel.clone(),
-                    order_id: o.external_id.clone(),
-                    order_number: o.number.clone(),
-                    order_total: o.totals.total,
-                    lines: Vec::new(),
-                })
-                .lines
-                .push(SettledLine {
-                    account: p.account.clone(),
-                    payout_id: pid.clone(),
-                    line_id: line.external_id.clone(),
-                    kind: line.kind,
-                    amount,
-                    gross: line.gross,
-                    fee: line.fee,
-                    net: line.net,
-                    exchange_rate: line.exchange_rate.as_ref().map(|r| r.rate.clone()),
-                    settled_at: p.date(),
-                });
+            out.discrepancies.extend(
+                ctx.currency_mismatch(&matched)
+                    .or_else(|| ctx.amount_mismatch(&matched)),
+            );
+            out.discrepancies.extend(ctx.refund_or_dispute(&matched));
+            settle(seller, &matched, &mut settled);
         }
     }
-    for order in orders {
+    out.discrepancies
+        .extend(orders.iter().filter_map(|o| ctx.unsettled(o, &settled)));
+    out.settlements = settled.into_values().collect();
+    out
+}
+
+/// What every check needs.
+struct Ctx<'a> {
+    seller: &'a str,
+    policy: &'a SettlementPolicy,
+    now: DateTime<Utc>,
+}
+
+/// The order of a payout line.
+enum Lookup<'o> {
+    /// The one order its reference names.
+    Found(&'o StoredOrder),
+    /// Money that needs an order has none (or several): `line_without_order`.
+    Missing(Box<Discrepancy>),
+    /// No order, and none needed (a fee, an adjustment).
+    NotNeeded,
+}
+
+/// A payout line and the one order its reference names.
+struct Matched<'a> {
+    payout: &'a PayoutRecord,
+    line: &'a PayoutLine,
+    order: &'a StoredOrder,
+}
+
+impl Matched<'_> {
+    /// `account:line`, the subject of a line's discrepancies.
+    fn subject(&self) -> String {
+        format!("{}:{}", self.payout.account, self.line.external_id)
+    }
+
+    /// The amount in the order's terms: the original before conversion.
+    fn amount(&self) -> Money {
+        self.line.original.unwrap_or(self.line.gross)
+    }
+
+    /// A discrepancy about this line and its order.
+    fn discrepancy(&self, ctx: &Ctx<'_>, kind: DiscrepancyKind) -> Discrepancy {
+        let o = &self.order.order;
+        let mut d = discrepancy(ctx.seller, kind, &self.subject(), ctx.now);
+        d.account = Some(self.payout.account.clone());
+        d.payout_id = Some(self.payout.payout.external_id.clone());
+        d.line_id = Some(self.line.external_id.clone());
+        d.channel = Some(self.order.channel.clone());
+        d.order_id = Some(o.external_id.clone());
+        d.order_number = Some(o.number.clone());
+        d
+    }
+}
+
+impl Ctx<'_> {
+    /// `payout_mismatch`: the lines do not sum to the payout, to the minor unit.
+    fn payout_mismatch(&self, p: &PayoutRecord) -> Option<Discrepancy> {
+        let pid = &p.payout.external_id;
+        let currency = p.payout.amount.currency;
+        let difference = p.payout.amount.amount_minor - p.lines_net();
+        if difference == 0 {
+            return None;
+        }
+        let mut d = discrepancy(
+            self.seller,
+            DiscrepancyKind::PayoutMismatch,
+            &format!("{}:{pid}", p.account),
+            self.now,
+        );
+        d.account = Some(p.account.clone());
+        d.payout_id = Some(pid.clone());
+        d.amount = Some(Money {
+            amount_minor: difference,
+            currency,
+        });
+        d.expected = Some(p.payout.amount);
+        d.detail = format!(
+            "payout {pid} is {} but its {} lines sum to {}: {} unexplained",
+            p.payout.amount,
+            p.lines.len(),
+            Money {
+                amount_minor: p.lines_net(),
+                currency
+            },
+            Money {
+                amount_minor: difference,
+                currency
+            },
+        );
+        Some(d)
+    }
+
+    /// The one order a line refers to; else a `line_without_order` when
+    /// the line is money that needs an order (charge, refund, dispute).
+    fn order_of<'o>(
+        &self,
+        p: &PayoutRecord,
+        line: &PayoutLine,
+        index: &OrderIndex<'o>,
+    ) -> Lookup<'o> {
+        let candidates = line
+            .order_reference
+            .as_deref()
+            .and_then(|r| self.policy.key_of(r))
+            .and_then(|k| index.get(&k));
+        let other = match candidates.map(Vec::as_slice) {
+            Some([one]) => return Lookup::Found(one),
+            other => other,
+        };
+        let needs_order = matches!(
+            line.kind,
+            PayoutLineKind::Charge | PayoutLineKind::Refund | PayoutLineKind::Dispute
+        );
+        if !needs_order {
+            return Lookup::NotNeeded;
+        }
+        let subject = format!("{}:{}", p.account, line.external_id);
+        let mut d = discrepancy(
+            self.seller,
+            DiscrepancyKind::LineWithoutOrder,
+            &subject,
+            self.now,
+        );
+        d.account = Some(p.account.clone());
+        d.payout_id = Some(p.payout.external_id.clone());
+        d.line_id = Some(line.external_id.clone());
+        d.amount = Some(line.net);
+        d.detail = match (other, &line.order_reference) {
+            (Some(many), Some(r)) => format!(
+                "{:?} line {} refers to `{r}`, which matches {} orders",
+                line.kind,
+                line.external_id,
+                many.len()
+            ),
+            (_, Some(r)) => format!(
+                "{:?} line {} refers to `{r}`, which matches no stored order",
+                line.kind, line.external_id
+            ),
+            (_, None) => format!(
+                "{:?} line {} carries no order reference",
+                line.kind, line.external_id
+            ),
+        }
+        .to_lowercase();
+        Lookup::Missing(Box::new(d))
+    }
+
+    /// `currency_mismatch`: the line's money is not in the order's currency.
+    fn currency_mismatch(&self, m: &Matched<'_>) -> Option<Discrepancy> {
+        let (o, amount) = (&m.order.order, m.amount());
+        if amount.currency == o.currency {
+            return None;
+        }
+        let mut d = m.discrepancy(self, DiscrepancyKind::CurrencyMismatch);
+        d.amount = Some(amount);
+        d.expected = Some(o.totals.total);
+        d.detail = format!(
+            "order {} is in {} but line {} is in {}",
+            o.number, o.currency, m.line.external_id, amount.currency
+        );
+        Some(d)
+    }
+
+    /// `amount_mismatch`: a charge differs from its order's total by more
+    /// than the tolerance.
+    fn amount_mismatch(&self, m: &Matched<'_>) -> Option<Discrepancy> {
+        let (o, amount) = (&m.order.order, m.amount());
+        let off = amount.amount_minor - o.totals.total.amount_minor;
+        if m.line.kind != PayoutLineKind::Charge || off.abs() <= self.policy.tolerance_minor {
+            return None;
+        }
+        let mut d = m.discrepancy(self, DiscrepancyKind::AmountMismatch);
+        d.amount = Some(amount);
+        d.expected = Some(o.totals.total);
+        d.detail = format!(
+            "order {} totals {} but was charged {} ({} off, tolerance {} minor units)",
+            o.number,
+            o.totals.total,
+            amount,
+            Money {
+                amount_minor: off,
+                currency: amount.currency
+            },
+            self.policy.tolerance_minor
+        );
+        Some(d)
+    }
+
+    /// `refund`, `dispute`: money given or taken back, listed for the books.
+    fn refund_or_dispute(&self, m: &Matched<'_>) -> Option<Discrepancy> {
+        let kind = match m.line.kind {
+            PayoutLineKind::Refund => DiscrepancyKind::Refund,
+            PayoutLineKind::Dispute => DiscrepancyKind::Dispute,
+            _ => return None,
+        };
+        let mut d = m.discrepancy(self, kind);
+        d.amount = Some(m.line.net);
+        d.detail = format!(
+            "{} of {} on order {} (net {} in payout {})",
+            kind.name(),
+            m.amount(),
+            m.order.order.number,
+            m.line.net,
+            m.payout.payout.external_id
+        );
+        Some(d)
+    }
+
+    /// `unsettled`: a paid order with no charge `unsettled_after` after it
+    /// was placed.
+    fn unsettled(&self, order: &StoredOrder, settled: &Settled) -> Option<Discrepancy> {
         let o = &order.order;
         let paid = matches!(
             o.payment_status,
@@ -239,28 +315,55 @@ pub fn reconcile(
         let charged = settled
             .get(&(order.channel.clone(), o.external_id.clone()))
             .is_some_and(|s| s.lines.iter().any(|l| l.kind == PayoutLineKind::Charge));
-        if paid && !charged && now - o.created_at > policy.unsettled_after {
-            let mut d = discrepancy(
-                seller,
-                DiscrepancyKind::Unsettled,
-                &format!("{}:{}", order.channel, o.external_id),
-                now,
-            );
-            d.channel = Some(order.channel.clone());
-            d.order_id = Some(o.external_id.clone());
-            d.order_number = Some(o.number.clone());
-            d.expected = Some(o.totals.total);
-            d.detail = format!(
-                "order {} ({}) is paid but no payout holds its charge, {} days after it was placed",
-                o.number,
-                o.totals.total,
-                (now - o.created_at).num_days()
-            );
-            out.discrepancies.push(d);
+        if !paid || charged || self.now - o.created_at <= self.policy.unsettled_after {
+            return None;
         }
+        let mut d = discrepancy(
+            self.seller,
+            DiscrepancyKind::Unsettled,
+            &format!("{}:{}", order.channel, o.external_id),
+            self.now,
+        );
+        d.channel = Some(order.channel.clone());
+        d.order_id = Some(o.external_id.clone());
+        d.order_number = Some(o.number.clone());
+        d.expected = Some(o.totals.total);
+        d.detail = format!(
+            "order {} ({}) is paid but no payout holds its charge, {} days after it was placed",
+            o.number,
+            o.totals.total,
+            (self.now - o.created_at).num_days()
+        );
+        Some(d)
     }
-    out.settlements = settled.into_values().collect();
-    out
+}
+
+/// Add a matched line to its order's settlement.
+fn settle(seller: &str, m: &Matched<'_>, settled: &mut Settled) {
+    let (order, o, line) = (m.order, &m.order.order, m.line);
+    settled
+        .entry((order.channel.clone(), o.external_id.clone()))
+        .or_insert_with(|| OrderSettlement {
+            seller: seller.into(),
+            channel: order.channel.clone(),
+            order_id: o.external_id.clone(),
+            order_number: o.number.clone(),
+            order_total: o.totals.total,
+            lines: Vec::new(),
+        })
+        .lines
+        .push(SettledLine {
+            account: m.payout.account.clone(),
+            payout_id: m.payout.payout.external_id.clone(),
+            line_id: line.external_id.clone(),
+            kind: line.kind,
+            amount: m.amount(),
+            gross: line.gross,
+            fee: line.fee,
+            net: line.net,
+            exchange_rate: line.exchange_rate.as_ref().map(|r| r.rate.clone()),
+            settled_at: m.payout.date(),
+        });
 }
 
 #[cfg(test)]

@@ -10,38 +10,50 @@
 //! keyed by their provider id: reading one again replaces it in place.
 //! Payouts created within `lookback` of the watermark are read again,
 //! because their status changes (pending → paid).
+//!
+//! ## Reconciling only when something changed
+//! Reconciliation runs when the pass stored a payout, when the seller's
+//! orders changed since the last reconciliation (the store's change
+//! events, read from this workflow's own position), and at least every
+//! [`SWEEP_EVERY`] (an order becomes `unsettled` by time passing alone).
+//! A pass with nothing new reads the accounts and stops there.
 
 use super::policy::SettlementPolicy;
 use super::reconcile::{self, Outcome};
 use super::records::{Discrepancy, PayoutCursor, PayoutRecord, Resolution};
+use super::store::SettlementStore;
 use crate::crash::{CrashPoint, maybe_crash};
-use crate::egress::Egress;
-use crate::host::CallError;
+use crate::host::{CallError, PluginAccount};
 use crate::model::{PageQuery, Payout};
 use crate::schedule::Schedule;
+use crate::shutdown::Shutdown;
 use crate::store::{OrderFilter, Store, StoreError};
+use crate::workflow::{PassFuture, PassSummary, Workflow};
 use chrono::Utc;
 use std::collections::HashSet;
-use std::sync::Arc;
-use tokio::sync::watch;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often reconciliation runs even when nothing changed.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Payouts asked per page.
 pub const PAGE_SIZE: u32 = 100;
 
-/// A configured payment account.
-pub type PaymentAccount = crate::runtime::Account;
-
 /// A seller's settlement workflow.
-pub struct SettlementRuntime {
+pub struct SettlementWorkflow {
     pub seller: String,
     pub policy: SettlementPolicy,
-    pub accounts: Vec<PaymentAccount>,
+    /// Payment accounts, read in order.
+    pub accounts: Vec<PluginAccount>,
     pub schedule: Schedule,
     pub crash_at: Option<CrashPoint>,
     /// One pass at a time.
     running: tokio::sync::Mutex<()>,
+    /// When reconciliation last ran (none yet: the next pass reconciles).
+    reconciled_at: Mutex<Option<Instant>>,
     /// Poked when a sync brought changes.
-    pub wake: Arc<tokio::sync::Notify>,
+    pub wake: tokio::sync::Notify,
 }
 
 /// What a pass did.
@@ -66,74 +78,108 @@ pub enum SettlementError {
     Call(#[from] CallError),
 }
 
-impl SettlementRuntime {
-    /// A runtime; see `runtime::build_settlement`.
+impl SettlementWorkflow {
+    /// A workflow; see `assemble`.
     pub fn new(
         seller: String,
         policy: SettlementPolicy,
-        accounts: Vec<PaymentAccount>,
+        accounts: Vec<PluginAccount>,
         schedule: Schedule,
     ) -> Self {
-        SettlementRuntime {
+        SettlementWorkflow {
             seller,
             policy,
             accounts,
             schedule,
             crash_at: CrashPoint::from_env(),
             running: tokio::sync::Mutex::new(()),
-            wake: Arc::new(tokio::sync::Notify::new()),
+            reconciled_at: Mutex::new(None),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
-    /// Read every account, then reconcile.
-    pub async fn run_pass(
-        &self,
-        store: &Store,
-        egress: Arc<dyn Egress>,
-    ) -> Result<SettlementReport, SettlementError> {
-        let (_keep, never) = watch::channel(false);
-        self.run_pass_until(store, egress, &never).await
+    /// Read every account, then reconcile if anything changed.
+    pub async fn run_pass(&self, store: &Store) -> Result<SettlementReport, SettlementError> {
+        self.run_pass_until(store, &Shutdown::never()).await
     }
 
-    /// [`run_pass`](Self::run_pass), stopping between payouts once `shutdown` is true.
+    /// [`run_pass`](Self::run_pass), stopping between payouts once `shutdown` is requested.
     pub async fn run_pass_until(
         &self,
         store: &Store,
-        egress: Arc<dyn Egress>,
-        shutdown: &watch::Receiver<bool>,
+        shutdown: &Shutdown,
     ) -> Result<SettlementReport, SettlementError> {
         let _one = self.running.lock().await;
         let mut report = SettlementReport::default();
         let mut first_error = None;
         for account in &self.accounts {
             if let Err(e) = self
-                .read_account(store, egress.clone(), account, shutdown, &mut report)
+                .read_account(store, account, shutdown, &mut report)
                 .await
             {
                 report.accounts_failed += 1;
-                tracing::warn!(seller = %self.seller, account = %account.id, "payouts not read: {e}");
+                tracing::warn!(seller = %self.seller, account = %account.id(), "payouts not read: {e}");
                 first_error.get_or_insert(e);
             }
-            if *shutdown.borrow() {
+            if shutdown.is_requested() {
                 return Ok(report);
             }
         }
-        self.reconcile(store, &mut report)?;
+        let tail = store.last_event_id()?;
+        if report.payouts_stored > 0 || self.reconcile_due() || self.orders_changed(store, tail)? {
+            self.reconcile(store, &mut report)?;
+            store.set_event_position(&self.consumer(), tail)?;
+            *self.reconciled_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
         match first_error {
             Some(e) if report.accounts_failed as usize == self.accounts.len() => Err(e),
             _ => Ok(report),
         }
     }
 
+    /// The name of this workflow's position in the store's events.
+    fn consumer(&self) -> String {
+        format!("settlement:{}", self.seller)
+    }
+
+    /// Whether reconciliation is due by time alone.
+    fn reconcile_due(&self) -> bool {
+        self.reconciled_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|t| t.elapsed() >= SWEEP_EVERY)
+    }
+
+    /// Whether any order of the seller changed between this workflow's
+    /// event position and `tail`.
+    fn orders_changed(&self, store: &Store, tail: u64) -> Result<bool, StoreError> {
+        let Some(mut position) = store.event_position(&self.consumer())? else {
+            return Ok(true);
+        };
+        while position < tail {
+            let batch = store.events_after(position)?;
+            if batch
+                .iter()
+                .any(|(id, e)| *id <= tail && e.seller == self.seller)
+            {
+                return Ok(true);
+            }
+            match batch.last() {
+                Some((last, _)) => position = *last,
+                None => break,
+            }
+        }
+        Ok(false)
+    }
+
     async fn read_account(
         &self,
         store: &Store,
-        egress: Arc<dyn Egress>,
-        account: &PaymentAccount,
-        shutdown: &watch::Receiver<bool>,
+        account: &PluginAccount,
+        shutdown: &Shutdown,
         report: &mut SettlementReport,
     ) -> Result<(), SettlementError> {
-        let mut cursor = store.payout_cursor(&self.seller, &account.id)?;
+        let mut cursor = store.payout_cursor(&self.seller, account.id())?;
         let since = cursor
             .pass_since
             .or_else(|| cursor.watermark.map(|w| w - self.policy.lookback));
@@ -143,36 +189,30 @@ impl SettlementRuntime {
         let mut token: Option<String> = None;
         loop {
             let page = account
-                .plugin
-                .fetch_payouts(
-                    account.services(&self.seller, egress.clone()),
-                    account.limits,
-                    &account.settings,
-                    &PageQuery {
-                        created_after: Some(since),
-                        page_token: token.clone(),
-                        page_size: PAGE_SIZE,
-                    },
-                )
+                .fetch_payouts(&PageQuery {
+                    created_after: Some(since),
+                    page_token: token.clone(),
+                    page_size: PAGE_SIZE,
+                })
                 .await?;
             for payout in page.payouts {
                 report.payouts_read += 1;
                 if payout.amount.currency != self.policy.currency {
-                    tracing::debug!(seller = %self.seller, account = %account.id, payout = %payout.external_id,
+                    tracing::debug!(seller = %self.seller, account = %account.id(), payout = %payout.external_id,
                         "payout in {}, not the settlement currency {}", payout.amount.currency, self.policy.currency);
                 }
                 newest = newest.max(Some(payout.created_at));
-                let existing = store.payout(&self.seller, &account.id, &payout.external_id)?;
+                let existing = store.payout(&self.seller, account.id(), &payout.external_id)?;
                 let lines = match existing {
                     Some(r) if r.payout == payout => continue,
                     // The lines of a payout do not change; its status does.
                     Some(r) => r.lines,
-                    None => self.lines(egress.clone(), account, &payout).await?,
+                    None => self.lines(account, &payout).await?,
                 };
                 let n = lines.len() as u32;
                 let record = PayoutRecord {
                     seller: self.seller.clone(),
-                    account: account.id.clone(),
+                    account: account.id().to_string(),
                     payout,
                     lines,
                 };
@@ -181,7 +221,7 @@ impl SettlementRuntime {
                     report.lines_stored += n;
                 }
                 maybe_crash(self.crash_at, CrashPoint::AfterPayout);
-                if *shutdown.borrow() {
+                if shutdown.is_requested() {
                     return Ok(());
                 }
             }
@@ -195,31 +235,21 @@ impl SettlementRuntime {
             watermark: newest,
             pass_since: None,
         };
-        store.put_payout_cursor(&self.seller, &account.id, &done)?;
+        store.put_payout_cursor(&self.seller, account.id(), &done)?;
         Ok(())
     }
 
     /// Every line of a payout, all pages.
     async fn lines(
         &self,
-        egress: Arc<dyn Egress>,
-        account: &PaymentAccount,
+        account: &PluginAccount,
         payout: &Payout,
     ) -> Result<Vec<crate::model::PayoutLine>, SettlementError> {
         let mut lines = Vec::new();
         let mut seen = HashSet::new();
         let mut token: Option<String> = None;
         loop {
-            let page = account
-                .plugin
-                .fetch_payout_lines(
-                    account.services(&self.seller, egress.clone()),
-                    account.limits,
-                    &account.settings,
-                    payout,
-                    token.as_deref(),
-                )
-                .await?;
+            let page = account.fetch_payout_lines(payout, token.as_deref()).await?;
             for line in page.lines {
                 if seen.insert(line.external_id.clone()) {
                     lines.push(line);
@@ -285,5 +315,42 @@ impl SettlementRuntime {
         }
         store.flush_blocking()?;
         Ok(outcome)
+    }
+}
+
+impl Workflow for SettlementWorkflow {
+    fn name(&self) -> &'static str {
+        "settlement"
+    }
+
+    fn seller(&self) -> &str {
+        &self.seller
+    }
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn wake(&self) -> &tokio::sync::Notify {
+        &self.wake
+    }
+
+    fn run<'a>(&'a self, store: &'a Store, shutdown: &'a Shutdown) -> PassFuture<'a> {
+        Box::pin(async move {
+            let r = self
+                .run_pass_until(store, shutdown)
+                .await
+                .map_err(|e| e.to_string())?;
+            if r.payouts_stored + r.discrepancies_new + r.discrepancies_closed > 0 {
+                tracing::info!(seller = %self.seller, payouts = r.payouts_stored, lines = r.lines_stored,
+                    orders_settled = r.orders_settled, new_discrepancies = r.discrepancies_new,
+                    closed_discrepancies = r.discrepancies_closed, "settlement pass complete");
+            }
+            Ok(PassSummary {
+                done: u64::from(r.orders_settled),
+                warning: (r.accounts_failed > 0)
+                    .then(|| format!("{} account(s) failed; see the log", r.accounts_failed)),
+            })
+        })
     }
 }

@@ -4,6 +4,7 @@
 //! action never races a scheduled run).
 
 use super::record::{ShipmentRecord, Status};
+use super::store::ShipmentStore;
 use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 

@@ -7,7 +7,10 @@
 //! - [`rules`]: which rule applies and which rate it picks;
 //! - [`fx`]: reference rates for rule values and the €150 IOSS limit;
 //! - [`record`]: the persisted per-order state machine;
-//! - [`workflow`]: driving it through the carrier and channel plugins;
+//! - [`store`]: the trees its records live in;
+//! - [`workflow`]: a pass, over the orders that changed or wait;
+//! - [`stages`]: one order driven through the carrier and channel plugins;
+//! - [`tracking`]: carrier scans of parcels in transit;
 //! - [`actions`]: retry, hold, release, skip;
 //! - [`labels`]: label documents on disk.
 
@@ -18,8 +21,12 @@ pub mod plan;
 pub mod policy;
 pub mod record;
 pub mod rules;
+mod stages;
+pub mod store;
+pub mod tracking;
 pub mod workflow;
 
 pub use policy::ShippingPolicy;
 pub use record::{ShipmentRecord, Stage, Status};
-pub use workflow::{CarrierAccount, Outcome, PassReport, ShippingRuntime, WorkflowError};
+pub use store::ShipmentStore;
+pub use workflow::{Outcome, PassReport, ShippingWorkflow, WorkflowError};

@@ -1,63 +1,60 @@
-//! The shipping state machine of one order, and a pass over a seller's
-//! orders.
+//! A seller's shipping workflow and its passes.
 //!
-//! ```text
-//! intent ─quote→ quoted ─rule→ rate_chosen ─buy→ label_bought ─file→ label_stored ─push→ pushed (done)
-//! ```
-//! Each stage is written and flushed *before* the external call that leads
-//! out of it. Resuming at `rate_chosen` (after a crash, a timeout, a 5xx)
-//! first asks the carrier for a label under the shipment's reference and
-//! adopts it; only if there is none is a label bought. Pushing tracking is
-//! idempotent on the channel side (the same tracking number is adopted).
-//! Transient failures retry with backoff; after `max_attempts`, or at once
-//! for failures retrying cannot fix, the order goes to the dead-letter
-//! list with the reason.
+//! A pass looks only at the orders that need it: those whose change
+//! events arrived since the workflow's last pass (its position in the
+//! store's events), and those whose records are pending (a retry due, a
+//! hold to plan again, tracking still followed; see `shipping::store`).
+//! The first pass after start, and one every [`SWEEP_EVERY`] after it,
+//! looks at every order of the seller instead: a safety net that costs
+//! what every pass used to cost. The event position moves only when a pass
+//! completes, so a crash or shutdown mid-pass replays the same events;
+//! each order's state machine (see [`super::stages`]) is idempotent.
 
-use super::labels;
-use super::plan::{self, Consignment};
 use super::policy::ShippingPolicy;
-use super::record::{ShipmentRecord, Stage, Status, TrackingState};
-use super::rules::{self, Facts};
+use super::record::ShipmentRecord;
+use super::store::ShipmentStore;
 use crate::crash::{CrashPoint, maybe_crash};
-use crate::egress::Egress;
-use crate::host::{CallError, CallSite, Remedy};
-use crate::model::{Fulfillment, Label, TrackingStatus};
+use crate::host::PluginAccount;
 use crate::schedule::Schedule;
+use crate::shutdown::Shutdown;
 use crate::store::{OrderFilter, Store, StoreError, StoredOrder};
-use crate::sync::ChannelRuntime;
-use chrono::Utc;
-use std::collections::{BTreeMap, HashSet};
+use crate::workflow::{PassFuture, PassSummary, Workflow};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// A configured carrier account.
-pub type CarrierAccount = crate::runtime::Account;
+/// How often a pass looks at every order, not only the changed ones.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(6 * 3600);
 
 /// Everything a seller's shipping workflow needs, built once at start.
-pub struct ShippingRuntime {
+pub struct ShippingWorkflow {
     pub seller: String,
     pub policy: ShippingPolicy,
-    pub carriers: BTreeMap<String, CarrierAccount>,
+    /// Carrier accounts by id.
+    pub carriers: BTreeMap<String, PluginAccount>,
     /// The seller's enabled channels, where tracking is pushed.
-    pub channels: BTreeMap<String, Arc<ChannelRuntime>>,
+    pub channels: BTreeMap<String, Arc<PluginAccount>>,
     pub labels_dir: PathBuf,
     pub schedule: Schedule,
     pub crash_at: Option<CrashPoint>,
     /// Orders being worked right now (single flight per order).
     inflight: Mutex<HashSet<String>>,
+    /// When the last full sweep completed (none yet: the next pass sweeps).
+    swept_at: Mutex<Option<Instant>>,
     /// Poked when a sync brought changes or a person retried an order.
-    pub wake: Arc<tokio::sync::Notify>,
+    pub wake: tokio::sync::Notify,
 }
 
 /// Holds an order's single-flight slot; frees it when dropped.
 pub struct Flight<'a> {
-    runtime: &'a ShippingRuntime,
+    workflow: &'a ShippingWorkflow,
     key: String,
 }
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        self.runtime
+        self.workflow
             .inflight
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -108,17 +105,17 @@ pub enum WorkflowError {
     },
 }
 
-impl ShippingRuntime {
-    /// A runtime; see `runtime::build_shipping`.
+impl ShippingWorkflow {
+    /// A workflow; see `assemble`.
     pub fn new(
         seller: String,
         policy: ShippingPolicy,
-        carriers: BTreeMap<String, CarrierAccount>,
-        channels: BTreeMap<String, Arc<ChannelRuntime>>,
+        carriers: BTreeMap<String, PluginAccount>,
+        channels: BTreeMap<String, Arc<PluginAccount>>,
         labels_dir: PathBuf,
         schedule: Schedule,
     ) -> Self {
-        ShippingRuntime {
+        ShippingWorkflow {
             seller,
             policy,
             carriers,
@@ -127,7 +124,8 @@ impl ShippingRuntime {
             schedule,
             crash_at: CrashPoint::from_env(),
             inflight: Mutex::new(HashSet::new()),
-            wake: Arc::new(tokio::sync::Notify::new()),
+            swept_at: Mutex::new(None),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
@@ -135,46 +133,59 @@ impl ShippingRuntime {
     pub fn try_flight(&self, channel: &str, order: &str) -> Option<Flight<'_>> {
         let key = format!("{channel}\0{order}");
         let mut set = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(key.clone())
-            .then(|| Flight { runtime: self, key })
+        set.insert(key.clone()).then(|| Flight {
+            workflow: self,
+            key,
+        })
     }
 
-    /// Work every order of the seller once, then refresh tracking.
-    pub async fn run_pass(
-        &self,
-        store: &Store,
-        egress: Arc<dyn Egress>,
-    ) -> Result<PassReport, WorkflowError> {
-        let (_keep, never) = tokio::sync::watch::channel(false);
-        self.run_pass_until(store, egress, &never).await
+    /// The name of this workflow's position in the store's events.
+    fn consumer(&self) -> String {
+        format!("shipping:{}", self.seller)
     }
 
-    /// [`run_pass`](Self::run_pass), stopping between orders once `shutdown` is true.
+    /// Whether the next pass looks at every order.
+    fn sweep_due(&self) -> bool {
+        self.swept_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|t| t.elapsed() >= SWEEP_EVERY)
+    }
+
+    /// Make the next pass a full sweep (tests, benchmarks, a person's retry).
+    pub fn sweep_next(&self) {
+        *self.swept_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Work every order that needs it once, then refresh tracking.
+    pub async fn run_pass(&self, store: &Store) -> Result<PassReport, WorkflowError> {
+        self.run_pass_until(store, &Shutdown::never()).await
+    }
+
+    /// [`run_pass`](Self::run_pass), stopping between orders once `shutdown` is requested.
     pub async fn run_pass_until(
         &self,
         store: &Store,
-        egress: Arc<dyn Egress>,
-        shutdown: &tokio::sync::watch::Receiver<bool>,
+        shutdown: &Shutdown,
     ) -> Result<PassReport, WorkflowError> {
-        let filter = OrderFilter {
-            seller: Some(self.seller.clone()),
-            ..OrderFilter::default()
-        };
-        let orders = {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || store.list_orders(&filter))
+        let sweep = self.sweep_due();
+        let (orders, tail) = {
+            let (store, seller, consumer) = (store.clone(), self.seller.clone(), self.consumer());
+            tokio::task::spawn_blocking(move || work_set(&store, &seller, &consumer, sweep))
                 .await
-                .map_err(|e| StoreError::Other(format!("order listing panicked: {e}")))??
+                .map_err(|e| {
+                    StoreError::Other(format!("finding the orders to ship panicked: {e}"))
+                })??
         };
         let mut report = PassReport::default();
         for stored in &orders {
-            if *shutdown.borrow() {
+            if shutdown.is_requested() {
                 return Ok(report);
             }
             if !self.channels.contains_key(&stored.channel) {
                 continue;
             }
-            match self.process(store, egress.clone(), stored).await? {
+            match self.process(store, stored).await? {
                 Outcome::Shipped => report.shipped += 1,
                 Outcome::Held => report.held += 1,
                 Outcome::DeadLettered => report.dead_lettered += 1,
@@ -183,7 +194,14 @@ impl ShippingRuntime {
                 _ => {}
             }
         }
-        report.tracking_updates = self.refresh_tracking(store, egress, false).await?;
+        report.tracking_updates = self.refresh_tracking(store, false).await?;
+        if shutdown.is_requested() {
+            return Ok(report);
+        }
+        store.set_event_position(&self.consumer(), tail)?;
+        if sweep {
+            *self.swept_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
         Ok(report)
     }
 
@@ -191,7 +209,6 @@ impl ShippingRuntime {
     pub async fn process(
         &self,
         store: &Store,
-        egress: Arc<dyn Egress>,
         stored: &StoredOrder,
     ) -> Result<Outcome, WorkflowError> {
         let order = &stored.order;
@@ -199,9 +216,9 @@ impl ShippingRuntime {
             return Ok(Outcome::Busy);
         };
         let existing = store.shipment(&self.seller, &stored.channel, &order.external_id)?;
-        let mut rec = match existing {
+        let rec = match existing {
             None => {
-                if plan::not_shippable(order).is_some() {
+                if super::plan::not_shippable(order).is_some() {
                     return Ok(Outcome::Ignored);
                 }
                 let rec = ShipmentRecord::new(
@@ -216,504 +233,84 @@ impl ShippingRuntime {
             }
             Some(rec) => rec,
         };
-        match rec.status {
-            Status::Done | Status::Skipped | Status::DryRun | Status::DeadLetter => {
-                return Ok(Outcome::Unchanged);
-            }
-            Status::Held if rec.held_by_user || rec.stage > Stage::Intent => {
-                return Ok(Outcome::Unchanged);
-            }
-            Status::Active if rec.next_attempt_at.is_some_and(|t| t > Utc::now()) => {
-                return Ok(Outcome::Unchanged);
-            }
-            _ => {}
-        }
-        if rec.stage < Stage::RateChosen
-            && rec.label.is_none()
-            && let Some(why) = plan::not_shippable(order)
-        {
-            rec.stop(Status::Skipped, format!("not shipped: {why}"));
-            store.put_shipment(&rec)?;
-            return Ok(Outcome::Skipped);
-        }
-        self.drive(store, egress, stored, rec).await
+        self.resume(store, stored, rec).await
     }
+}
 
-    /// The state machine proper, from wherever `rec` stands.
-    async fn drive(
-        &self,
-        store: &Store,
-        egress: Arc<dyn Egress>,
-        stored: &StoredOrder,
-        mut rec: ShipmentRecord,
-    ) -> Result<Outcome, WorkflowError> {
-        let order = &stored.order;
-        let mut document: Option<Vec<u8>> = None;
-        // A purchase may have happened unless this run itself just chose the rate.
-        let mut resumed = true;
-        loop {
-            match rec.stage {
-                Stage::Intent => {
-                    let consignment =
-                        match plan::consignment(&self.policy, order, &rec.idempotency_key) {
-                            Ok(c) => c,
-                            Err(why) => return self.hold(store, rec, why),
-                        };
-                    let Some(channel) = self.channels.get(&stored.channel) else {
-                        return self.hold(
-                            store,
-                            rec,
-                            format!("channel `{}` is not enabled", stored.channel),
-                        );
-                    };
-                    let facts = Facts {
-                        from: &self.policy.ship_from.country,
-                        to: &consignment.shipment.ship_to.country,
-                        weight_grams: consignment.weight_grams,
-                        value: order.totals.total,
-                        channel: &stored.channel,
-                        marketplace: &channel.plugin.manifest.name,
-                    };
-                    let Some(rule) = rules::select(&self.policy.rules, &facts, &self.policy.fx)
-                    else {
-                        let why = format!(
-                            "no shipping rule matches: to {}, {} g, order value {}, channel `{}`; add a rule under [[sellers.shipping.rules]]",
-                            facts.to.as_str(),
-                            facts.weight_grams,
-                            facts.value,
-                            facts.channel
-                        );
-                        return self.hold(store, rec, why);
-                    };
-                    let carrier = &self.carriers[&rule.carrier];
-                    // Known before the quote, so a refusal names who refused.
-                    rec.rule = Some(rule.name.clone());
-                    rec.carrier_account = Some(carrier.id.clone());
-                    let Consignment {
-                        mut shipment,
-                        notes,
-                        ..
-                    } = consignment;
-                    shipment.incoterm = rule.incoterm.unwrap_or(self.policy.incoterm);
-                    let quoted = carrier
-                        .plugin
-                        .quote(
-                            carrier.services(&self.seller, egress.clone()),
-                            carrier.limits,
-                            &carrier.settings,
-                            &shipment,
-                        )
-                        .await;
-                    let quotes = match quoted {
-                        Ok(q) => q,
-                        Err(e) => return self.fail(store, rec, e),
-                    };
-                    rec.notes = notes;
-                    rec.shipment = Some(shipment);
-                    rec.quotes = quotes;
-                    let n = rec.quotes.len();
-                    rec.advance(
-                        Stage::Quoted,
-                        format!(
-                            "{n} rate(s) quoted by `{}` (rule `{}`)",
-                            carrier.id, rule.name
-                        ),
-                    );
-                    store.put_shipment(&rec)?;
-                    maybe_crash(self.crash_at, CrashPoint::AfterQuote);
-                }
-                Stage::Quoted => {
-                    let Some(rule) = self
-                        .policy
-                        .rules
-                        .iter()
-                        .find(|r| Some(&r.name) == rec.rule.as_ref())
-                    else {
-                        rec.advance(
-                            Stage::Intent,
-                            "the rule that quoted is gone from config; planning again",
-                        );
-                        continue;
-                    };
-                    let chosen = match rules::choose(rule, &rec.quotes, &self.policy.fx) {
-                        Ok(r) => r,
-                        Err(why) => {
-                            return self.hold(
-                                store,
-                                rec,
-                                format!(
-                                    "{why}; change the rule, then `tradelane shipments release {}`",
-                                    order.number
-                                ),
-                            );
-                        }
-                    };
-                    let what =
-                        format!("{} {} for {}", chosen.carrier, chosen.service, chosen.price);
-                    rec.chosen = Some(chosen);
-                    if self.policy.dry_run {
-                        rec.stop(
-                            Status::DryRun,
-                            format!("dry run: would buy {what}; nothing bought"),
-                        );
-                        store.put_shipment(&rec)?;
-                        return Ok(Outcome::DryRun);
-                    }
-                    rec.advance(Stage::RateChosen, format!("chose {what}"));
-                    store.put_shipment(&rec)?;
-                    maybe_crash(self.crash_at, CrashPoint::AfterRate);
-                    resumed = false;
-                }
-                Stage::RateChosen => {
-                    if resumed || !rec.open_references.is_empty() {
-                        match self.adopt(egress.clone(), &rec).await {
-                            Ok(Some((label, doc, reference))) => {
-                                let note = format!(
-                                    "adopted label {} already bought under reference {reference}",
-                                    label.tracking_number
-                                );
-                                rec.label = Some(label);
-                                rec.open_references.clear();
-                                rec.advance(Stage::LabelBought, note);
-                                store.put_shipment(&rec)?;
-                                document = Some(doc);
-                                continue;
-                            }
-                            Ok(None) => {}
-                            Err(e) => return self.fail(store, rec, e),
-                        }
-                    }
-                    let Some(carrier) = rec
-                        .carrier_account
-                        .as_ref()
-                        .and_then(|c| self.carriers.get(c))
-                    else {
-                        return self.hold(
-                            store,
-                            rec,
-                            "the carrier account that quoted is gone from config".into(),
-                        );
-                    };
-                    let (Some(shipment), Some(rate)) = (&rec.shipment, &rec.chosen) else {
-                        rec.advance(Stage::Intent, "record lacks its shipment; planning again");
-                        continue;
-                    };
-                    let bought = carrier
-                        .plugin
-                        .buy_label(
-                            carrier.services(&self.seller, egress.clone()),
-                            carrier.limits,
-                            &carrier.settings,
-                            shipment,
-                            rate,
-                            &rec.idempotency_key,
-                        )
-                        .await;
-                    let (label, doc) = match bought {
-                        Ok(b) => b,
-                        Err(e) => return self.fail(store, rec, e),
-                    };
-                    maybe_crash(self.crash_at, CrashPoint::AfterBuyCall);
-                    let note = format!(
-                        "bought {} {} label {} for {}",
-                        label.carrier, label.service, label.tracking_number, label.cost
-                    );
-                    rec.label = Some(label);
-                    rec.open_references.clear();
-                    rec.advance(Stage::LabelBought, note);
-                    store.put_shipment(&rec)?;
-                    maybe_crash(self.crash_at, CrashPoint::AfterBought);
-                    document = Some(doc);
-                }
-                Stage::LabelBought => {
-                    let Some(label) = rec.label.clone() else {
-                        rec.stage = Stage::RateChosen;
-                        continue;
-                    };
-                    let doc = match document.take() {
-                        Some(d) => d,
-                        None => match self.refetch(egress.clone(), &rec).await {
-                            Ok(d) => d,
-                            Err(e) => return self.fail(store, rec, e),
-                        },
-                    };
-                    let path = labels::path(
-                        &self.labels_dir,
-                        &rec.seller,
-                        &rec.channel,
-                        &rec.order_id,
-                        rec.attempt,
-                        label.format,
-                    );
-                    labels::write(&path, &doc).map_err(|error| WorkflowError::Label {
-                        seller: rec.seller.clone(),
-                        order: rec.order_id.clone(),
-                        error,
-                    })?;
-                    rec.label_path = Some(path.clone());
-                    rec.advance(
-                        Stage::LabelStored,
-                        format!("label stored at {}", path.display()),
-                    );
-                    store.put_shipment(&rec)?;
-                    maybe_crash(self.crash_at, CrashPoint::AfterStored);
-                }
-                Stage::LabelStored => {
-                    let Some(label) = rec.label.clone() else {
-                        rec.stage = Stage::RateChosen;
-                        continue;
-                    };
-                    let Some(channel) = self.channels.get(&rec.channel) else {
-                        return self.hold(store, rec, format!(
-                            "label {} is bought but channel `{}` is not enabled to receive the tracking",
-                            label.tracking_number, stored.channel
-                        ));
-                    };
-                    let fulfillment = Fulfillment {
-                        order_external_id: rec.order_id.clone(),
-                        carrier: label.carrier.clone(),
-                        service: Some(label.service.clone()),
-                        tracking_number: label.tracking_number.clone(),
-                        tracking_url: label.tracking_url.clone(),
-                        shipped_at: Utc::now(),
-                        lines: Vec::new(),
-                        notify_buyer: self.policy.notify_buyer,
-                    };
-                    let pushed = channel
-                        .plugin
-                        .push_fulfillment(
-                            channel.services(egress.clone()),
-                            channel.limits,
-                            &channel.settings,
-                            &fulfillment,
-                        )
-                        .await;
-                    let id = match pushed {
-                        Ok(id) => id,
-                        Err(e) => return self.fail(store, rec, e),
-                    };
-                    maybe_crash(self.crash_at, CrashPoint::AfterPushCall);
-                    rec.fulfillment_id = Some(id.clone());
-                    rec.stage = Stage::Pushed;
-                    rec.status = Status::Done;
-                    rec.failures = 0;
-                    rec.reason = None;
-                    rec.log(format!(
-                        "tracking {} pushed to `{}` (fulfillment {id})",
-                        label.tracking_number, rec.channel
-                    ));
-                    store.put_shipment(&rec)?;
-                    tracing::info!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
-                        tracking = %label.tracking_number, carrier = %label.carrier, "order shipped");
-                    return Ok(Outcome::Shipped);
-                }
-                Stage::Pushed => return Ok(Outcome::Unchanged),
-            }
-        }
-    }
-
-    /// A label bought earlier under this attempt's reference or an open one.
-    async fn adopt(
-        &self,
-        egress: Arc<dyn Egress>,
-        rec: &ShipmentRecord,
-    ) -> Result<Option<(Label, Vec<u8>, String)>, CallError> {
-        let mut candidates = rec.open_references.clone();
-        if let Some(account) = &rec.carrier_account {
-            candidates.push(super::record::OpenPurchase {
-                carrier_account: account.clone(),
-                reference: rec.idempotency_key.clone(),
-            });
-        }
-        for open in candidates {
-            let Some(carrier) = self.carriers.get(&open.carrier_account) else {
-                continue;
-            };
-            let found = carrier
-                .plugin
-                .find_label(
-                    carrier.services(&self.seller, egress.clone()),
-                    carrier.limits,
-                    &carrier.settings,
-                    &open.reference,
-                )
-                .await?;
-            if let Some((label, doc)) = found {
-                return Ok(Some((label, doc, open.reference)));
-            }
-        }
-        Ok(None)
-    }
-
-    /// The document of a label recorded before a crash.
-    async fn refetch(
-        &self,
-        egress: Arc<dyn Egress>,
-        rec: &ShipmentRecord,
-    ) -> Result<Vec<u8>, CallError> {
-        match self.adopt(egress, rec).await? {
-            Some((_, doc, _)) => Ok(doc),
-            None => Err(CallError {
-                site: CallSite {
-                    seller: rec.seller.clone(),
-                    channel: format!(
-                        "carrier:{}",
-                        rec.carrier_account.clone().unwrap_or_default()
-                    ),
-                    plugin: "-".into(),
-                },
-                kind: crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Transient(
-                    format!(
-                        "label {} is recorded but the carrier does not return its document yet",
-                        rec.label
-                            .as_ref()
-                            .map(|l| l.tracking_number.as_str())
-                            .unwrap_or("?")
-                    ),
-                )),
-            }),
-        }
-    }
-
-    fn hold(
-        &self,
-        store: &Store,
-        mut rec: ShipmentRecord,
-        why: String,
-    ) -> Result<Outcome, WorkflowError> {
-        if rec.status == Status::Held && rec.reason.as_deref() == Some(why.as_str()) {
-            return Ok(Outcome::Unchanged);
-        }
-        tracing::warn!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number, "shipment held: {why}");
-        rec.held_by_user = false;
-        rec.stop(Status::Held, why);
-        store.put_shipment(&rec)?;
-        Ok(Outcome::Held)
-    }
-
-    fn fail(
-        &self,
-        store: &Store,
-        mut rec: ShipmentRecord,
-        error: CallError,
-    ) -> Result<Outcome, WorkflowError> {
-        rec.failures += 1;
-        let message = error.to_string();
-        let outcome = match error.remedy() {
-            Remedy::Fix(what) => {
-                let reason = match &error.kind {
-                    crate::host::CallErrorKind::Plugin(crate::host::PluginFailure::Rejected(_)) => {
-                        message
-                    }
-                    _ => format!("{message} (to fix: {what})"),
-                };
-                rec.stop(Status::DeadLetter, reason);
-                Outcome::DeadLettered
-            }
-            _ if rec.failures >= self.policy.max_attempts => {
-                rec.stop(
-                    Status::DeadLetter,
-                    format!("gave up after {} failures: {message}", rec.failures),
-                );
-                Outcome::DeadLettered
-            }
-            remedy => {
-                let wait = match remedy {
-                    Remedy::Defer(d) => d,
-                    _ => crate::scheduler::backoff(rec.failures),
-                };
-                rec.next_attempt_at =
-                    Some(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default());
-                rec.log(format!(
-                    "failed ({} of {}), retrying in {}s: {message}",
-                    rec.failures,
-                    self.policy.max_attempts,
-                    wait.as_secs()
-                ));
-                rec.reason = Some(message);
-                Outcome::Retrying
-            }
+/// The orders a pass looks at, in key order, and the newest event id it
+/// covers: every order of the seller on a sweep, else the ones changed
+/// since the consumer's position plus the pending records' orders.
+fn work_set(
+    store: &Store,
+    seller: &str,
+    consumer: &str,
+    sweep: bool,
+) -> Result<(Vec<StoredOrder>, u64), StoreError> {
+    let tail = store.last_event_id()?;
+    let position = store.event_position(consumer)?;
+    let Some(mut position) = position.filter(|_| !sweep) else {
+        let filter = OrderFilter {
+            seller: Some(seller.to_string()),
+            ..OrderFilter::default()
         };
-        if outcome == Outcome::DeadLettered {
-            tracing::error!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
-                "shipment dead-lettered: {}", rec.reason.as_deref().unwrap_or(""));
-        } else {
-            tracing::warn!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
-                "shipment step failed, will retry: {}", rec.reason.as_deref().unwrap_or(""));
+        return Ok((store.list_orders(&filter)?, tail));
+    };
+    let mut keys: BTreeSet<(String, String)> =
+        store.pending_shipments(seller)?.into_iter().collect();
+    while position < tail {
+        let batch = store.events_after(position)?;
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        position = *last;
+        keys.extend(
+            batch
+                .into_iter()
+                .filter(|(id, e)| *id <= tail && e.seller == seller)
+                .map(|(_, e)| (e.channel, e.external_id)),
+        );
+    }
+    let mut orders = Vec::with_capacity(keys.len());
+    for (channel, id) in keys {
+        if let Some(order) = store.order(seller, &channel, &id)? {
+            orders.push(order);
         }
-        store.put_shipment(&rec)?;
-        Ok(outcome)
+    }
+    Ok((orders, tail))
+}
+
+impl Workflow for ShippingWorkflow {
+    fn name(&self) -> &'static str {
+        "shipping"
     }
 
-    /// Ask the carrier for new scans of shipped parcels (not more often than
-    /// every 15 minutes each, unless `force`); returns how many changed.
-    pub async fn refresh_tracking(
-        &self,
-        store: &Store,
-        egress: Arc<dyn Egress>,
-        force: bool,
-    ) -> Result<u32, WorkflowError> {
-        let now = Utc::now();
-        let mut changed = 0;
-        for mut rec in store.shipments(Some(&self.seller))? {
-            let (Some(label), Some(account)) = (rec.label.clone(), rec.carrier_account.clone())
-            else {
-                continue;
-            };
-            if rec.status != Status::Done {
-                continue;
-            }
-            let finished = rec
-                .tracking
-                .as_ref()
-                .and_then(|t| t.events.last())
-                .is_some_and(|e| {
-                    matches!(
-                        e.status,
-                        TrackingStatus::Delivered | TrackingStatus::Returned
-                    )
-                });
-            let recent = rec
-                .tracking
-                .as_ref()
-                .is_some_and(|t| now - t.checked_at < chrono::Duration::minutes(15));
-            let too_old =
-                (now - rec.created_at).to_std().unwrap_or_default() > self.policy.track_for;
-            if finished || too_old || (recent && !force) {
-                continue;
-            }
-            let Some(carrier) = self.carriers.get(&account) else {
-                continue;
-            };
-            let Some(_flight) = self.try_flight(&rec.channel, &rec.order_id) else {
-                continue;
-            };
-            match carrier
-                .plugin
-                .track(
-                    carrier.services(&self.seller, egress.clone()),
-                    carrier.limits,
-                    &carrier.settings,
-                    &label.carrier,
-                    &label.tracking_number,
-                )
+    fn seller(&self) -> &str {
+        &self.seller
+    }
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn wake(&self) -> &tokio::sync::Notify {
+        &self.wake
+    }
+
+    fn run<'a>(&'a self, store: &'a Store, shutdown: &'a Shutdown) -> PassFuture<'a> {
+        Box::pin(async move {
+            let report = self
+                .run_pass_until(store, shutdown)
                 .await
-            {
-                Ok(events) => {
-                    let before = rec.tracking.as_ref().map(|t| t.events.len());
-                    let grew = before != Some(events.len());
-                    rec.tracking = Some(TrackingState {
-                        checked_at: now,
-                        events,
-                    });
-                    if grew {
-                        changed += 1;
-                    }
-                    store.put_shipment(&rec)?;
-                }
-                Err(e) => tracing::debug!(order = %rec.order_number, "tracking not refreshed: {e}"),
+                .map_err(|e| e.to_string())?;
+            if report != PassReport::default() {
+                tracing::info!(seller = %self.seller, shipped = report.shipped, held = report.held,
+                    dead_lettered = report.dead_lettered, retrying = report.retrying,
+                    dry_run = report.dry_run, tracking_updates = report.tracking_updates, "shipping pass complete");
             }
-        }
-        Ok(changed)
+            Ok(PassSummary {
+                done: u64::from(report.shipped),
+                warning: None,
+            })
+        })
     }
 }

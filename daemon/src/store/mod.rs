@@ -1,17 +1,23 @@
 //! The local store: sled, in `data_dir/store`.
 //!
 //! ## Trees and keys
+//! The store owns the trees every part shares:
+//!
 //! | tree      | key                                   | value                        |
 //! |-----------|---------------------------------------|------------------------------|
 //! | `orders`  | `seller \0 channel \0 external_id`    | order envelope               |
 //! | `cursors` | `seller \0 channel \0 stream`         | JSON envelope of the cursor  |
 //! | `events`  | `u64` big-endian, from `generate_id`  | JSON envelope of the change  |
 //! | `cache`   | `seller \0 channel \0 key`            | JSON `{expires_at, value}`   |
-//! | `shipments` | `seller \0 channel \0 external_id`  | JSON envelope of the record  |
-//! | `payouts` | `seller \0 account \0 payout_id`     | JSON envelope: payout + lines |
-//! | `settlements` | `seller \0 channel \0 external_id` | JSON envelope: what the order was paid |
-//! | `discrepancies` | `kind:scope:subject` id          | JSON envelope of the discrepancy |
 //! | `meta`    | `schema`                              | the layout version (`1`)     |
+//!
+//! `cursors` also holds each workflow's cursors (a payment account's
+//! payouts under `seller \0 settlement:{account} \0 payouts`) and each
+//! event consumer's position (`\0 consumer \0 events`). Each workflow
+//! owns its further trees, opened by name through [`Store::tree`] and
+//! documented in its own store module: `shipping::store` (`shipments`,
+//! `shipments_pending`), `settlement::store` (`payouts`, `settlements`,
+//! `discrepancies`). Nothing here knows a workflow.
 //!
 //! ## Value envelopes
 //! An order value is `[schema: u8][updated_at: i64 µs since epoch, BE][JSON
@@ -24,20 +30,21 @@
 //! One sync page — its orders, the cursor that follows them, and their
 //! change events — commits in **one** sled transaction over `orders`,
 //! `cursors` and `events`, then the store is flushed; commits of one
-//! channel happen strictly in page order. A `kill -9` therefore leaves either the whole page or none
-//! of it; in the second case the cursor has not moved and the next run
-//! reads the page again. Upserts are idempotent, so re-reading is harmless.
-//! The cursor's watermark only moves forward, and only when a pass
-//! completes (see `sync`).
+//! channel happen strictly in page order, and commits of all channels one
+//! at a time, so change events appear in id order (see [`events`]). A
+//! `kill -9` therefore leaves either the whole page or none of it; in the
+//! second case the cursor has not moved and the next run reads the page
+//! again. Upserts are idempotent, so re-reading is harmless. The cursor's
+//! watermark only moves forward, and only when a pass completes (see
+//! `sync`).
 
 mod cache;
+pub mod events;
 mod orders;
 mod query;
-mod settlement;
-mod shipments;
 
 pub use cache::StoreCache;
-pub use orders::{PageOutcome, PassState, SyncCursor};
+pub use orders::{ChangeEvent, ChangeKind, PageOutcome, PassState, SyncCursor};
 pub use query::{ExportLine, OrderFilter, StoredOrder};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -65,10 +72,8 @@ pub struct Store {
     cursors: sled::Tree,
     events: sled::Tree,
     cache: sled::Tree,
-    shipments: sled::Tree,
-    payouts: sled::Tree,
-    settlements: sled::Tree,
-    discrepancies: sled::Tree,
+    /// Held across a page commit, so events become visible in id order.
+    commit_lock: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -98,10 +103,7 @@ impl Store {
             cursors: db.open_tree("cursors")?,
             events: db.open_tree("events")?,
             cache: db.open_tree("cache")?,
-            shipments: db.open_tree("shipments")?,
-            payouts: db.open_tree("payouts")?,
-            settlements: db.open_tree("settlements")?,
-            discrepancies: db.open_tree("discrepancies")?,
+            commit_lock: Default::default(),
             db,
         })
     }
@@ -123,6 +125,17 @@ impl Store {
         self.db.size_on_disk().unwrap_or(0)
     }
 
+    /// A tree a workflow owns, by name (created on first use).
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    /// The `cursors` tree, for a workflow that commits its cursor in one
+    /// transaction with its own records.
+    pub fn cursor_tree(&self) -> &sled::Tree {
+        &self.cursors
+    }
+
     /// Number of change events recorded.
     pub fn event_count(&self) -> usize {
         self.events.len()
@@ -130,7 +143,7 @@ impl Store {
 }
 
 /// `a \0 b \0 c`
-pub(crate) fn key(parts: &[&str]) -> Vec<u8> {
+pub fn key(parts: &[&str]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -147,7 +160,7 @@ struct Envelope<T> {
     body: T,
 }
 
-pub(crate) fn encode<T: Serialize>(body: &T) -> Vec<u8> {
+pub fn encode<T: Serialize>(body: &T) -> Vec<u8> {
     serde_json::to_vec(&Envelope {
         schema: SCHEMA,
         body,
@@ -155,10 +168,7 @@ pub(crate) fn encode<T: Serialize>(body: &T) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(
-    tree: &'static str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
+pub fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     let e: Envelope<T> = serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         tree,
         detail: e.to_string(),

@@ -136,6 +136,7 @@ impl Store {
         let cursor_key = key(&[seller, channel, stream]);
         let cursor_value = encode(cursor);
         let now = Utc::now();
+        let _serial = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let result = (&self.orders, &self.cursors, &self.events).transaction(
             |(tx_orders, tx_cursors, tx_events)| {
                 let mut outcome = PageOutcome::default();

@@ -37,6 +37,25 @@ fn split_key(k: &[u8]) -> Option<(String, String)> {
 }
 
 impl Store {
+    /// One order by its full key, if stored.
+    pub fn order(
+        &self,
+        seller: &str,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        self.orders
+            .get(key(&[seller, channel, external_id]))?
+            .map(|v| {
+                Ok(StoredOrder {
+                    seller: seller.to_string(),
+                    channel: channel.to_string(),
+                    order: decode_order(&v)?,
+                })
+            })
+            .transpose()
+    }
+
     /// Orders matching `filter`, in key order (seller, channel, id).
     pub fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
         let prefix = match (&filter.seller, &filter.channel) {

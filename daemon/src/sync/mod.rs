@@ -19,55 +19,60 @@
 //! and are flushed; the next page is fetched meanwhile, and its commit
 //! waits for the previous one.
 
-use crate::egress::ChannelEgress;
-use crate::host::{
-    CallError, CallLimits, CallServices, CallSite, Plugin, PluginCache, PluginSettings,
-};
+use crate::host::{CallError, PluginAccount};
 use crate::model::OrderQuery;
 use crate::schedule::Schedule;
+use crate::shutdown::Shutdown;
 use crate::store::{PageOutcome, PassState, Store, StoreError, SyncCursor};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The cursor stream name of order sync.
 pub const ORDERS: &str = "orders";
 
-/// Everything needed to sync one channel, built once at start.
-pub struct ChannelRuntime {
-    pub seller: String,
-    pub channel: String,
-    pub plugin: Arc<Plugin>,
-    pub settings: PluginSettings,
-    pub egress: Arc<ChannelEgress>,
-    pub cache: Arc<dyn PluginCache>,
-    pub limits: CallLimits,
+/// One channel to sync: its marketplace account and how to read it.
+pub struct Channel {
+    /// The marketplace plugin account (also where shipping pushes tracking).
+    pub account: Arc<PluginAccount>,
+    /// Re-read this much before the watermark every pass.
     pub lookback: Duration,
     pub page_size: u32,
     pub schedule: Schedule,
     /// Held while a pass runs: one pass per channel at a time.
-    pub running: tokio::sync::Mutex<()>,
+    running: tokio::sync::Mutex<()>,
 }
 
-impl ChannelRuntime {
-    /// `seller/channel`
-    pub fn label(&self) -> String {
-        format!("{}/{}", self.seller, self.channel)
+impl Channel {
+    /// A channel of `account`.
+    pub fn new(
+        account: Arc<PluginAccount>,
+        lookback: Duration,
+        page_size: u32,
+        schedule: Schedule,
+    ) -> Self {
+        Channel {
+            account,
+            lookback,
+            page_size,
+            schedule,
+            running: tokio::sync::Mutex::new(()),
+        }
     }
 
-    /// Services for one call of this channel's plugin.
-    pub fn services(&self, egress: Arc<dyn crate::egress::Egress>) -> CallServices {
-        CallServices {
-            site: CallSite {
-                seller: self.seller.clone(),
-                channel: self.channel.clone(),
-                plugin: self.plugin.manifest.name.clone(),
-            },
-            egress,
-            channel: self.egress.clone(),
-            cache: self.cache.clone(),
-        }
+    /// The seller it belongs to.
+    pub fn seller(&self) -> &str {
+        self.account.seller()
+    }
+
+    /// The channel id.
+    pub fn id(&self) -> &str {
+        self.account.id()
+    }
+
+    /// `seller/channel`
+    pub fn label(&self) -> String {
+        self.account.label()
     }
 }
 
@@ -110,9 +115,8 @@ pub enum SyncError {
 /// Run one pass over `channel`.
 pub async fn run_pass(
     store: &Store,
-    channel: &ChannelRuntime,
-    egress: Arc<dyn crate::egress::Egress>,
-    shutdown: &watch::Receiver<bool>,
+    channel: &Channel,
+    shutdown: &Shutdown,
     mut progress: impl FnMut(&PageProgress),
 ) -> Result<PassReport, SyncError> {
     let _guard = channel
@@ -124,7 +128,7 @@ pub async fn run_pass(
         source,
     };
     let cursor = store
-        .cursor(&channel.seller, &channel.channel, ORDERS)
+        .cursor(channel.seller(), channel.id(), ORDERS)
         .map_err(store_err)?;
     let now = Utc::now();
     let lookback = chrono::Duration::from_std(channel.lookback).unwrap_or_default();
@@ -168,7 +172,7 @@ pub async fn run_pass(
             .unwrap_or_else(|e| Err(StoreError::Other(format!("commit task failed: {e}"))))
     };
     loop {
-        if *shutdown.borrow() {
+        if shutdown.is_requested() {
             if let Some(handle) = pending.take() {
                 finish(&mut report, join(handle).await)?;
             }
@@ -180,15 +184,7 @@ pub async fn run_pass(
             page_token: page_token.clone(),
             page_size: channel.page_size,
         };
-        let fetched = channel
-            .plugin
-            .fetch_orders(
-                channel.services(egress.clone()),
-                channel.limits,
-                &channel.settings,
-                &query,
-            )
-            .await;
+        let fetched = channel.account.fetch_orders(&query).await;
         if let Some(handle) = pending.take() {
             finish(&mut report, join(handle).await)?;
         }
@@ -216,7 +212,7 @@ pub async fn run_pass(
         };
         if !last && page.next_page == page_token {
             return Err(SyncError::Call(CallError {
-                site: channel.services(egress.clone()).site,
+                site: channel.account.site().clone(),
                 kind: crate::host::CallErrorKind::InvalidOutput(
                     "the plugin returned the same page token twice".into(),
                 ),
@@ -224,8 +220,8 @@ pub async fn run_pass(
         }
         let (store2, seller, name) = (
             store.clone(),
-            channel.seller.clone(),
-            channel.channel.clone(),
+            channel.seller().to_string(),
+            channel.id().to_string(),
         );
         let orders = page.orders;
         let handle = tokio::task::spawn_blocking(move || {

@@ -1,8 +1,8 @@
 //! A channel's (or account's) settings and egress policy, checked against its plugin's
 //! manifest and resolved (secrets read from where config points).
 
-use super::error::ConfigError;
-use super::{Connection, LoadedConfig, SettingValue};
+use crate::config::error::ConfigError;
+use crate::config::{Connection, LoadedConfig, SettingValue};
 use crate::egress::{HostPattern, HostPolicy, Secret, Secrets};
 use crate::host::PluginSettings;
 use crate::model::Manifest;
@@ -100,7 +100,7 @@ pub fn resolve(
     Ok(out)
 }
 
-fn read_secret(loaded: &LoadedConfig, r: &super::SecretRef) -> Result<String, String> {
+fn read_secret(loaded: &LoadedConfig, r: &crate::config::SecretRef) -> Result<String, String> {
     let value = match (&r.env, &r.file, &r.credential) {
         (Some(name), None, None) => {
             std::env::var(name).map_err(|_| format!("environment variable `{name}` is not set"))?

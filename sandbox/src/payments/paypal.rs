@@ -5,8 +5,8 @@
 //! payout is a withdrawal `T0400`.
 
 use super::ledger::{LedgerLine, LineKind, Provider};
-use crate::model::format_minor;
-use crate::sandbox::SandboxState;
+use crate::SandboxState;
+use crate::money::format_minor;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -72,7 +72,7 @@ fn rows(state: &SandboxState) -> Vec<(DateTime<Utc>, String, Value)> {
     let mut out = Vec::new();
     for p in payouts.iter().filter(|p| p.provider == Provider::Paypal) {
         let settlement = &p.currency;
-        let decimals = crate::model::Currency::parse(settlement).map_or(2, |c| c.decimals());
+        let decimals = crate::money::decimals(settlement).unwrap_or(2);
         for l in &p.lines {
             out.push((l.at, row_code(l).into(), row(l, settlement, decimals)));
         }

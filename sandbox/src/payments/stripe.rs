@@ -5,7 +5,7 @@
 //! `exchange_rate` is written as a JSON number with the ledger's exact digits.
 
 use super::ledger::{LedgerLine, LedgerPayout, LineKind, Provider};
-use crate::sandbox::SandboxState;
+use crate::SandboxState;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};

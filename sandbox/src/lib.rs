@@ -1,4 +1,11 @@
+#![recursion_limit = "512"]
+
 //! `tradelane sandbox`: simulated provider APIs on loopback.
+//!
+//! A crate of its own, so the production daemon carries none of it (nor
+//! axum): the daemon embeds it behind its default-on `sandbox` feature,
+//! and `cargo build -p tradelane --no-default-features` leaves it out.
+//! Each new connector adds its simulated API here.
 //!
 //! Each provider lives in its own module and renders the shared [`World`]
 //! in its real wire format (paths, auth header, pagination, rate-limit
@@ -21,17 +28,19 @@
 //!   discrepancies injected.
 
 pub mod carriers;
+pub mod config;
 mod control;
 mod example;
 mod faults;
+pub mod money;
 pub mod payments;
 mod shopify;
 mod shopify_json;
 pub mod world;
 
-use crate::config::{SandboxConfig, SandboxFaults};
 use axum::Router;
 use chrono::Utc;
+pub use config::{HumanDuration, SandboxConfig, SandboxFaults};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -9,8 +9,8 @@
 //! never settles, a charge whose amount differs from its order, and a
 //! charge that belongs to no order.
 
-use crate::model::format_minor;
-use crate::sandbox::world::{CURRENCIES, SimOrder, World};
+use crate::money::format_minor;
+use crate::world::{CURRENCIES, SimOrder, World};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
 

@@ -158,7 +158,7 @@ impl SimOrder {
     }
 }
 
-pub use crate::model::format_minor as decimal;
+pub use crate::money::format_minor as decimal;
 
 /// All simulated orders, and the generator that makes more.
 pub struct World {

@@ -8,7 +8,7 @@ use super::{
     Provider, SimAddress, SimCustomsLine, SimPurchase, SimRate, SimShipment, base_url, dollars,
     faults, quote, text, tracking, undeliverable,
 };
-use crate::sandbox::SandboxState;
+use crate::SandboxState;
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};

@@ -419,7 +419,7 @@ pub async fn label_file(
 
 /// Minor units as the decimal a carrier API prints (`1234` → `"12.34"`).
 pub fn dollars(cents: i64) -> String {
-    crate::model::format_minor(cents, 2)
+    crate::money::format_minor(cents, 2)
 }
 
 /// A JSON value as the text a carrier would print (`null` → empty).

@@ -1,15 +1,20 @@
-//! Settlement in the store: `payouts` (with their lines), `settlements`
-//! (per order), `discrepancies`, and each account's payout cursor in
-//! `cursors`.
+//! Settlement in the store: trees the settlement workflow owns.
+//!
+//! | tree            | key                                 | value                                   |
+//! |-----------------|-------------------------------------|-----------------------------------------|
+//! | `payouts`       | `seller \0 account \0 payout_id`    | JSON envelope: payout + lines           |
+//! | `settlements`   | `seller \0 channel \0 external_id`  | JSON envelope: what the order was paid  |
+//! | `discrepancies` | `kind:scope:subject` id             | JSON envelope of the discrepancy        |
+//!
+//! Each account's payout cursor lives in the store's `cursors` tree under
+//! `seller \0 settlement:{account} \0 payouts`.
 //!
 //! A payout, its lines and the account's cursor commit in one transaction;
 //! reconciliation writes only what changed, so running it again over the
 //! same payouts writes nothing.
 
-use super::{Store, StoreError, decode, encode, key};
-use crate::settlement::records::{
-    Discrepancy, OrderSettlement, PayoutCursor, PayoutRecord, Resolution,
-};
+use super::records::{Discrepancy, OrderSettlement, PayoutCursor, PayoutRecord, Resolution};
+use crate::store::{Store, StoreError, decode, encode, key};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
@@ -17,10 +22,55 @@ fn cursor_key(seller: &str, account: &str) -> Vec<u8> {
     key(&[seller, &format!("settlement:{account}"), "payouts"])
 }
 
-impl Store {
+const PAYOUTS: &str = "payouts";
+const SETTLEMENTS: &str = "settlements";
+const DISCREPANCIES: &str = "discrepancies";
+
+/// The settlement workflow's records, on the store.
+pub trait SettlementStore {
     /// An account's payout cursor.
-    pub fn payout_cursor(&self, seller: &str, account: &str) -> Result<PayoutCursor, StoreError> {
-        self.cursors
+    fn payout_cursor(&self, seller: &str, account: &str) -> Result<PayoutCursor, StoreError>;
+    /// Set an account's payout cursor.
+    fn put_payout_cursor(
+        &self,
+        seller: &str,
+        account: &str,
+        cursor: &PayoutCursor,
+    ) -> Result<(), StoreError>;
+    /// A stored payout.
+    fn payout(
+        &self,
+        seller: &str,
+        account: &str,
+        id: &str,
+    ) -> Result<Option<PayoutRecord>, StoreError>;
+    /// Store a payout with its lines and move the account's cursor, in one
+    /// transaction; unchanged bytes are not rewritten.
+    fn commit_payout(
+        &self,
+        record: &PayoutRecord,
+        cursor: &PayoutCursor,
+    ) -> Result<bool, StoreError>;
+    /// Every stored payout, optionally of one seller.
+    fn payouts(&self, seller: Option<&str>) -> Result<Vec<PayoutRecord>, StoreError>;
+    /// Write an order's settlement if it changed; `true` when written.
+    fn put_settlement(&self, s: &OrderSettlement) -> Result<bool, StoreError>;
+    /// Every order settlement, optionally of one seller.
+    fn settlements(&self, seller: Option<&str>) -> Result<Vec<OrderSettlement>, StoreError>;
+    /// A discrepancy by id.
+    fn discrepancy(&self, id: &str) -> Result<Option<Discrepancy>, StoreError>;
+    /// Write a discrepancy if it changed; `true` when written.
+    fn put_discrepancy(&self, d: &Discrepancy) -> Result<bool, StoreError>;
+    /// Every discrepancy, optionally only open ones.
+    fn discrepancies(&self, open_only: bool) -> Result<Vec<Discrepancy>, StoreError>;
+    /// Close a discrepancy by hand.
+    fn resolve_discrepancy(&self, id: &str, note: &str) -> Result<Option<Discrepancy>, StoreError>;
+}
+
+impl SettlementStore for Store {
+    /// An account's payout cursor.
+    fn payout_cursor(&self, seller: &str, account: &str) -> Result<PayoutCursor, StoreError> {
+        self.cursor_tree()
             .get(cursor_key(seller, account))?
             .map(|v| decode("cursors", &v))
             .transpose()
@@ -28,26 +78,26 @@ impl Store {
     }
 
     /// Set an account's payout cursor.
-    pub fn put_payout_cursor(
+    fn put_payout_cursor(
         &self,
         seller: &str,
         account: &str,
         cursor: &PayoutCursor,
     ) -> Result<(), StoreError> {
-        self.cursors
+        self.cursor_tree()
             .insert(cursor_key(seller, account), encode(cursor))?;
-        self.db.flush()?;
+        self.flush_blocking()?;
         Ok(())
     }
 
     /// A stored payout.
-    pub fn payout(
+    fn payout(
         &self,
         seller: &str,
         account: &str,
         id: &str,
     ) -> Result<Option<PayoutRecord>, StoreError> {
-        self.payouts
+        self.tree(PAYOUTS)?
             .get(key(&[seller, account, id]))?
             .map(|v| decode("payouts", &v))
             .transpose()
@@ -55,7 +105,7 @@ impl Store {
 
     /// Store a payout with its lines and move the account's cursor, in one
     /// transaction; unchanged bytes are not rewritten.
-    pub fn commit_payout(
+    fn commit_payout(
         &self,
         record: &PayoutRecord,
         cursor: &PayoutCursor,
@@ -65,7 +115,8 @@ impl Store {
             encode(record),
         );
         let (ck, cv) = (cursor_key(&record.seller, &record.account), encode(cursor));
-        let changed = (&self.payouts, &self.cursors)
+        let payouts = self.tree(PAYOUTS)?;
+        let changed = (&payouts, self.cursor_tree())
             .transaction(|(payouts, cursors)| {
                 let changed = payouts
                     .get(&k)?
@@ -85,68 +136,68 @@ impl Store {
                 TransactionError::Storage(s) => StoreError::Sled(s),
                 TransactionError::Abort(()) => StoreError::Other("payout commit aborted".into()),
             })?;
-        self.db.flush()?;
+        self.flush_blocking()?;
         Ok(changed)
     }
 
     /// Every stored payout, optionally of one seller.
-    pub fn payouts(&self, seller: Option<&str>) -> Result<Vec<PayoutRecord>, StoreError> {
+    fn payouts(&self, seller: Option<&str>) -> Result<Vec<PayoutRecord>, StoreError> {
         let prefix = seller.map(|s| key(&[s, ""])).unwrap_or_default();
-        self.payouts
+        self.tree(PAYOUTS)?
             .scan_prefix(prefix)
             .map(|item| decode("payouts", &item?.1))
             .collect()
     }
 
     /// Write an order's settlement if it changed; `true` when written.
-    pub fn put_settlement(&self, s: &OrderSettlement) -> Result<bool, StoreError> {
+    fn put_settlement(&self, s: &OrderSettlement) -> Result<bool, StoreError> {
         let (k, v) = (key(&[&s.seller, &s.channel, &s.order_id]), encode(s));
-        if self
-            .settlements
+        let settlements = self.tree(SETTLEMENTS)?;
+        if settlements
             .get(&k)?
             .is_some_and(|old| old.as_ref() == v.as_slice())
         {
             return Ok(false);
         }
-        self.settlements.insert(k, v)?;
+        settlements.insert(k, v)?;
         Ok(true)
     }
 
     /// Every order settlement, optionally of one seller.
-    pub fn settlements(&self, seller: Option<&str>) -> Result<Vec<OrderSettlement>, StoreError> {
+    fn settlements(&self, seller: Option<&str>) -> Result<Vec<OrderSettlement>, StoreError> {
         let prefix = seller.map(|s| key(&[s, ""])).unwrap_or_default();
-        self.settlements
+        self.tree(SETTLEMENTS)?
             .scan_prefix(prefix)
             .map(|item| decode("settlements", &item?.1))
             .collect()
     }
 
     /// A discrepancy by id.
-    pub fn discrepancy(&self, id: &str) -> Result<Option<Discrepancy>, StoreError> {
-        self.discrepancies
+    fn discrepancy(&self, id: &str) -> Result<Option<Discrepancy>, StoreError> {
+        self.tree(DISCREPANCIES)?
             .get(id.as_bytes())?
             .map(|v| decode("discrepancies", &v))
             .transpose()
     }
 
     /// Write a discrepancy if it changed; `true` when written.
-    pub fn put_discrepancy(&self, d: &Discrepancy) -> Result<bool, StoreError> {
+    fn put_discrepancy(&self, d: &Discrepancy) -> Result<bool, StoreError> {
         let v = encode(d);
-        if self
-            .discrepancies
+        let discrepancies = self.tree(DISCREPANCIES)?;
+        if discrepancies
             .get(d.id.as_bytes())?
             .is_some_and(|old| old.as_ref() == v.as_slice())
         {
             return Ok(false);
         }
-        self.discrepancies.insert(d.id.as_bytes(), v)?;
+        discrepancies.insert(d.id.as_bytes(), v)?;
         Ok(true)
     }
 
     /// Every discrepancy, optionally only open ones.
-    pub fn discrepancies(&self, open_only: bool) -> Result<Vec<Discrepancy>, StoreError> {
+    fn discrepancies(&self, open_only: bool) -> Result<Vec<Discrepancy>, StoreError> {
         let mut all: Vec<Discrepancy> = self
-            .discrepancies
+            .tree(DISCREPANCIES)?
             .iter()
             .map(|item| decode("discrepancies", &item?.1))
             .collect::<Result<_, _>>()?;
@@ -157,11 +208,7 @@ impl Store {
     }
 
     /// Close a discrepancy by hand.
-    pub fn resolve_discrepancy(
-        &self,
-        id: &str,
-        note: &str,
-    ) -> Result<Option<Discrepancy>, StoreError> {
+    fn resolve_discrepancy(&self, id: &str, note: &str) -> Result<Option<Discrepancy>, StoreError> {
         let Some(mut d) = self.discrepancy(id)? else {
             return Ok(None);
         };
@@ -171,7 +218,7 @@ impl Store {
             automatic: false,
         });
         self.put_discrepancy(&d)?;
-        self.db.flush()?;
+        self.flush_blocking()?;
         Ok(Some(d))
     }
 }

@@ -1,0 +1,206 @@
+//! A plugin account: one configured use of a plugin (a marketplace
+//! channel, a carrier account, a payment account), built once from config
+//! and called with domain arguments only.
+//!
+//! It holds everything a call needs besides its arguments: the loaded
+//! plugin, its settings, the egress policy and secrets, the HTTP client,
+//! the per-account cache and the call limits. Callers never see wasmtime,
+//! the contract's types, or the services a call is wired to.
+
+use super::error::CallError;
+use super::load::{Plugin, PluginSettings, PluginSource};
+use super::state::{CallLimits, CallServices, CallSite, PluginCache};
+use crate::egress::{ChannelEgress, Egress};
+use crate::model::{
+    Fulfillment, Label, Manifest, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
+    PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
+};
+use std::sync::Arc;
+
+/// What an account is made of; see `assemble`.
+pub struct AccountParts {
+    /// The seller the account belongs to.
+    pub seller: String,
+    /// The account's id in config (a channel id, a carrier or payment account id).
+    pub id: String,
+    /// Its place in call sites and the cache: the channel id, `carrier:{id}`, `payments:{id}`.
+    pub scope: String,
+    pub plugin: Arc<Plugin>,
+    pub settings: PluginSettings,
+    pub egress: Arc<ChannelEgress>,
+    /// The HTTP client every request of the account goes through.
+    pub http: Arc<dyn Egress>,
+    pub cache: Arc<dyn PluginCache>,
+    pub limits: CallLimits,
+}
+
+/// A configured plugin account, ready to call.
+pub struct PluginAccount {
+    id: String,
+    site: CallSite,
+    plugin: Arc<Plugin>,
+    settings: PluginSettings,
+    egress: Arc<ChannelEgress>,
+    http: Arc<dyn Egress>,
+    cache: Arc<dyn PluginCache>,
+    limits: CallLimits,
+}
+
+impl PluginAccount {
+    /// An account from its parts.
+    pub fn new(parts: AccountParts) -> Self {
+        PluginAccount {
+            site: CallSite {
+                seller: parts.seller,
+                channel: parts.scope,
+                plugin: parts.plugin.manifest.name.clone(),
+            },
+            id: parts.id,
+            plugin: parts.plugin,
+            settings: parts.settings,
+            egress: parts.egress,
+            http: parts.http,
+            cache: parts.cache,
+            limits: parts.limits,
+        }
+    }
+
+    /// The seller it belongs to.
+    pub fn seller(&self) -> &str {
+        &self.site.seller
+    }
+
+    /// Its id in config.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `seller/scope`, for logs.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.site.seller, self.site.channel)
+    }
+
+    /// Who calls, for errors made outside a call.
+    pub fn site(&self) -> &CallSite {
+        &self.site
+    }
+
+    /// The plugin's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.plugin.manifest
+    }
+
+    /// The plugin's name (`shopify`, `easypost`, or a file's).
+    pub fn plugin_name(&self) -> &str {
+        &self.plugin.manifest.name
+    }
+
+    /// Where the plugin was loaded from.
+    pub fn source(&self) -> &PluginSource {
+        &self.plugin.source
+    }
+
+    /// The plugin's kind.
+    pub fn kind(&self) -> PluginKind {
+        self.plugin.kind()
+    }
+
+    fn services(&self) -> CallServices {
+        CallServices {
+            site: self.site.clone(),
+            egress: self.http.clone(),
+            channel: self.egress.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+
+    /// `check`: prove the credentials with one cheap call.
+    pub async fn check(&self) -> Result<(), CallError> {
+        let s = self.services();
+        self.plugin.check(s, self.limits, &self.settings).await
+    }
+
+    /// `fetch-orders`: one page of orders, validated.
+    pub async fn fetch_orders(&self, query: &OrderQuery) -> Result<OrderPage, CallError> {
+        let s = self.services();
+        self.plugin
+            .fetch_orders(s, self.limits, &self.settings, query)
+            .await
+    }
+
+    /// `push-fulfillment`: the channel's id for the fulfillment.
+    pub async fn push_fulfillment(&self, fulfillment: &Fulfillment) -> Result<String, CallError> {
+        let s = self.services();
+        self.plugin
+            .push_fulfillment(s, self.limits, &self.settings, fulfillment)
+            .await
+    }
+
+    /// `quote`: the carrier's rates, validated.
+    pub async fn quote(&self, shipment: &Shipment) -> Result<Vec<Rate>, CallError> {
+        let s = self.services();
+        self.plugin
+            .quote(s, self.limits, &self.settings, shipment)
+            .await
+    }
+
+    /// `buy-label`: the label and its document.
+    pub async fn buy_label(
+        &self,
+        shipment: &Shipment,
+        rate: &Rate,
+        idempotency_key: &str,
+    ) -> Result<(Label, Vec<u8>), CallError> {
+        let s = self.services();
+        self.plugin
+            .buy_label(
+                s,
+                self.limits,
+                &self.settings,
+                shipment,
+                rate,
+                idempotency_key,
+            )
+            .await
+    }
+
+    /// `find-label`: a label bought earlier under `reference`, if any.
+    pub async fn find_label(&self, reference: &str) -> Result<Option<(Label, Vec<u8>)>, CallError> {
+        let s = self.services();
+        self.plugin
+            .find_label(s, self.limits, &self.settings, reference)
+            .await
+    }
+
+    /// `track`: a parcel's events, oldest first.
+    pub async fn track(
+        &self,
+        carrier: &str,
+        tracking_number: &str,
+    ) -> Result<Vec<TrackingEvent>, CallError> {
+        let s = self.services();
+        self.plugin
+            .track(s, self.limits, &self.settings, carrier, tracking_number)
+            .await
+    }
+
+    /// `fetch-payouts`: one page of payouts, validated.
+    pub async fn fetch_payouts(&self, query: &PageQuery) -> Result<PayoutPage, CallError> {
+        let s = self.services();
+        self.plugin
+            .fetch_payouts(s, self.limits, &self.settings, query)
+            .await
+    }
+
+    /// `fetch-payout-lines`: one page of a payout's lines.
+    pub async fn fetch_payout_lines(
+        &self,
+        payout: &Payout,
+        page_token: Option<&str>,
+    ) -> Result<PayoutLinePage, CallError> {
+        let s = self.services();
+        self.plugin
+            .fetch_payout_lines(s, self.limits, &self.settings, payout, page_token)
+            .await
+    }
+}
