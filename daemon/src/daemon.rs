@@ -45,9 +45,10 @@ async fn next_signal() -> Signal {
 /// a daemon starting while someone lists orders must not fail to start.
 pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
     let dir = config.data_dir().join("store");
+    let cache = u64::from(config.config.daemon.store_cache_mb) << 20;
     let deadline = std::time::Instant::now() + STORE_LOCK_WAIT;
     loop {
-        match Store::open(&dir) {
+        match Store::open_with_cache(&dir, cache) {
             Err(e) if locked(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }

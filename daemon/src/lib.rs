@@ -11,6 +11,7 @@ pub mod demo;
 pub mod egress;
 pub mod host;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod schedule;
 pub mod scheduler;

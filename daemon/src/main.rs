@@ -4,6 +4,7 @@ use clap::Parser;
 use tradelane::cli::{Cli, run};
 
 fn main() {
+    tradelane::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

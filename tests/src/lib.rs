@@ -143,7 +143,7 @@ impl Harness {
 
     /// [`Harness::new`], every request going through `http`.
     pub async fn with_egress(config: &LoadedConfig, http: Arc<dyn Egress>) -> Self {
-        let store = Store::open(&config.data_dir().join("store")).expect("store opens");
+        let store = tradelane::daemon::open_store(config).expect("store opens");
         let host = PluginHost::new(Some(config.data_dir().join("plugin-cache"))).expect("host");
         let assembly = Assembly::build(config, &host, Some(&store), http)
             .await

@@ -735,3 +735,172 @@ async fn zpl_labels_when_asked() {
         assert_eq!(o.fulfillments[0].tracking_number, *tracking);
     }
 }
+
+/// After its first pass a workflow reads the store's change events: an
+/// order that was not shippable then (payment pending) ships on the next
+/// pass once its change arrives, and a pass with no changes touches
+/// nothing. A full sweep afterwards agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_pass_ships_what_the_change_events_bring() {
+    use tradelane::model::PaymentStatus;
+    use tradelane::store::SyncCursor;
+    let (sandbox, _dir, h) = world(12, "", SHIP_EVERYTHING, &[]).await;
+    let expected = to_ship(&truth(&sandbox.url()).await).len() as u32;
+    let mut late = h
+        .stored("shop")
+        .into_iter()
+        .map(|s| s.order)
+        .find(|o| o.payment_status == PaymentStatus::Paid)
+        .expect("a paid order");
+    let paid = late.clone();
+    // As if the channel had reported it unpaid until now.
+    late.payment_status = PaymentStatus::Pending;
+    late.updated_at += chrono::Duration::seconds(1);
+    let commit = |o: &tradelane::model::Order| {
+        h.store
+            .commit_page(
+                "s1",
+                "shop",
+                "orders",
+                std::slice::from_ref(o),
+                &SyncCursor::default(),
+            )
+            .unwrap()
+    };
+    assert_eq!(commit(&late).updated, 1);
+
+    let first = h.ship().await;
+    assert_eq!(
+        first.shipped,
+        expected - 1,
+        "the pending one waits: {first:?}"
+    );
+    assert!(
+        h.store
+            .shipment("s1", "shop", &late.external_id)
+            .unwrap()
+            .is_none(),
+        "an unpaid order gets no record"
+    );
+    let idle = h.ship().await;
+    assert_eq!(idle, tradelane::shipping::PassReport::default());
+
+    let mut now_paid = paid;
+    now_paid.updated_at += chrono::Duration::seconds(2);
+    assert_eq!(commit(&now_paid).updated, 1);
+    let second = h.ship().await;
+    assert_eq!(second.shipped, 1, "its change event brings it: {second:?}");
+    let record = h
+        .store
+        .shipment("s1", "shop", &now_paid.external_id)
+        .unwrap()
+        .expect("shipped");
+    assert_eq!(record.status, Status::Done);
+
+    h.shipping[0].sweep_next();
+    let sweep = h.ship().await;
+    assert_eq!((sweep.shipped, sweep.held, sweep.dead_lettered), (0, 0, 0));
+    let done = h
+        .shipments()
+        .iter()
+        .filter(|r| r.status == Status::Done)
+        .count();
+    assert_eq!(done as u32, expected);
+}
+
+/// Order ids that read alike as file names (`a/b`, `a_b`), or that are
+/// longer than a file name may be, each get their own label file; and one
+/// order whose label cannot be written is retried and then dead-lettered
+/// on its own while the seller's other orders ship.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_files_never_collide_and_one_bad_file_stays_with_its_order() {
+    use tradelane::shipping::labels;
+    use tradelane::store::SyncCursor;
+    let (sandbox, dir, h) = world(12, "", SHIP_EVERYTHING, &[]).await;
+    let paid: Vec<_> = h
+        .stored("shop")
+        .into_iter()
+        .map(|s| s.order)
+        .filter(|o| tradelane::shipping::plan::not_shippable(o).is_none())
+        .collect();
+    // Three copies of one paid order under hostile ids, as a marketplace
+    // could send them.
+    let hostile = ["T/1".to_string(), "T_1".to_string(), "L".repeat(300)];
+    let copies: Vec<_> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut o = paid[0].clone();
+            o.external_id = id.clone();
+            o.number = format!("#T{i}");
+            o
+        })
+        .collect();
+    h.store
+        .commit_page("s1", "shop", "orders", &copies, &SyncCursor::default())
+        .unwrap();
+    // Where one real order's label will go, a non-empty directory: its
+    // label can be bought but not written.
+    let blocked = &paid[1];
+    let labels_dir = dir.path().join("labels");
+    let target = labels::path(
+        &labels_dir,
+        "s1",
+        "shop",
+        &blocked.external_id,
+        1,
+        tradelane::model::LabelFormat::Pdf,
+    );
+    std::fs::create_dir_all(target.join("in-the-way")).unwrap();
+
+    let expected = to_ship(&truth(&sandbox.url()).await).len() as u32;
+    let first = h.ship().await;
+    // Every real paid order but the blocked one ships; the copies are
+    // unknown to the sandbox Shopify, so their push fails after the label
+    // is stored.
+    assert_eq!(first.shipped, expected - 1, "{first:?}");
+    let rec = |id: &str| h.store.shipment("s1", "shop", id).unwrap().unwrap();
+    let stuck = rec(&blocked.external_id);
+    assert_eq!(stuck.status, Status::Active, "{stuck:?}");
+    assert!(
+        stuck
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("cannot store the label"),
+        "{stuck:?}"
+    );
+    let mut paths = BTreeSet::new();
+    for id in &hostile {
+        let r = rec(id);
+        assert_eq!(r.stage, Stage::LabelStored, "{id}: {r:?}");
+        let path = r.label_path.clone().expect("stored");
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(name.len() <= 100, "{name}");
+        let file = std::fs::read(&path).unwrap();
+        let tracking = &r.label.as_ref().unwrap().tracking_number;
+        assert!(
+            String::from_utf8_lossy(&file).contains(&format!("TRACKING {tracking}")),
+            "{id}: the file holds its own label"
+        );
+        paths.insert(path);
+    }
+    assert_eq!(paths.len(), hostile.len(), "one file per order");
+
+    // The blocked order gives up after `max_attempts` (4 in the test
+    // config); nothing else moves.
+    for _ in 0..4 {
+        let mut r = rec(&blocked.external_id);
+        r.next_attempt_at = None;
+        h.store.put_shipment(&r).unwrap();
+        h.ship().await;
+    }
+    let given_up = rec(&blocked.external_id);
+    assert_eq!(given_up.status, Status::DeadLetter, "{given_up:?}");
+    let shipped = h
+        .shipments()
+        .iter()
+        .filter(|r| r.status == Status::Done)
+        .count() as u32;
+    assert_eq!(shipped, expected - 1);
+}

@@ -125,7 +125,7 @@ impl SettlementWorkflow {
                 return Ok(report);
             }
         }
-        let tail = store.last_event_id()?;
+        let tail = store.event_tail()?;
         if report.payouts_stored > 0 || self.reconcile_due() || self.orders_changed(store, tail)? {
             self.reconcile(store, &mut report)?;
             store.set_event_position(&self.consumer(), tail)?;
@@ -151,21 +151,21 @@ impl SettlementWorkflow {
     }
 
     /// Whether any order of the seller changed between this workflow's
-    /// event position and `tail`.
+    /// event position and `tail` (exclusive).
     fn orders_changed(&self, store: &Store, tail: u64) -> Result<bool, StoreError> {
         let Some(mut position) = store.event_position(&self.consumer())? else {
             return Ok(true);
         };
         while position < tail {
-            let batch = store.events_after(position)?;
+            let batch = store.events_from(position)?;
             if batch
                 .iter()
-                .any(|(id, e)| *id <= tail && e.seller == self.seller)
+                .any(|(id, e)| *id < tail && e.seller == self.seller)
             {
                 return Ok(true);
             }
             match batch.last() {
-                Some((last, _)) => position = *last,
+                Some((last, _)) => position = last.saturating_add(1),
                 None => break,
             }
         }

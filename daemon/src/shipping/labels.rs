@@ -1,16 +1,33 @@
-//! Label documents on disk: `data_dir/labels/{seller}/{channel}/{order}-{attempt}.{ext}`,
+//! Label documents on disk:
+//! `data_dir/labels/{seller}/{channel}/{order}-{attempt}-{digest}.{ext}`,
 //! written to a temporary file, synced, then renamed, so a crash never
 //! leaves a half label under the final name.
+//!
+//! Seller and channel ids are checked by config (safe characters, at most
+//! 64). An order id comes from a remote API and may hold anything: its
+//! readable part keeps safe characters only and at most
+//! [`READABLE_ORDER_CHARS`] of them, and the digest of the exact
+//! `(seller, channel, order, attempt)` makes the name unique (`a/b` and
+//! `a_b` read alike but differ in their digest). A name is at most about
+//! 100 bytes, far under every file system's 255. The path is kept in the
+//! shipment record, which is what `labels print` reads.
 
 use crate::model::LabelFormat;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Keep ids safe as file names.
-fn safe(part: &str) -> String {
+/// How much of an order id the file name shows.
+pub const READABLE_ORDER_CHARS: usize = 48;
+
+/// Keep ids safe as file names: letters, digits, `-`, `_`, `.` (a leading
+/// dot becomes `_`, so no name is hidden or `..`).
+fn safe(part: &str, max: usize) -> String {
     part.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+        .take(max)
+        .enumerate()
+        .map(|(i, c)| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || (c == '.' && i > 0) {
                 c
             } else {
                 '_'
@@ -28,11 +45,19 @@ pub fn path(
     attempt: u32,
     format: LabelFormat,
 ) -> PathBuf {
-    dir.join(safe(seller)).join(safe(channel)).join(format!(
-        "{}-{attempt}.{}",
-        safe(order),
-        format.extension()
-    ))
+    let mut digest = Sha256::new();
+    for part in [seller, channel, order, &attempt.to_string()] {
+        digest.update(part.as_bytes());
+        digest.update([0]);
+    }
+    let digest = hex::encode(&digest.finalize()[..8]);
+    dir.join(safe(seller, 64))
+        .join(safe(channel, 64))
+        .join(format!(
+            "{}-{attempt}-{digest}.{}",
+            safe(order, READABLE_ORDER_CHARS),
+            format.extension()
+        ))
 }
 
 /// Write `bytes` to `path` durably.
@@ -50,4 +75,31 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_bounded() {
+        let dir = Path::new("/labels");
+        let at = |order: &str| path(dir, "s", "c", order, 1, LabelFormat::Pdf);
+        assert_ne!(at("a/b"), at("a_b"));
+        assert_ne!(at("a/b"), at("a\\b"));
+        assert_ne!(
+            path(dir, "s", "c", "1", 1, LabelFormat::Pdf),
+            path(dir, "s", "c", "1", 2, LabelFormat::Pdf)
+        );
+        let long = "x".repeat(10_000);
+        let name = at(&long);
+        let file = name.file_name().unwrap().to_str().unwrap();
+        assert!(file.len() <= 100, "{file}");
+        assert_eq!(name.parent().unwrap(), Path::new("/labels/s/c"));
+        for hostile in ["..", "../../etc/passwd", ".hidden", "\u{0}\u{1b}[31m", "é"] {
+            let p = at(hostile);
+            assert_eq!(p.parent().unwrap(), Path::new("/labels/s/c"), "{hostile}");
+            assert!(!p.file_name().unwrap().to_str().unwrap().starts_with('.'));
+        }
+    }
 }

@@ -277,11 +277,17 @@ impl ShippingWorkflow {
             rec.attempt,
             label.format,
         );
-        labels::write(&path, &doc).map_err(|error| WorkflowError::Label {
-            seller: rec.seller.clone(),
-            order: rec.order_id.clone(),
-            error,
-        })?;
+        if let Err(error) = labels::write(&path, &doc) {
+            // This order's trouble (a full disk, a permission): retried,
+            // then dead-lettered, while the seller's other orders ship.
+            let site = self.carrier_site(rec);
+            let why = format!("cannot store the label at {}: {error}", path.display());
+            let failure = CallError {
+                site,
+                kind: CallErrorKind::Host(why),
+            };
+            return self.fail(run.store, rec, failure);
+        }
         rec.label_path = Some(path.clone());
         rec.advance(
             Stage::LabelStored,
@@ -367,15 +373,7 @@ impl ShippingWorkflow {
         if let Some((_, doc, _)) = self.adopt(rec).await? {
             return Ok(doc);
         }
-        let account = rec.carrier_account.clone().unwrap_or_default();
-        let site = match self.carriers.get(&account) {
-            Some(carrier) => carrier.site().clone(),
-            None => crate::host::CallSite {
-                seller: rec.seller.clone(),
-                channel: format!("carrier:{account}"),
-                plugin: "-".into(),
-            },
-        };
+        let site = self.carrier_site(rec);
         let tracking = rec
             .label
             .as_ref()
@@ -386,6 +384,19 @@ impl ShippingWorkflow {
                 "label {tracking} is recorded but the carrier does not return its document yet"
             ))),
         })
+    }
+
+    /// Who an error about the record's label names: its carrier account.
+    fn carrier_site(&self, rec: &ShipmentRecord) -> crate::host::CallSite {
+        let account = rec.carrier_account.clone().unwrap_or_default();
+        match self.carriers.get(&account) {
+            Some(carrier) => carrier.site().clone(),
+            None => crate::host::CallSite {
+                seller: rec.seller.clone(),
+                channel: format!("carrier:{account}"),
+                plugin: "-".into(),
+            },
+        }
     }
 
     /// Hold the order for a person, with the reason.

@@ -92,17 +92,12 @@ pub struct PassReport {
     pub tracking_updates: u32,
 }
 
-/// The workflow's own errors (a plugin's failure is recorded, not returned).
+/// What stops a whole pass: the store failing. A plugin's failure, or one
+/// order's label that cannot be written, is recorded on that order.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("seller `{seller}` order `{order}`: cannot store the label: {error}")]
-    Label {
-        seller: String,
-        order: String,
-        error: std::io::Error,
-    },
 }
 
 impl ShippingWorkflow {
@@ -246,7 +241,7 @@ fn work_set(
     consumer: &str,
     sweep: bool,
 ) -> Result<(Vec<StoredOrder>, u64), StoreError> {
-    let tail = store.last_event_id()?;
+    let tail = store.event_tail()?;
     let position = store.event_position(consumer)?;
     let Some(mut position) = position.filter(|_| !sweep) else {
         let filter = OrderFilter {
@@ -258,15 +253,15 @@ fn work_set(
     let mut keys: BTreeSet<(String, String)> =
         store.pending_shipments(seller)?.into_iter().collect();
     while position < tail {
-        let batch = store.events_after(position)?;
+        let batch = store.events_from(position)?;
         let Some((last, _)) = batch.last() else {
             break;
         };
-        position = *last;
+        position = last.saturating_add(1);
         keys.extend(
             batch
                 .into_iter()
-                .filter(|(id, e)| *id <= tail && e.seller == seller)
+                .filter(|(id, e)| *id < tail && e.seller == seller)
                 .map(|(_, e)| (e.channel, e.external_id)),
         );
     }

@@ -140,6 +140,7 @@ impl Store {
         let result = (&self.orders, &self.cursors, &self.events).transaction(
             |(tx_orders, tx_cursors, tx_events)| {
                 let mut outcome = PageOutcome::default();
+                let mut newest = None;
                 for (k, v, order) in &encoded {
                     let kind = match tx_orders.get(k)? {
                         None => Some(ChangeKind::Created),
@@ -173,15 +174,21 @@ impl Store {
                             };
                             let id = tx_events.generate_id()?;
                             tx_events.insert(&id.to_be_bytes(), encode(&event))?;
+                            newest = Some(id);
                         }
                     }
                 }
                 tx_cursors.insert(cursor_key.as_slice(), cursor_value.as_slice())?;
-                Ok(outcome)
+                Ok((outcome, newest))
             },
         );
         match result {
-            Ok(outcome) => Ok(outcome),
+            Ok((outcome, newest)) => {
+                if let Some(id) = newest {
+                    self.appended(id);
+                }
+                Ok(outcome)
+            }
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
