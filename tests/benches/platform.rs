@@ -79,6 +79,8 @@ fn limits() -> CallLimits {
         deadline_ticks: ticks(Duration::from_secs(30)),
         memory_bytes: 256 << 20,
         max_requests: 10,
+        wall_deadline: Duration::from_secs(60),
+        max_log_lines: 200,
     }
 }
 

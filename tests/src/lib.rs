@@ -392,6 +392,27 @@ pub fn loopback_policy(declared: &[&str], extra: &[&str]) -> tradelane::egress::
     }
 }
 
+/// The `misbehave` test plugin, loaded by path as a third party's would be.
+pub async fn misbehave(host: &PluginHost) -> tradelane::host::Plugin {
+    let path = plugin_dir().join("misbehave.wasm");
+    let bytes = std::fs::read(&path).expect("misbehave.wasm is built");
+    host.load(tradelane::host::PluginSource::File(path), &bytes)
+        .await
+        .expect("misbehave loads")
+}
+
+/// Settings telling `misbehave` what to do (`mode`, and `url` when given).
+pub fn mode(mode: &str, url: Option<&str>) -> tradelane::host::PluginSettings {
+    let mut values = vec![("mode".to_string(), mode.to_string())];
+    if let Some(u) = url {
+        values.push(("url".into(), u.into()));
+    }
+    tradelane::host::PluginSettings {
+        values,
+        secret_names: vec![],
+    }
+}
+
 /// Every shipment the sandbox carriers created, with rates, customs lines
 /// and purchases.
 pub async fn carrier_shipments(sandbox_url: &str) -> Vec<serde_json::Value> {

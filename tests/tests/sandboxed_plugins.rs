@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use tradelane::egress::{EgressSettings, HostPattern, HostPolicy, HttpEgress, Secrets};
 use tradelane::host::compile_cache::CacheOutcome;
 use tradelane::host::{
-    CallErrorKind, CallLimits, CallServices, Plugin, PluginFailure, PluginHost, PluginSettings,
+    CallErrorKind, CallLimits, CallServices, PluginFailure, PluginHost, PluginSettings,
     PluginSource, builtin, ticks,
 };
 use tradelane::model::OrderQuery;
-use tradelane_tests::{TOKEN, call_services, loopback_policy, plugin_dir, sandbox, served};
+use tradelane_tests::{TOKEN, call_services, loopback_policy, misbehave, mode, sandbox, served};
 
 fn policy(extra: &[&str]) -> HostPolicy {
     loopback_policy(&["127.0.0.1"], extra)
@@ -31,6 +31,8 @@ fn limits() -> CallLimits {
         deadline_ticks: ticks(Duration::from_millis(500)),
         memory_bytes: 32 << 20,
         max_requests: 3,
+        wall_deadline: Duration::from_secs(60),
+        max_log_lines: 200,
     }
 }
 
@@ -39,25 +41,6 @@ fn query() -> OrderQuery {
         updated_after: None,
         page_token: None,
         page_size: 50,
-    }
-}
-
-async fn misbehave(host: &PluginHost) -> Plugin {
-    let path = plugin_dir().join("misbehave.wasm");
-    let bytes = std::fs::read(&path).unwrap();
-    host.load(PluginSource::File(path), &bytes)
-        .await
-        .expect("misbehave loads")
-}
-
-fn mode(mode: &str, url: Option<&str>) -> PluginSettings {
-    let mut values = vec![("mode".to_string(), mode.to_string())];
-    if let Some(u) = url {
-        values.push(("url".into(), u.into()));
-    }
-    PluginSettings {
-        values,
-        secret_names: vec![],
     }
 }
 

@@ -132,6 +132,8 @@ pub fn limits(config: &LoadedConfig, entry: &dyn Connection) -> CallLimits {
         deadline_ticks: ticks(deadline.unwrap_or(d.cpu_deadline).0),
         memory_bytes: (memory_mb.unwrap_or(d.memory_mb) as usize) << 20,
         max_requests: requests.unwrap_or(d.max_requests_per_call),
+        wall_deadline: d.wall_deadline.0,
+        max_log_lines: d.max_log_lines_per_call,
     }
 }
 

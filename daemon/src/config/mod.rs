@@ -70,6 +70,12 @@ pub struct PluginLimits {
     pub memory_mb: u32,
     #[serde(default = "default_requests")]
     pub max_requests_per_call: u32,
+    /// Wall-clock time of one call, HTTP included.
+    #[serde(default = "default_wall_deadline")]
+    pub wall_deadline: HumanDuration,
+    /// Log lines one call may write; more are counted and dropped.
+    #[serde(default = "default_log_lines")]
+    pub max_log_lines_per_call: u32,
 }
 
 /// `[sandbox]`: the simulated APIs `tradelane run` serves on loopback.
@@ -142,6 +148,12 @@ fn default_memory() -> u32 {
 fn default_requests() -> u32 {
     50
 }
+fn default_wall_deadline() -> HumanDuration {
+    HumanDuration(crate::host::state::DEFAULT_WALL_DEADLINE)
+}
+fn default_log_lines() -> u32 {
+    crate::host::state::DEFAULT_LOG_LINES
+}
 fn default_schedule() -> Schedule {
     Schedule::Every(std::time::Duration::from_secs(300))
 }
@@ -175,6 +187,8 @@ impl Default for PluginLimits {
             cpu_deadline: default_deadline(),
             memory_mb: default_memory(),
             max_requests_per_call: default_requests(),
+            wall_deadline: default_wall_deadline(),
+            max_log_lines_per_call: default_log_lines(),
         }
     }
 }

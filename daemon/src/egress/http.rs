@@ -1,7 +1,8 @@
 //! The real egress: one shared reqwest client per address policy.
 
 use super::policy::{Denied, check_ip};
-use super::{ChannelEgress, Egress, EgressError, Method, Request, Response, secrets};
+use super::secrets::{self, Scrubber};
+use super::{ChannelEgress, Egress, EgressError, Method, Request, Response};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,6 +18,8 @@ pub struct EgressSettings {
     pub connect_timeout: Duration,
     /// Per attempt, headers and body.
     pub request_timeout: Duration,
+    /// One request with all its retries, waits and redirects.
+    pub total_timeout: Duration,
     pub max_response_bytes: u64,
 }
 
@@ -25,6 +28,7 @@ impl Default for EgressSettings {
         EgressSettings {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(90),
             max_response_bytes: 16 << 20,
         }
     }
@@ -124,6 +128,28 @@ impl Egress for HttpEgress {
         request: Request,
     ) -> Pin<Box<dyn Future<Output = Result<Response, EgressError>> + Send + 'a>> {
         Box::pin(async move {
+            // One request, retries and waits included, never outlasts this:
+            // a server that drips its answer cannot hold a call for long.
+            let total = self.settings.total_timeout;
+            match tokio::time::timeout(total, self.send_within(channel, request)).await {
+                Ok(result) => result,
+                Err(_) => Err(EgressError::Timeout(format!(
+                    "no complete answer within {} s, retries included",
+                    total.as_secs()
+                ))),
+            }
+        })
+    }
+}
+
+impl HttpEgress {
+    /// Send with the channel's policy, secrets, retries and redirects.
+    async fn send_within(
+        &self,
+        channel: &ChannelEgress,
+        request: Request,
+    ) -> Result<Response, EgressError> {
+        {
             let policy = &channel.policy;
             let mut url = reqwest::Url::parse(&request.url).map_err(|e| {
                 EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
@@ -131,16 +157,28 @@ impl Egress for HttpEgress {
             policy
                 .check_url(&url)
                 .map_err(|Denied(why)| EgressError::Denied(why))?;
-            // Secrets go in only after the host check passed.
-            let headers = request
-                .headers
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), secrets::substitute(v, &channel.secrets)?)))
-                .collect::<Result<Vec<_>, String>>()
-                .map_err(EgressError::InvalidRequest)?;
+            // Secrets go in only after the host check passed; what went in
+            // is noted, to take an echo of it out of the response.
+            let mut used = Scrubber::default();
+            let mut headers = Vec::with_capacity(request.headers.len());
+            // Headers that carry a secret: dropped on a redirect to
+            // another origin, as curl and browsers drop `Authorization`.
+            let mut secret_headers = Vec::new();
+            for (k, v) in &request.headers {
+                if secrets::has_placeholder(v) {
+                    secret_headers.push(k.to_ascii_lowercase());
+                }
+                let filled = secrets::substitute_noting(v, &channel.secrets, &mut used)
+                    .map_err(EgressError::InvalidRequest)?;
+                headers.push((k.clone(), filled));
+            }
+            let body_has_secret = request
+                .body
+                .as_ref()
+                .is_some_and(|b| secrets::has_placeholder(&String::from_utf8_lossy(b)));
             let body = request
                 .body
-                .map(|b| secrets::substitute_bytes(b, &channel.secrets))
+                .map(|b| secrets::substitute_bytes(b, &channel.secrets, &mut used))
                 .transpose()
                 .map_err(EgressError::InvalidRequest)?;
             let client = self.client(policy.allow_loopback, policy.allow_private)?;
@@ -156,7 +194,7 @@ impl Egress for HttpEgress {
                 let result = self.attempt(&client, method, &url, &headers, &body).await;
                 let last = attempt >= retry.max_attempts;
                 let response = match result {
-                    Ok(r) => r,
+                    Ok(r) => scrub(r, &used),
                     Err(EgressError::Connect(why)) if !last => {
                         debug!(channel = %channel.label, host = url.host_str(), attempt, "connect failed, retrying: {why}");
                         tokio::time::sleep(backoff(retry, attempt)).await;
@@ -199,6 +237,16 @@ impl Egress for HttpEgress {
                         policy.check_url(&next).map_err(|Denied(why)| {
                             EgressError::Denied(format!("redirect {why}"))
                         })?;
+                        if next.origin() != url.origin() {
+                            // A secret never follows a redirect to another
+                            // origin: its headers are dropped, and a body
+                            // that carries one is not sent again.
+                            headers
+                                .retain(|(k, _)| !secret_headers.contains(&k.to_ascii_lowercase()));
+                            if body_has_secret {
+                                return Ok(response);
+                            }
+                        }
                         if response.status == 303 {
                             method = Method::Get;
                         }
@@ -209,7 +257,25 @@ impl Egress for HttpEgress {
                     _ => return Ok(response),
                 }
             }
-        })
+        }
+    }
+}
+
+/// The response with every secret value the request carried replaced by
+/// its placeholder, in headers and body, before a plugin sees it: an
+/// allowed host that echoes its request hands the plugin nothing.
+fn scrub(response: Response, used: &Scrubber) -> Response {
+    if used.is_empty() {
+        return response;
+    }
+    Response {
+        status: response.status,
+        headers: response
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k, used.text(&v)))
+            .collect(),
+        body: used.bytes(response.body),
     }
 }
 

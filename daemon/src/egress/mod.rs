@@ -19,7 +19,7 @@ use std::time::Duration;
 pub use bucket::TokenBucket;
 pub use http::{EgressSettings, HttpEgress};
 pub use policy::{HostPattern, HostPolicy};
-pub use secrets::{Secret, Secrets};
+pub use secrets::{Scrubber, Secret, Secrets};
 
 /// HTTP methods a plugin may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

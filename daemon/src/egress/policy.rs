@@ -169,12 +169,12 @@ pub fn check_ip(
     allow_private: bool,
     location: &str,
 ) -> Result<(), String> {
-    if ip.is_loopback() {
+    if reaches_this_machine(ip) {
         return if allow_loopback {
             Ok(())
         } else {
             Err(format!(
-                "address {ip} is loopback; set `allow_loopback = true` on the channel ({location}) to allow it"
+                "address {ip} is loopback (or reaches this machine like it); set `allow_loopback = true` on the channel ({location}) to allow it"
             ))
         };
     }
@@ -184,6 +184,22 @@ pub fn check_ip(
         ));
     }
     Ok(())
+}
+
+/// Loopback, and what the kernel routes to it: the unspecified addresses
+/// (`0.0.0.0`, `[::]`), all of `0.0.0.0/8`, and their IPv4-mapped IPv6
+/// forms (`[::ffff:127.0.0.1]`). `allow_private_networks` never opens these.
+pub fn reaches_this_machine(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.octets()[0] == 0,
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| reaches_this_machine(IpAddr::V4(v4)))
+        }
+    }
 }
 
 /// RFC 1918, link-local, CGNAT, unique-local, unspecified and similar.
@@ -262,6 +278,26 @@ mod tests {
         assert!(!p.matches("myshopify.com"));
         assert!(!p.matches("evilmyshopify.com"));
         assert!(HostPattern::parse("https://x.com").is_err());
+    }
+
+    #[test]
+    fn private_networks_never_include_this_machine() {
+        for ip in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "0.0.0.0",
+            "0.1.2.3",
+            "::1",
+            "::",
+            "::ffff:127.0.0.1",
+            "::ffff:0.0.0.0",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let err = check_ip(ip, false, true, "config.toml:3").unwrap_err();
+            assert!(err.contains("allow_loopback"), "{ip}: {err}");
+            assert!(check_ip(ip, true, false, "x").is_ok(), "{ip}");
+        }
+        assert!(check_ip("10.0.0.1".parse().unwrap(), false, true, "x").is_ok());
     }
 
     #[test]

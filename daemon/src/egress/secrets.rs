@@ -48,8 +48,24 @@ fn lookup<'a>(secrets: &'a Secrets, name: &str) -> Result<&'a str, String> {
 
 /// Replace every placeholder in `text`; an unknown name is an error.
 pub fn substitute(text: &str, secrets: &Secrets) -> Result<String, String> {
+    substitute_noting(text, secrets, &mut Scrubber::default())
+}
+
+/// Whether `text` holds a placeholder the host would fill.
+pub fn has_placeholder(text: &str) -> bool {
+    OPENS.iter().any(|o| text.contains(o))
+}
+
+/// [`substitute`], noting in `used` each value it put in and the
+/// placeholder it stood for, so an echo of the value can be taken out of
+/// the response again.
+pub fn substitute_noting(
+    text: &str,
+    secrets: &Secrets,
+    used: &mut Scrubber,
+) -> Result<String, String> {
     use base64::Engine as _;
-    if !OPENS.iter().any(|o| text.contains(o)) {
+    if !has_placeholder(text) {
         return Ok(text.to_string());
     }
     let mut out = String::with_capacity(text.len());
@@ -66,13 +82,19 @@ pub fn substitute(text: &str, secrets: &Secrets) -> Result<String, String> {
             .ok_or_else(|| format!("unterminated `{open}` placeholder"))?;
         let inner = &after[..end];
         if open == OPENS[0] {
-            out.push_str(lookup(secrets, inner)?);
+            let value = lookup(secrets, inner)?;
+            used.note_secret(inner, value);
+            out.push_str(value);
         } else {
             let (user, password) = inner
                 .split_once(':')
                 .ok_or("`{{basic:USER:PASSWORD}}` needs two secret names (either may be empty)")?;
-            let pair = format!("{}:{}", lookup(secrets, user)?, lookup(secrets, password)?);
-            out.push_str(&base64::engine::general_purpose::STANDARD.encode(pair));
+            let (u, p) = (lookup(secrets, user)?, lookup(secrets, password)?);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+            used.note(&encoded, &format!("{{{{basic:{inner}}}}}"));
+            used.note_secret(user, u);
+            used.note_secret(password, p);
+            out.push_str(&encoded);
         }
         rest = &after[end + CLOSE.len()..];
     }
@@ -81,7 +103,11 @@ pub fn substitute(text: &str, secrets: &Secrets) -> Result<String, String> {
 }
 
 /// Same for a body, which may not be text.
-pub fn substitute_bytes(body: Vec<u8>, secrets: &Secrets) -> Result<Vec<u8>, String> {
+pub fn substitute_bytes(
+    body: Vec<u8>,
+    secrets: &Secrets,
+    used: &mut Scrubber,
+) -> Result<Vec<u8>, String> {
     if !OPENS
         .iter()
         .any(|o| body.windows(o.len()).any(|w| w == o.as_bytes()))
@@ -90,7 +116,102 @@ pub fn substitute_bytes(body: Vec<u8>, secrets: &Secrets) -> Result<Vec<u8>, Str
     }
     let text =
         String::from_utf8(body).map_err(|_| "a body with a secret placeholder must be UTF-8")?;
-    substitute(&text, secrets).map(String::into_bytes)
+    substitute_noting(&text, secrets, used).map(String::into_bytes)
+}
+
+/// Values shorter than this are not scrubbed: replacing two or three
+/// characters everywhere would mangle every response, and no credential
+/// is that short.
+pub const MIN_SCRUBBED: usize = 4;
+
+/// Secret values and the placeholders they stand for, to take echoed
+/// secrets out of what reaches a plugin, a log line or an error.
+#[derive(Default, Clone)]
+pub struct Scrubber {
+    /// `(value, placeholder)`, longest value first so a value containing
+    /// another is replaced whole.
+    pairs: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scrubber({} values)", self.pairs.len())
+    }
+}
+
+impl Scrubber {
+    /// Every secret of a channel, raw and as HTTP Basic credentials with
+    /// an empty password (a key sent as the user, as EasyPost does).
+    pub fn for_secrets(secrets: &Secrets) -> Self {
+        let mut s = Scrubber::default();
+        for (name, secret) in secrets {
+            s.note_secret(name, secret.expose());
+        }
+        s
+    }
+
+    /// Remember the secret `name`'s value, raw and in the base64 forms it
+    /// takes in HTTP Basic credentials (alone, as user, as password).
+    pub fn note_secret(&mut self, name: &str, value: &str) {
+        use base64::Engine as _;
+        if value.len() < MIN_SCRUBBED {
+            return;
+        }
+        let b64 = |t: String| base64::engine::general_purpose::STANDARD.encode(t);
+        self.note(value, &format!("{{{{secret:{name}}}}}"));
+        self.note(&b64(format!("{value}:")), &format!("{{{{basic:{name}:}}}}"));
+        self.note(&b64(format!(":{value}")), &format!("{{{{basic::{name}}}}}"));
+        self.note(&b64(value.to_string()), &format!("{{{{secret:{name}}}}}"));
+    }
+
+    /// Remember that `value` stands for `placeholder`.
+    pub fn note(&mut self, value: &str, placeholder: &str) {
+        if value.len() < MIN_SCRUBBED || self.pairs.iter().any(|(v, _)| v == value) {
+            return;
+        }
+        self.pairs
+            .push((value.to_string(), placeholder.to_string()));
+        self.pairs
+            .sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+    }
+
+    /// Whether there is nothing to scrub.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// `text` with every value replaced by its placeholder.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (value, placeholder) in &self.pairs {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), placeholder);
+            }
+        }
+        out
+    }
+
+    /// `bytes` with every value replaced by its placeholder (no copy when
+    /// none occurs).
+    pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let mut out = bytes;
+        for (value, placeholder) in &self.pairs {
+            let finder = memchr::memmem::Finder::new(value.as_bytes());
+            if finder.find(&out).is_none() {
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest = out.as_slice();
+            while let Some(i) = finder.find(rest) {
+                replaced.extend_from_slice(&rest[..i]);
+                replaced.extend_from_slice(placeholder.as_bytes());
+                rest = &rest[i + value.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = replaced;
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -117,5 +238,38 @@ mod tests {
             "Basic c2hwYXRfMTIzOg=="
         );
         assert!(substitute("{{basic:token}}", &s).is_err());
+    }
+
+    #[test]
+    fn echoes_of_what_was_sent_are_scrubbed() {
+        let mut s = Secrets::new();
+        s.insert("token".into(), Secret::new("shpat_123"));
+        s.insert("secret".into(), Secret::new("pw-456"));
+        let mut used = Scrubber::default();
+        let sent = substitute_noting(
+            "Basic {{basic:token:secret}} and {{secret:token}}",
+            &s,
+            &mut used,
+        )
+        .unwrap();
+        let echoed = format!("you sent: {sent}");
+        let clean = used.text(&echoed);
+        assert!(
+            !clean.contains("shpat_123") && !clean.contains("pw-456"),
+            "{clean}"
+        );
+        assert_eq!(
+            clean,
+            "you sent: Basic {{basic:token:secret}} and {{secret:token}}"
+        );
+        assert_eq!(
+            used.bytes(format!("[{sent}]").into_bytes()),
+            b"[Basic {{basic:token:secret}} and {{secret:token}}]".to_vec()
+        );
+        let all = Scrubber::for_secrets(&s);
+        assert_eq!(all.text("key=pw-456;"), "key={{secret:secret}};");
+        let mut short = Scrubber::default();
+        short.note("ab", "{{secret:x}}");
+        assert!(short.is_empty());
     }
 }

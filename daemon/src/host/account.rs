@@ -10,7 +10,7 @@
 use super::error::CallError;
 use super::load::{Plugin, PluginSettings, PluginSource};
 use super::state::{CallLimits, CallServices, CallSite, PluginCache};
-use crate::egress::{ChannelEgress, Egress};
+use crate::egress::{ChannelEgress, Egress, Scrubber};
 use crate::model::{
     Fulfillment, Label, Manifest, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
     PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
@@ -44,12 +44,15 @@ pub struct PluginAccount {
     http: Arc<dyn Egress>,
     cache: Arc<dyn PluginCache>,
     limits: CallLimits,
+    /// The account's secrets as they could appear in an error.
+    scrubber: Scrubber,
 }
 
 impl PluginAccount {
     /// An account from its parts.
     pub fn new(parts: AccountParts) -> Self {
         PluginAccount {
+            scrubber: Scrubber::for_secrets(&parts.egress.secrets),
             site: CallSite {
                 seller: parts.seller,
                 channel: parts.scope,
@@ -105,6 +108,15 @@ impl PluginAccount {
         self.plugin.kind()
     }
 
+    /// An error with the account's secrets taken out: responses reach the
+    /// plugin scrubbed already, this is the backstop for what it returns.
+    fn scrub(&self, e: CallError) -> CallError {
+        if self.scrubber.is_empty() {
+            return e;
+        }
+        e.map_text(|t| self.scrubber.text(t))
+    }
+
     fn services(&self) -> CallServices {
         CallServices {
             site: self.site.clone(),
@@ -117,7 +129,10 @@ impl PluginAccount {
     /// `check`: prove the credentials with one cheap call.
     pub async fn check(&self) -> Result<(), CallError> {
         let s = self.services();
-        self.plugin.check(s, self.limits, &self.settings).await
+        self.plugin
+            .check(s, self.limits, &self.settings)
+            .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `fetch-orders`: one page of orders, validated.
@@ -126,6 +141,7 @@ impl PluginAccount {
         self.plugin
             .fetch_orders(s, self.limits, &self.settings, query)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `push-fulfillment`: the channel's id for the fulfillment.
@@ -134,6 +150,7 @@ impl PluginAccount {
         self.plugin
             .push_fulfillment(s, self.limits, &self.settings, fulfillment)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `quote`: the carrier's rates, validated.
@@ -142,6 +159,7 @@ impl PluginAccount {
         self.plugin
             .quote(s, self.limits, &self.settings, shipment)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `buy-label`: the label and its document.
@@ -162,6 +180,7 @@ impl PluginAccount {
                 idempotency_key,
             )
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `find-label`: a label bought earlier under `reference`, if any.
@@ -170,6 +189,7 @@ impl PluginAccount {
         self.plugin
             .find_label(s, self.limits, &self.settings, reference)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `track`: a parcel's events, oldest first.
@@ -182,6 +202,7 @@ impl PluginAccount {
         self.plugin
             .track(s, self.limits, &self.settings, carrier, tracking_number)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `fetch-payouts`: one page of payouts, validated.
@@ -190,6 +211,7 @@ impl PluginAccount {
         self.plugin
             .fetch_payouts(s, self.limits, &self.settings, query)
             .await
+            .map_err(|e| self.scrub(e))
     }
 
     /// `fetch-payout-lines`: one page of a payout's lines.
@@ -202,5 +224,6 @@ impl PluginAccount {
         self.plugin
             .fetch_payout_lines(s, self.limits, &self.settings, payout, page_token)
             .await
+            .map_err(|e| self.scrub(e))
     }
 }

@@ -7,7 +7,9 @@ use super::convert::{self, InvalidOutput};
 use super::engine::EPOCH_TICK;
 use super::error::{CallError, CallErrorKind};
 use super::load::{Plugin, Pre};
-use super::state::{CallLimits, CallServices, CallSite, CallState, MemoryCapExceeded};
+use super::state::{
+    CallLimits, CallServices, CallSite, CallState, DeadlineExceeded, MemoryCapExceeded,
+};
 use crate::model::{Manifest, PluginKind};
 use std::time::Duration;
 use wasmtime::{Store, UpdateDeadline};
@@ -19,23 +21,35 @@ macro_rules! in_fresh_store {
     ($plugin:expr, $services:expr, $limits:expr, $pre:expr, |$b:ident, $s:ident| $call:expr) => {{
         let site = $services.site.clone();
         let mut store = $plugin.store($services, $limits);
-        let result = match $pre.instantiate_async(&mut store).await {
-            Ok($b) => {
-                let $s = &mut store;
-                $call.await
+        // The wall-clock deadline bounds the whole call, HTTP included;
+        // dropping the unfinished call drops its instance.
+        let run = async {
+            match $pre.instantiate_async(&mut store).await {
+                Ok($b) => {
+                    let $s = &mut store;
+                    $call.await
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
+        };
+        let result = match tokio::time::timeout($limits.wall_deadline, run).await {
+            Ok(r) => r,
+            Err(_) => {
+                store.data_mut().limit_hit = Some($crate::host::state::LimitHit {
+                    limit: format!(
+                        "its wall-clock deadline of {} s",
+                        $limits.wall_deadline.as_secs()
+                    ),
+                    key: "wall_deadline",
+                });
+                Err(wasmtime::Error::msg("wall-clock deadline exceeded"))
+            }
         };
         result
             .map(|r| (site.clone(), r))
             .map_err(|e| $plugin.fail(&site, &store, $limits, e))
     }};
 }
-
-/// Marker error returned by the epoch callback when CPU time runs out.
-#[derive(Debug, thiserror::Error)]
-#[error("CPU deadline exceeded")]
-struct DeadlineExceeded;
 
 impl Plugin {
     /// The plugin's kind.
@@ -46,9 +60,10 @@ impl Plugin {
     pub(super) fn store(&self, services: CallServices, limits: CallLimits) -> Store<CallState> {
         let mut store = Store::new(&self.engine, CallState::new(services, limits));
         store.limiter(|s| &mut s.limiter);
-        // Count only the plugin's own execution: the callback runs when wasm
-        // code sees the epoch pass its deadline, so time spent in host calls
-        // (HTTP, backoff) costs at most one tick per return to wasm.
+        // Count the plugin's own execution: the callback runs when wasm
+        // code sees the epoch pass its deadline, so time spent waiting in
+        // HTTP costs at most one tick per return to wasm. The other host
+        // calls charge their own time (`CallState::charge`).
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
@@ -69,7 +84,12 @@ impl Plugin {
         error: wasmtime::Error,
     ) -> CallError {
         let state = store.data();
-        let kind = if error.downcast_ref::<DeadlineExceeded>().is_some() {
+        let kind = if let Some(hit) = &state.limit_hit {
+            CallErrorKind::Limit {
+                limit: hit.limit.clone(),
+                key: hit.key,
+            }
+        } else if error.downcast_ref::<DeadlineExceeded>().is_some() {
             CallErrorKind::Deadline(Duration::from_millis(
                 limits.deadline_ticks * EPOCH_TICK.as_millis() as u64,
             ))

@@ -65,6 +65,13 @@ pub enum CallErrorKind {
     InvalidOutput(String),
     /// The plugin cannot be called this way (wrong kind, instantiation failed).
     Host(String),
+    /// The call ran into one of the limits a plugin lives under.
+    Limit {
+        /// What was exceeded, e.g. "its wall-clock deadline of 120 s".
+        limit: String,
+        /// The config key that sets it.
+        key: &'static str,
+    },
 }
 
 /// A failed call, naming seller, channel and plugin.
@@ -93,6 +100,10 @@ impl fmt::Display for CallError {
             CallErrorKind::Trap(msg) => write!(f, "plugin crashed: {msg}"),
             CallErrorKind::InvalidOutput(msg) => write!(f, "plugin returned invalid data: {msg}"),
             CallErrorKind::Host(msg) => write!(f, "{msg}"),
+            CallErrorKind::Limit { limit, key } => write!(
+                f,
+                "plugin exceeded {limit} and was stopped (`{key}` under [daemon.plugins])"
+            ),
         }
     }
 }
@@ -109,6 +120,43 @@ pub enum Remedy {
 }
 
 impl CallError {
+    /// The same error with `f` applied to every text it carries (to take
+    /// secrets out before it is logged or stored).
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> CallError {
+        use CallErrorKind as K;
+        use PluginFailure as P;
+        let kind = match self.kind {
+            K::Plugin(p) => K::Plugin(match p {
+                P::Auth(s) => P::Auth(f(&s)),
+                P::RateLimited {
+                    retry_after_ms,
+                    detail,
+                } => P::RateLimited {
+                    retry_after_ms,
+                    detail: f(&detail),
+                },
+                P::Transient(s) => P::Transient(f(&s)),
+                P::InvalidResponse(s) => P::InvalidResponse(f(&s)),
+                P::Rejected(s) => P::Rejected(f(&s)),
+                P::InvalidSettings { key, problem } => P::InvalidSettings {
+                    key,
+                    problem: f(&problem),
+                },
+                P::NotFound(s) => P::NotFound(f(&s)),
+                P::Unsupported(s) => P::Unsupported(f(&s)),
+            }),
+            K::Panic(s) => K::Panic(f(&s)),
+            K::Trap(s) => K::Trap(f(&s)),
+            K::InvalidOutput(s) => K::InvalidOutput(f(&s)),
+            K::Host(s) => K::Host(f(&s)),
+            other => other,
+        };
+        CallError {
+            site: self.site,
+            kind,
+        }
+    }
+
     /// Classify for the sync engine and workflows.
     pub fn remedy(&self) -> Remedy {
         match &self.kind {

@@ -241,6 +241,8 @@ impl CallLimits {
             deadline_ticks: ticks(Duration::from_secs(5)),
             memory_bytes: 64 << 20,
             max_requests: 0,
+            wall_deadline: Duration::from_secs(10),
+            max_log_lines: super::state::DEFAULT_LOG_LINES,
         }
     }
 }

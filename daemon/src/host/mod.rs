@@ -23,7 +23,7 @@ mod convert;
 mod engine;
 pub mod error;
 mod load;
-mod state;
+pub(crate) mod state;
 mod worlds;
 
 pub use account::{AccountParts, PluginAccount};

@@ -34,12 +34,35 @@ impl PluginCache for NoCache {
 /// Limits of one call.
 #[derive(Debug, Clone, Copy)]
 pub struct CallLimits {
-    /// CPU time of the plugin's own execution, in epoch ticks.
+    /// CPU time of the plugin's own execution and of the host calls it
+    /// makes (HTTP waits excepted), in epoch ticks.
     pub deadline_ticks: u64,
     /// Linear memory cap in bytes.
     pub memory_bytes: usize,
     /// HTTP requests one call may send.
     pub max_requests: u32,
+    /// Wall-clock time of the whole call, HTTP included.
+    pub wall_deadline: std::time::Duration,
+    /// Log lines one call may write (more are counted and dropped).
+    pub max_log_lines: u32,
+}
+
+/// Longest log line kept, in bytes; the rest is cut.
+pub const MAX_LOG_LINE_BYTES: usize = 4096;
+/// Log text one call may hand the host at all, kept or not: past it the
+/// call fails (`max_log_lines` bounds what reaches the log; this bounds
+/// the copying a flood of huge lines costs).
+pub const MAX_LOG_BYTES_OFFERED: usize = 16 << 20;
+/// Default of `[daemon.plugins] wall_deadline`.
+pub const DEFAULT_WALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+/// Default of `[daemon.plugins] max_log_lines_per_call`.
+pub const DEFAULT_LOG_LINES: u32 = 200;
+
+/// A limit a call ran into, for the error that names it and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitHit {
+    pub limit: String,
+    pub key: &'static str,
 }
 
 /// Who is calling, for logs and errors.
@@ -82,7 +105,28 @@ pub struct CallState {
     pub(crate) panic_message: Option<String>,
     /// Set when the request budget ran out (the plugin may hide it).
     pub(crate) budget_exhausted: bool,
+    /// Host-call time not yet charged as whole ticks.
+    host_time: std::time::Duration,
+    /// Log lines and bytes the plugin handed over, and lines dropped.
+    log_lines: u32,
+    log_bytes: usize,
+    log_dropped: u32,
+    max_log_lines: u32,
+    /// Secrets as they could appear in a log line (built on first use).
+    log_scrubber: Option<crate::egress::Scrubber>,
+    /// Set when a limit other than CPU or memory stopped the call.
+    pub(crate) limit_hit: Option<LimitHit>,
 }
+
+/// Marker error of a trap raised by the host because a limit was hit.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct HostLimit(pub String);
+
+/// Marker error returned when the CPU deadline runs out.
+#[derive(Debug, thiserror::Error)]
+#[error("CPU deadline exceeded")]
+pub(crate) struct DeadlineExceeded;
 
 impl CallState {
     /// A fresh state: no files, no environment, no sockets, no stdio.
@@ -106,6 +150,52 @@ impl CallState {
             max_requests: limits.max_requests,
             panic_message: None,
             budget_exhausted: false,
+            host_time: std::time::Duration::ZERO,
+            log_lines: 0,
+            log_bytes: 0,
+            log_dropped: 0,
+            max_log_lines: limits.max_log_lines,
+            log_scrubber: None,
+            limit_hit: None,
+        }
+    }
+
+    /// Charge a host call's work to the CPU deadline: the time spent in it,
+    /// plus the copy of its `bytes` of arguments out of guest memory, which
+    /// wasmtime makes before the call starts (measured at about 100 MB/s
+    /// for a `list<u8>`), so a loop of host calls cannot outrun it.
+    pub(crate) fn charge_call(
+        &mut self,
+        started: std::time::Instant,
+        bytes: usize,
+    ) -> wasmtime::Result<()> {
+        let copy = std::time::Duration::from_nanos(bytes as u64 * 10);
+        self.charge(started.elapsed() + copy)
+    }
+
+    /// Charge `spent` to the CPU deadline.
+    pub(crate) fn charge(&mut self, spent: std::time::Duration) -> wasmtime::Result<()> {
+        self.host_time += spent;
+        let tick = super::engine::EPOCH_TICK;
+        while self.host_time >= tick {
+            self.host_time -= tick;
+            if self.ticks_left == 0 {
+                return Err(DeadlineExceeded.into());
+            }
+            self.ticks_left -= 1;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CallState {
+    fn drop(&mut self) {
+        if self.log_dropped > 0 {
+            let site = &self.services.site;
+            tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin,
+                dropped = self.log_dropped,
+                "the plugin wrote more log lines than `max_log_lines_per_call` ({}); the rest were dropped",
+                self.max_log_lines);
         }
     }
 }
@@ -204,9 +294,35 @@ impl http::Host for CallState {
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
-        let site = &self.services.site;
-        let message: String = message.chars().take(4096).collect();
-        if message.starts_with("plugin panicked:") {
+        let started = std::time::Instant::now();
+        self.log_bytes = self.log_bytes.saturating_add(message.len());
+        if self.log_bytes > MAX_LOG_BYTES_OFFERED {
+            self.limit_hit = Some(LimitHit {
+                limit: format!("{} MiB of log text", MAX_LOG_BYTES_OFFERED >> 20),
+                key: "max_log_lines_per_call",
+            });
+            return Err(HostLimit("log flood".into()).into());
+        }
+        let panic = message.starts_with("plugin panicked:");
+        let bytes = message.len();
+        if self.log_lines >= self.max_log_lines && !panic {
+            self.log_dropped += 1;
+            return self.charge_call(started, bytes);
+        }
+        self.log_lines += 1;
+        let mut cut = message.len().min(MAX_LOG_LINE_BYTES);
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let scrubber = self.log_scrubber.get_or_insert_with(|| {
+            crate::egress::Scrubber::for_secrets(&self.services.channel.secrets)
+        });
+        let whole = cut == message.len();
+        let mut message = scrubber.text(&message[..cut]);
+        if !whole {
+            message.push('…');
+        }
+        if panic {
             self.panic_message = Some(
                 message
                     .trim_start_matches("plugin panicked:")
@@ -214,6 +330,7 @@ impl log::Host for CallState {
                     .to_string(),
             );
         }
+        let site = &self.services.site;
         match level {
             log::Level::Trace => {
                 tracing::trace!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, "{message}")
@@ -231,7 +348,7 @@ impl log::Host for CallState {
                 tracing::error!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, "{message}")
             }
         }
-        Ok(())
+        self.charge_call(started, bytes)
     }
 }
 
@@ -250,20 +367,27 @@ impl secrets::Host for CallState {
             Ok(m) => m,
             Err(e) => return Ok(Err(e.to_string())),
         };
+        let started = std::time::Instant::now();
         mac.update(&message);
-        Ok(Ok(mac.finalize().into_bytes().to_vec()))
+        let out = mac.finalize().into_bytes().to_vec();
+        self.charge_call(started, message.len())?;
+        Ok(Ok(out))
     }
 }
 
 impl cache::Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.services.cache.get(&key))
+        let started = std::time::Instant::now();
+        let value = self.services.cache.get(&key);
+        self.charge_call(started, key.len() + value.as_ref().map_or(0, String::len))?;
+        Ok(value)
     }
     async fn set(&mut self, key: String, value: String, ttl_seconds: u32) -> wasmtime::Result<()> {
+        let started = std::time::Instant::now();
         if key.len() <= 256 && value.len() <= 64 * 1024 {
             self.services.cache.set(&key, &value, ttl_seconds);
         }
-        Ok(())
+        self.charge_call(started, key.len() + value.len())
     }
 }
 

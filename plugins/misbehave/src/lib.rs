@@ -10,6 +10,10 @@
 //! | `env`       | reads environment variables (there must be none)           |
 //! | `host`      | calls a host it never declared (egress must refuse it)     |
 //! | `requests`  | sends requests without end (the request budget must stop it) |
+//! | `get`       | GETs `url` (with `Authorization: Bearer {{secret:token}}` when a `token` secret is set) and returns the status, headers and body in an order's tags |
+//! | `log-flood` | logs `count` lines of `size` bytes (the log caps must bound it) |
+//! | `big-error` | fails with an error message of `size` bytes (the host must cap it) |
+//! | `hmac-loop` | calls the host's HMAC without end (host calls count against the deadline) |
 //! | `ok`        | returns one order built from its settings, no I/O          |
 //!
 //! Escapes that the sandbox prevents come back as `invalid-response`
@@ -34,7 +38,16 @@ impl Plugin for Misbehave {
             "mode",
             "loop | alloc | panic | read-file | env | host | requests | ok",
         ))
-        .setting(sdk::setting("url", "URL to hammer in `requests` mode"))
+        .setting(sdk::setting(
+            "url",
+            "URL to hammer in `requests` mode, to GET in `get` mode",
+        ))
+        .setting(sdk::setting("count", "how many lines `log-flood` writes"))
+        .setting(sdk::setting("size", "bytes per log line or error"))
+        .setting(sdk::SettingSpec {
+            required: false,
+            ..sdk::secret("token", "a secret `get` sends as a bearer token")
+        })
         .allow_host("127.0.0.1")
     }
 }
@@ -82,6 +95,47 @@ impl Marketplace for Misbehave {
                     Request::get(url).send()?;
                 }
             }
+            "get" => {
+                let url = settings.require("url")?;
+                let mut request = Request::get(url);
+                if let Ok(token) = settings.secret("token") {
+                    request = request.bearer(&token);
+                }
+                let response = request.send()?;
+                let mut tags = vec![format!("status {}", response.status)];
+                for (name, value) in &response.headers {
+                    tags.push(format!("{name}: {value}"));
+                }
+                tags.push(response.text());
+                let mut o = order("GOT", "get");
+                o.tags = tags;
+                Ok(OrderPage {
+                    orders: vec![o],
+                    next_page: None,
+                })
+            }
+            "log-flood" => {
+                let count: usize = number(settings, "count", 100_000);
+                let line = "x".repeat(number(settings, "size", 1 << 20));
+                for _ in 0..count {
+                    sdk::log(sdk::Level::Info, &line);
+                }
+                Ok(OrderPage {
+                    orders: vec![order("FLOODED", "log-flood")],
+                    next_page: None,
+                })
+            }
+            "big-error" => Err(PluginError::InvalidResponse("e".repeat(number(
+                settings,
+                "size",
+                8 << 20,
+            )))),
+            "hmac-loop" => {
+                let message = vec![0u8; number(settings, "size", 1 << 16)];
+                loop {
+                    let _ = std::hint::black_box(sdk::hmac_sha256("token", &message));
+                }
+            }
             "ok" => Ok(OrderPage {
                 orders: vec![order("OK-1", "ok")],
                 next_page: None,
@@ -89,6 +143,14 @@ impl Marketplace for Misbehave {
             other => Err(sdk::invalid("mode", &format!("unknown mode `{other}`"))),
         }
     }
+}
+
+/// A numeric setting, or `default`.
+fn number(settings: &Settings, key: &str, default: usize) -> usize {
+    settings
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn leaked(what: &str) -> sdk::Result<OrderPage> {

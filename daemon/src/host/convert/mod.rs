@@ -298,20 +298,40 @@ pub fn manifest(m: wit::PluginManifest) -> model::Manifest {
 /// A plugin's error, as the host classifies it.
 pub fn plugin_error(e: wit::PluginError) -> super::PluginFailure {
     use super::PluginFailure as F;
+    let c = cap_text;
     match e {
-        wit::PluginError::Auth(s) => F::Auth(s),
+        wit::PluginError::Auth(s) => F::Auth(c(s)),
         wit::PluginError::RateLimited(r) => F::RateLimited {
             retry_after_ms: r.retry_after_ms,
-            detail: r.detail,
+            detail: c(r.detail),
         },
-        wit::PluginError::Transient(s) => F::Transient(s),
-        wit::PluginError::InvalidResponse(s) => F::InvalidResponse(s),
-        wit::PluginError::Rejected(s) => F::Rejected(s),
+        wit::PluginError::Transient(s) => F::Transient(c(s)),
+        wit::PluginError::InvalidResponse(s) => F::InvalidResponse(c(s)),
+        wit::PluginError::Rejected(s) => F::Rejected(c(s)),
         wit::PluginError::InvalidSettings(p) => F::InvalidSettings {
-            key: p.key,
-            problem: p.problem,
+            key: c(p.key),
+            problem: c(p.problem),
         },
-        wit::PluginError::NotFound(s) => F::NotFound(s),
-        wit::PluginError::Unsupported(s) => F::Unsupported(s),
+        wit::PluginError::NotFound(s) => F::NotFound(c(s)),
+        wit::PluginError::Unsupported(s) => F::Unsupported(c(s)),
     }
+}
+
+/// Longest error text kept from a plugin, in bytes.
+pub const MAX_ERROR_BYTES: usize = 4096;
+
+/// A plugin's error text, cut to [`MAX_ERROR_BYTES`] with a note of how
+/// much was cut: an error reaches logs, records and the status board.
+fn cap_text(mut s: String) -> String {
+    if s.len() <= MAX_ERROR_BYTES {
+        return s;
+    }
+    let total = s.len();
+    let mut cut = MAX_ERROR_BYTES;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+    s.push_str(&format!("… ({} more bytes cut)", total - cut));
+    s
 }
