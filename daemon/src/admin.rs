@@ -15,7 +15,7 @@ use crate::store::{OrderFilter, Store, StoredOrder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 /// What a client may ask.
@@ -99,6 +99,11 @@ pub enum Reply {
     },
 }
 
+/// What one admin connection may send in all.
+pub const MAX_REQUEST_BYTES: u64 = 1 << 20;
+/// How long the daemon waits for a request line.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The socket path for a data directory.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("admin.sock")
@@ -145,8 +150,23 @@ async fn handle(
     shipping: Vec<Arc<ShippingWorkflow>>,
 ) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Some(line) = lines.next_line().await? {
+    // A connection may send at most MAX_REQUEST_BYTES in all (the CLI
+    // sends one small request): a line without end costs nothing more.
+    let mut lines = BufReader::new(read.take(MAX_REQUEST_BYTES)).lines();
+    loop {
+        let line = match tokio::time::timeout(REQUEST_TIMEOUT, lines.next_line()).await {
+            Ok(Ok(Some(line))) => line,
+            Ok(Ok(None)) | Err(_) => break,
+            Ok(Err(e)) => {
+                let reply = Reply::Error {
+                    message: format!("bad request: {e}"),
+                };
+                let mut bytes = serde_json::to_vec(&reply)?;
+                bytes.push(b'\n');
+                write.write_all(&bytes).await?;
+                break;
+            }
+        };
         let reply = match serde_json::from_str::<Request>(&line) {
             Err(e) => Reply::Error {
                 message: format!("bad request: {e}"),

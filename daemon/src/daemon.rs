@@ -44,7 +44,9 @@ async fn next_signal() -> Signal {
 /// someone else is waited for, up to [`STORE_LOCK_WAIT`], before giving up:
 /// a daemon starting while someone lists orders must not fail to start.
 pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
-    let dir = config.data_dir().join("store");
+    let data_dir = config.data_dir();
+    prepare_data_dir(&data_dir)?;
+    let dir = data_dir.join("store");
     let cache = u64::from(config.config.daemon.store_cache_mb) << 20;
     let deadline = std::time::Instant::now() + STORE_LOCK_WAIT;
     loop {
@@ -52,16 +54,53 @@ pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
             Err(e) if locked(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            Err(e) if locked(&e) => {
+                anyhow::bail!(
+                    "the store in {} is held by another tradelane process (a daemon running on this data_dir?); stop it, or point `[daemon] data_dir` elsewhere",
+                    dir.display()
+                );
+            }
             result => {
-                return result.with_context(|| {
-                    format!(
-                        "cannot open the store in {} (is another tradelane using this data_dir?)",
-                        dir.display()
-                    )
-                });
+                return result
+                    .with_context(|| format!("cannot open the store in {}", dir.display()));
             }
         }
     }
+}
+
+/// Make sure `data_dir` is a directory only its owner can read: it holds
+/// buyers' names and addresses. Created 0700; an existing one is tightened
+/// to 0700. Says plainly what is wrong with it.
+pub fn prepare_data_dir(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    match std::fs::metadata(data_dir) {
+        Ok(m) if !m.is_dir() => anyhow::bail!(
+            "data_dir {} is not a directory; set `[daemon] data_dir` to a directory",
+            data_dir.display()
+        ),
+        Ok(m) => {
+            if m.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| {
+                        format!("cannot make data_dir {} private (0700)", data_dir.display())
+                    })?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(data_dir)
+                .with_context(|| format!("cannot create data_dir {}", data_dir.display()))?;
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot use data_dir {}", data_dir.display()));
+        }
+    }
+    let probe = data_dir.join(".tradelane-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| format!("data_dir {} is not writable", data_dir.display()))
 }
 
 /// How long opening the store waits for another process to let go of it.

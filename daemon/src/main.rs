@@ -5,6 +5,7 @@ use tradelane::cli::{Cli, run};
 
 fn main() {
     tradelane::memory::limit_malloc_arenas();
+    tradelane::memory::private_files();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,4 +1,14 @@
-//! Process-wide memory settings, applied once at start.
+//! Process-wide settings applied once at start: the file mode mask and
+//! the allocator's arenas.
+
+/// New files 0600 and directories 0700: the store, labels and plugin
+/// cache hold buyers' names and addresses.
+pub fn private_files() {
+    // SAFETY: umask only sets the process's file mode creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
 
 /// Cap glibc's malloc at two arenas.
 ///

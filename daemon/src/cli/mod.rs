@@ -4,6 +4,7 @@ mod ops;
 mod orders;
 mod settlement;
 mod shipments;
+pub mod text;
 
 use crate::admin::{self, Reply, Request};
 use crate::config::LoadedConfig;

@@ -89,12 +89,12 @@ fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<Utc>> {
 
 fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::text::PlainWriter(stdout.lock());
     match format {
         Format::Json => {
             for o in orders {
-                serde_json::to_writer(&mut out, o)?;
-                writeln!(out)?;
+                serde_json::to_writer(&mut out.0, o)?;
+                writeln!(out.0)?;
             }
         }
         Format::Table => {

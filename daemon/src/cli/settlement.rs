@@ -2,6 +2,7 @@
 //! settlement`, `settle --once`: through the running daemon's admin socket
 //! when there is one, else on the store.
 
+use super::text::say;
 use super::{Format, PayoutsCommand, ReportFormat, SettlementCommand};
 use crate::admin::{Reply, Request};
 use crate::model::Money;
@@ -55,11 +56,11 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
     let Reply::Payouts { payouts } = ask(config, request).await? else {
         bail!("unexpected answer");
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = super::text::PlainWriter(std::io::stdout().lock());
     if format == Format::Json {
         for p in &payouts {
-            serde_json::to_writer(&mut out, p)?;
-            writeln!(out)?;
+            serde_json::to_writer(&mut out.0, p)?;
+            writeln!(out.0)?;
         }
         return Ok(0);
     }
@@ -168,7 +169,7 @@ pub async fn settlement(config: &Path, command: SettlementCommand) -> anyhow::Re
                 bail!("unexpected answer");
             };
             for d in &discrepancies {
-                println!("{} resolved", d.id);
+                say!("{} resolved", d.id);
             }
         }
     }
@@ -176,10 +177,10 @@ pub async fn settlement(config: &Path, command: SettlementCommand) -> anyhow::Re
 }
 
 fn print_discrepancies(list: &[Discrepancy], format: Format) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::text::PlainWriter(std::io::stdout().lock());
     if format == Format::Json {
         for d in list {
-            serde_json::to_writer(&mut out, d)?;
+            serde_json::to_writer(&mut out.0, d)?;
             writeln!(out)?;
         }
         return Ok(());
@@ -240,7 +241,7 @@ pub async fn report(
                 stdout.lock(),
                 &serde_json::json!({"from": from, "to": to, "rows": lines, "totals": totals}),
             )?;
-            println!();
+            say!("");
         }
     }
     let lines = rows.iter().filter(|r| r.row == "line").count();
@@ -266,7 +267,7 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
     {
         ran += 1;
         match rt.run_pass(store).await {
-            Ok(r) => println!(
+            Ok(r) => say!(
                 "{}: {} payouts read, {} stored ({} lines), {} orders settled, {} new and {} closed discrepancies{}",
                 rt.seller,
                 r.payouts_read,
@@ -283,7 +284,7 @@ pub async fn settle_once(config_path: &Path, seller: Option<String>) -> anyhow::
             ),
             Err(e) => {
                 failed += 1;
-                println!("{}: FAILED — {e}", rt.seller);
+                say!("{}: FAILED — {e}", rt.seller);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! `ship --once`: through the running daemon's admin socket when there is
 //! one (so an action never races a scheduled run), else on the store.
 
+use super::text::say;
 use super::{Format, ShipmentsCommand};
 use crate::admin::{Reply, Request};
 use crate::shipping::ShipmentStore;
@@ -85,7 +86,7 @@ pub async fn shipments(config: &Path, command: ShipmentsCommand) -> anyhow::Resu
     )
     .await?;
     for r in &records {
-        println!(
+        say!(
             "order {}: {} at {} (attempt {}){}",
             r.order_number,
             r.status.name(),
@@ -102,11 +103,11 @@ pub async fn shipments(config: &Path, command: ShipmentsCommand) -> anyhow::Resu
 
 fn print_list(records: &[ShipmentRecord], format: Format) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = super::text::PlainWriter(stdout.lock());
     if format == Format::Json {
         for r in records {
-            serde_json::to_writer(&mut out, r)?;
-            writeln!(out)?;
+            serde_json::to_writer(&mut out.0, r)?;
+            writeln!(out.0)?;
         }
         return Ok(());
     }
@@ -142,11 +143,14 @@ fn print_list(records: &[ShipmentRecord], format: Format) -> anyhow::Result<()> 
 }
 
 fn print_one(r: &ShipmentRecord) {
-    println!(
+    say!(
         "order {} ({}/{}/{})",
-        r.order_number, r.seller, r.channel, r.order_id
+        r.order_number,
+        r.seller,
+        r.channel,
+        r.order_id
     );
-    println!(
+    say!(
         "  status {} at stage {}, attempt {}, key {}",
         r.status.name(),
         r.stage.name(),
@@ -154,16 +158,16 @@ fn print_one(r: &ShipmentRecord) {
         r.idempotency_key
     );
     if let Some(reason) = &r.reason {
-        println!("  reason: {reason}");
+        say!("  reason: {reason}");
     }
     if let Some(t) = r.next_attempt_at {
-        println!("  next attempt: {t}");
+        say!("  next attempt: {t}");
     }
     if let (Some(rule), Some(account)) = (&r.rule, &r.carrier_account) {
-        println!("  rule `{rule}` → carrier account `{account}`");
+        say!("  rule `{rule}` → carrier account `{account}`");
     }
     if let Some(s) = &r.shipment {
-        println!(
+        say!(
             "  to {} {}, {} parcel(s), incoterm {:?}, label {:?}",
             s.ship_to.city,
             s.ship_to.country.as_str(),
@@ -172,7 +176,7 @@ fn print_one(r: &ShipmentRecord) {
             s.label_format
         );
         for c in &s.customs {
-            println!(
+            say!(
                 "  customs: {} × {} ({}), HS {}, origin {}, {}, {} g",
                 c.quantity,
                 c.description,
@@ -184,15 +188,15 @@ fn print_one(r: &ShipmentRecord) {
             );
         }
         for t in &s.tax_ids {
-            println!("  tax id: {} {}", t.scheme.to_uppercase(), t.value);
+            say!("  tax id: {} {}", t.scheme.to_uppercase(), t.value);
         }
     }
     for note in &r.notes {
-        println!("  note: {note}");
+        say!("  note: {note}");
     }
     for q in &r.quotes {
         let chosen = r.chosen.as_ref().is_some_and(|c| c.id == q.id);
-        println!(
+        say!(
             "  {} rate: {} {} {} ({} days)",
             if chosen { "*" } else { " " },
             q.carrier,
@@ -202,7 +206,7 @@ fn print_one(r: &ShipmentRecord) {
         );
     }
     if let Some(l) = &r.label {
-        println!(
+        say!(
             "  label: {} {} tracking {} cost {}{}",
             l.carrier,
             l.service,
@@ -215,11 +219,11 @@ fn print_one(r: &ShipmentRecord) {
         );
     }
     if let Some(f) = &r.fulfillment_id {
-        println!("  pushed to channel: fulfillment {f}");
+        say!("  pushed to channel: fulfillment {f}");
     }
     if let Some(t) = &r.tracking {
         for e in &t.events {
-            println!(
+            say!(
                 "  scan {} {:?}: {}{}",
                 e.at.format("%Y-%m-%d %H:%M"),
                 e.status,
@@ -232,7 +236,7 @@ fn print_one(r: &ShipmentRecord) {
         }
     }
     for h in &r.history {
-        println!(
+        say!(
             "  {} {:<12} {:<11} {}",
             h.at.format("%Y-%m-%d %H:%M:%S"),
             h.stage.name(),
@@ -252,7 +256,7 @@ pub async fn print_label(config: &Path, order: String, path_only: bool) -> anyho
         return Ok(1);
     };
     if path_only {
-        println!("{}", path.display());
+        say!("{}", path.display());
         return Ok(0);
     }
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -279,7 +283,7 @@ pub async fn ship_once(config_path: &Path, seller: Option<String>) -> anyhow::Re
     {
         ran += 1;
         let r = rt.run_pass(store).await?;
-        println!(
+        say!(
             "{}: {} shipped, {} held, {} dead-lettered, {} retrying, {} dry-run, {} tracking updates",
             rt.seller,
             r.shipped,

@@ -1,0 +1,172 @@
+//! What the daemon exposes on its own machine, through the real binary:
+//! the files it writes are its owner's alone, an unusable data_dir is
+//! named for what it is, a hostile order field cannot drive the terminal,
+//! and the admin socket bounds what a client can make it hold.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tradelane_tests::*;
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every file and directory under `dir`, with its mode.
+fn walk(dir: &Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        out.push((path.clone(), mode_of(&path)));
+        if path.is_dir() {
+            walk(&path, out);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_dir_and_everything_in_it_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(12, 7).await;
+    let data = dir.path().join("data");
+    // An existing data_dir readable by all is tightened.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = config_text(
+        &data,
+        &[
+            shopify_channel("shop", &sandbox.url(), TOKEN, 50),
+            shipping_block(&sandbox.url(), "", SHIP_EVERYTHING, &[]),
+        ],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    succeeded(&cli(&path, &["sync", "--once"], None), "sync");
+    succeeded(&cli(&path, &["ship", "--once"], None), "ship");
+    assert_eq!(mode_of(&data), 0o700);
+    let mut all = Vec::new();
+    walk(&data, &mut all);
+    assert!(
+        all.iter()
+            .any(|(p, _)| p.extension().is_some_and(|e| e == "pdf")),
+        "labels were written"
+    );
+    for (p, mode) in &all {
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", p.display());
+    }
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn an_unusable_data_dir_is_named_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let (path, _) = write_config(dir.path(), &config_text(&file, &[]));
+    let out = cli(&path, &["orders", "list"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    assert!(!stderr.contains("another tradelane"), "{stderr}");
+}
+
+#[test]
+fn order_fields_cannot_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_config(dir.path(), &config_text(&dir.path().join("data"), &[]));
+    let hostile = "#1\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m";
+    let line = serde_json::json!({
+        "seller": "s1", "channel": "shop",
+        "order": {
+            "external_id": "e\u{1b}[31m1", "number": hostile,
+            "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
+            "status": "open", "payment_status": "paid", "fulfillment_status": "unfulfilled",
+            "currency": "EUR",
+            "totals": {
+                "subtotal": {"amount_minor": 100, "currency": "EUR"},
+                "shipping": {"amount_minor": 0, "currency": "EUR"},
+                "tax": {"amount_minor": 0, "currency": "EUR"},
+                "discount": {"amount_minor": 0, "currency": "EUR"},
+                "total": {"amount_minor": 100, "currency": "EUR"}
+            },
+            "buyer": null, "shipping_address": null, "billing_address": null,
+            "line_items": [], "shipping_lines": [], "tax_ids": [],
+            "marketplace_collected_tax": false, "taxes_included": false, "tags": []
+        }
+    });
+    let dump = dir.path().join("dump.jsonl");
+    std::fs::write(&dump, format!("{line}\n")).unwrap();
+    succeeded(
+        &cli(&path, &["import", dump.to_str().unwrap()], None),
+        "import",
+    );
+    let table = succeeded(&cli(&path, &["orders", "list"], None), "orders list");
+    assert!(table.contains("#1[2J]0;pwned31m"), "{table}");
+    assert!(
+        !table
+            .chars()
+            .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{9b}'),
+        "{table:?}"
+    );
+    // JSON stays exact.
+    let json = succeeded(
+        &cli(&path, &["orders", "list", "--format", "json"], None),
+        "orders list json",
+    );
+    let back: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(back["order"]["number"], hostile);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_socket_bounds_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox(5, 7).await;
+    let data = dir.path().join("data");
+    let text = config_text(&data, &[shopify_channel("shop", &sandbox.url(), TOKEN, 50)]);
+    let (path, _) = write_config(dir.path(), &text);
+    let mut daemon = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = data.join("admin.sock");
+    for _ in 0..200 {
+        if socket.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // 64 MiB without a newline: the daemon stops reading at 1 MiB, says
+    // so, and closes.
+    let stream = tokio::net::UnixStream::connect(&socket).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    let writer = tokio::spawn(async move {
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..64 {
+            if write.write_all(&chunk).await.is_err() {
+                return false;
+            }
+        }
+        true
+    });
+    let mut reply = String::new();
+    BufReader::new(read).read_line(&mut reply).await.unwrap();
+    assert!(reply.contains("bad request"), "{reply}");
+    assert!(
+        !writer.await.unwrap(),
+        "the daemon closed before 64 MiB were taken"
+    );
+    // And it still answers.
+    let out = cli(&path, &["status"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = Command::new("kill").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+    sandbox.shutdown().await;
+}
