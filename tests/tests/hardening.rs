@@ -373,3 +373,101 @@ async fn error_text_and_log_floods_are_bounded() {
         "{err}"
     );
 }
+
+/// A channel of the `misbehave` plugin in `pages` mode, synced by the real
+/// engine into a real store, under `[daemon.plugins]` `extra`.
+async fn endless(
+    dir: &std::path::Path,
+    count: usize,
+    size: usize,
+    extra: &str,
+) -> (
+    tradelane_tests::Harness,
+    Result<tradelane::sync::PassReport, String>,
+) {
+    use tradelane_tests::{Harness, config_text, plugin_dir, write_config};
+    let block = format!(
+        "\n[[sellers.channels]]\nid = \"endless\"\nplugin = \"{}\"\npage_size = 10\n[sellers.channels.settings]\nmode = \"pages\"\ncount = \"{count}\"\nsize = \"{size}\"\n",
+        plugin_dir().join("misbehave.wasm").display()
+    );
+    let text = config_text(&dir.join("data"), &[block]).replace(
+        "\n\n[[sellers]]",
+        &format!("\n[daemon.plugins]\n{extra}\n\n[[sellers]]"),
+    );
+    let (_, config) = write_config(dir, &text);
+    let h = Harness::new(&config).await;
+    let result = h.pass(0).await.map_err(|e| e.to_string());
+    (h, result)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_or_oversized_pages_are_refused() {
+    // More orders than the page asked for.
+    let dir = tempfile::tempdir().unwrap();
+    let (h, result) = endless(dir.path(), 20, 10, "").await;
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("returned 20 orders for a page of 10 (`page_size`)"),
+        "{err}"
+    );
+    assert_eq!(h.store.order_count(), 0);
+
+    // An order larger than `max_order_kb`.
+    let dir = tempfile::tempdir().unwrap();
+    let (h, result) = endless(dir.path(), 2, 300_000, "").await;
+    let err = result.unwrap_err();
+    assert!(err.contains("over the 256 KiB of `max_order_kb`"), "{err}");
+    assert_eq!(h.store.order_count(), 0);
+
+    // A next page, forever: the pass stops at `max_pages_per_pass`,
+    // keeping what it read.
+    let dir = tempfile::tempdir().unwrap();
+    let (h, result) = endless(dir.path(), 5, 100, "max_pages_per_pass = 4").await;
+    let err = result.unwrap_err();
+    assert!(
+        err.contains("4 pages in one pass") && err.contains("max_pages_per_pass"),
+        "{err}"
+    );
+    assert_eq!(h.store.order_count(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plugin_cache_stays_within_its_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tradelane::store::Store::open(dir.path()).unwrap();
+    let host = PluginHost::new(None).unwrap();
+    let bad = misbehave(&host).await;
+    let mut svc = services(loopback_policy(&["127.0.0.1"], &[]), Secrets::new());
+    svc.cache = Arc::new(tradelane::store::StoreCache::new(
+        store.clone(),
+        "s1",
+        "c1",
+        1 << 20,
+    ));
+    let before = store.size_on_disk();
+    // 2,000 entries of 60 KB: 120 MB asked for.
+    let limits = CallLimits {
+        deadline_ticks: ticks(Duration::from_secs(30)),
+        ..limits()
+    };
+    let page = bad
+        .fetch_orders(
+            svc,
+            limits,
+            &with(with(mode("cache", None), "count", "2000"), "size", "60000"),
+            &query(),
+        )
+        .await
+        .expect("a hoarding plugin still works");
+    assert_eq!(page.orders[0].number, "CACHED");
+    store.flush().await.unwrap();
+    let cached: usize = store
+        .cache_entries("s1", "c1")
+        .unwrap()
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    assert!(cached <= 1 << 20, "{cached} bytes cached");
+    let grown = store.size_on_disk().saturating_sub(before);
+    assert!(grown < 64 << 20, "the store grew by {grown} bytes");
+}

@@ -18,7 +18,7 @@ use crate::model::PluginKind;
 use crate::settlement::{SettlementPolicy, SettlementWorkflow};
 use crate::shipping::{ShippingPolicy, ShippingWorkflow};
 use crate::store::{Store, StoreCache};
-use crate::sync::Channel;
+use crate::sync::{Channel, PageLimits};
 use crate::workflow::Workflow;
 use anyhow::Context;
 use settings::{host_policy, resolve};
@@ -172,10 +172,16 @@ impl Parts<'_> {
                     config: channel,
                     kind: PluginKind::Marketplace,
                 })?;
+                let plugins = &self.config.config.daemon.plugins;
+                let limits = PageLimits {
+                    max_order_bytes: (plugins.max_order_kb as usize) << 10,
+                    max_pages: plugins.max_pages_per_pass,
+                };
                 out.push(Arc::new(Channel::new(
                     Arc::new(account),
                     channel.lookback.0,
                     channel.page_size,
+                    limits,
                     channel.schedule.clone(),
                 )));
             }
@@ -302,7 +308,12 @@ impl Parts<'_> {
             retry: RetryPolicy::default(),
         };
         let cache: Arc<dyn PluginCache> = match self.store {
-            Some(s) => Arc::new(StoreCache::new(s.clone(), e.seller, &e.scope)),
+            Some(s) => Arc::new(StoreCache::new(
+                s.clone(),
+                e.seller,
+                &e.scope,
+                (config.config.daemon.plugins.cache_kb as usize) << 10,
+            )),
             None => Arc::new(NoCache),
         };
         Ok(PluginAccount::new(AccountParts {

@@ -76,6 +76,16 @@ pub struct PluginLimits {
     /// Log lines one call may write; more are counted and dropped.
     #[serde(default = "default_log_lines")]
     pub max_log_lines_per_call: u32,
+    /// Largest order a marketplace plugin may return, encoded, in KiB.
+    #[serde(default = "default_order_kb")]
+    pub max_order_kb: u32,
+    /// Pages one sync pass may read; a plugin that never stops paging is
+    /// stopped here (the pages read are kept).
+    #[serde(default = "default_pages_per_pass")]
+    pub max_pages_per_pass: u32,
+    /// What one channel's plugin cache may hold, in KiB.
+    #[serde(default = "default_cache_kb")]
+    pub cache_kb: u32,
 }
 
 /// `[sandbox]`: the simulated APIs `tradelane run` serves on loopback.
@@ -151,6 +161,15 @@ fn default_requests() -> u32 {
 fn default_wall_deadline() -> HumanDuration {
     HumanDuration(crate::host::state::DEFAULT_WALL_DEADLINE)
 }
+fn default_cache_kb() -> u32 {
+    crate::store::DEFAULT_CACHE_KB
+}
+fn default_order_kb() -> u32 {
+    256
+}
+fn default_pages_per_pass() -> u32 {
+    10_000
+}
 fn default_log_lines() -> u32 {
     crate::host::state::DEFAULT_LOG_LINES
 }
@@ -189,6 +208,9 @@ impl Default for PluginLimits {
             max_requests_per_call: default_requests(),
             wall_deadline: default_wall_deadline(),
             max_log_lines_per_call: default_log_lines(),
+            max_order_kb: default_order_kb(),
+            max_pages_per_pass: default_pages_per_pass(),
+            cache_kb: default_cache_kb(),
         }
     }
 }

@@ -43,8 +43,8 @@ pub mod events;
 mod orders;
 mod query;
 
-pub use cache::StoreCache;
-pub use orders::{ChangeEvent, ChangeKind, PageOutcome, PassState, SyncCursor};
+pub use cache::{DEFAULT_CACHE_KB, StoreCache};
+pub use orders::{ChangeEvent, ChangeKind, PageOutcome, PassState, SyncCursor, encoded_order_len};
 pub use query::{ExportLine, OrderFilter, StoredOrder};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};

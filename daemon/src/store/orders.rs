@@ -69,6 +69,26 @@ pub(crate) fn encode_order(order: &Order) -> Vec<u8> {
     v
 }
 
+/// How many bytes `order` takes stored (header + JSON).
+pub fn encoded_order_len(order: &Order) -> usize {
+    let mut counter = ByteCount(9);
+    let _ = serde_json::to_writer(&mut counter, order);
+    counter.0
+}
+
+/// A writer that only counts.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub(crate) fn order_header(bytes: &[u8]) -> Result<i64, StoreError> {
     if bytes.len() < 9 || bytes[0] != SCHEMA {
         return Err(StoreError::Corrupt {

@@ -19,8 +19,8 @@
 //! and are flushed; the next page is fetched meanwhile, and its commit
 //! waits for the previous one.
 
-use crate::host::{CallError, PluginAccount};
-use crate::model::OrderQuery;
+use crate::host::{CallError, CallErrorKind, PluginAccount};
+use crate::model::{OrderPage, OrderQuery};
 use crate::schedule::Schedule;
 use crate::shutdown::Shutdown;
 use crate::store::{PageOutcome, PassState, Store, StoreError, SyncCursor};
@@ -31,13 +31,33 @@ use std::time::Duration;
 /// The cursor stream name of order sync.
 pub const ORDERS: &str = "orders";
 
+/// What a pass may take from a plugin, whatever it returns.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// Largest order, encoded as stored, in bytes (`max_order_kb`).
+    pub max_order_bytes: usize,
+    /// Pages one pass may read (`max_pages_per_pass`).
+    pub max_pages: u32,
+}
+
+impl Default for PageLimits {
+    fn default() -> Self {
+        PageLimits {
+            max_order_bytes: 256 << 10,
+            max_pages: 10_000,
+        }
+    }
+}
+
 /// One channel to sync: its marketplace account and how to read it.
 pub struct Channel {
     /// The marketplace plugin account (also where shipping pushes tracking).
     pub account: Arc<PluginAccount>,
     /// Re-read this much before the watermark every pass.
     pub lookback: Duration,
+    /// Orders asked per page; more in a page is an invalid response.
     pub page_size: u32,
+    pub limits: PageLimits,
     pub schedule: Schedule,
     /// Held while a pass runs: one pass per channel at a time.
     running: tokio::sync::Mutex<()>,
@@ -49,12 +69,14 @@ impl Channel {
         account: Arc<PluginAccount>,
         lookback: Duration,
         page_size: u32,
+        limits: PageLimits,
         schedule: Schedule,
     ) -> Self {
         Channel {
             account,
             lookback,
             page_size,
+            limits,
             schedule,
             running: tokio::sync::Mutex::new(()),
         }
@@ -189,6 +211,7 @@ pub async fn run_pass(
             finish(&mut report, join(handle).await)?;
         }
         let page = fetched?;
+        check_page(channel, &page, report.pages)?;
         for o in &page.orders {
             let seen = (o.updated_at, o.external_id.clone());
             if pass.max_seen.as_ref().is_none_or(|m| &seen > m) {
@@ -236,6 +259,47 @@ pub async fn run_pass(
         pending = Some(handle);
         page_token = page.next_page;
     }
+}
+
+/// Refuse a page that breaks the channel's limits, before it is stored:
+/// more orders than asked, an order too large, or one page too many.
+/// `read` counts the pages this pass already committed.
+fn check_page(channel: &Channel, page: &OrderPage, read: u32) -> Result<(), SyncError> {
+    let invalid = |why: String| {
+        SyncError::Call(CallError {
+            site: channel.account.site().clone(),
+            kind: CallErrorKind::InvalidOutput(why),
+        })
+    };
+    if page.orders.len() > channel.page_size as usize {
+        return Err(invalid(format!(
+            "the plugin returned {} orders for a page of {} (`page_size`)",
+            page.orders.len(),
+            channel.page_size
+        )));
+    }
+    let limit = channel.limits.max_order_bytes;
+    for o in &page.orders {
+        let size = crate::store::encoded_order_len(o);
+        if size > limit {
+            return Err(invalid(format!(
+                "order `{}` is {} KiB encoded, over the {} KiB of `max_order_kb`",
+                crate::cli::text::plain(&o.external_id.chars().take(64).collect::<String>()),
+                size >> 10,
+                limit >> 10
+            )));
+        }
+    }
+    if read + 1 > channel.limits.max_pages && page.next_page.is_some() {
+        return Err(SyncError::Call(CallError {
+            site: channel.account.site().clone(),
+            kind: CallErrorKind::Limit {
+                limit: format!("{} pages in one pass", channel.limits.max_pages),
+                key: "max_pages_per_pass",
+            },
+        }));
+    }
+    Ok(())
 }
 
 /// The watermark after a completed pass: forward only, never past the

@@ -14,6 +14,8 @@
 //! | `log-flood` | logs `count` lines of `size` bytes (the log caps must bound it) |
 //! | `big-error` | fails with an error message of `size` bytes (the host must cap it) |
 //! | `hmac-loop` | calls the host's HMAC without end (host calls count against the deadline) |
+//! | `pages`     | returns `count` orders of `size` bytes of tags per page, and always a next page |
+//! | `cache`     | writes `count` cache entries of `size` bytes (the cache caps must bound it) |
 //! | `ok`        | returns one order built from its settings, no I/O          |
 //!
 //! Escapes that the sandbox prevents come back as `invalid-response`
@@ -53,7 +55,7 @@ impl Plugin for Misbehave {
 }
 
 impl Marketplace for Misbehave {
-    fn fetch_orders(settings: &Settings, _query: OrderQuery) -> sdk::Result<OrderPage> {
+    fn fetch_orders(settings: &Settings, query: OrderQuery) -> sdk::Result<OrderPage> {
         match settings.require("mode")? {
             "loop" => {
                 let mut n: u64 = 0;
@@ -135,6 +137,35 @@ impl Marketplace for Misbehave {
                 loop {
                     let _ = std::hint::black_box(sdk::hmac_sha256("token", &message));
                 }
+            }
+            "pages" => {
+                let page: u64 = query
+                    .page_token
+                    .as_deref()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let filler = "f".repeat(number(settings, "size", 100));
+                let orders = (0..number(settings, "count", 10))
+                    .map(|i| {
+                        let mut o = order(&format!("P{page}-{i}"), "pages");
+                        o.tags = vec![filler.clone()];
+                        o
+                    })
+                    .collect();
+                Ok(OrderPage {
+                    orders,
+                    next_page: Some((page + 1).to_string()),
+                })
+            }
+            "cache" => {
+                let value = "c".repeat(number(settings, "size", 60_000));
+                for i in 0..number(settings, "count", 10_000) {
+                    sdk::cache_set(&format!("key-{i}"), &value, 86_400);
+                }
+                Ok(OrderPage {
+                    orders: vec![order("CACHED", "cache")],
+                    next_page: None,
+                })
             }
             "ok" => Ok(OrderPage {
                 orders: vec![order("OK-1", "ok")],
