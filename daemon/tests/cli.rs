@@ -75,3 +75,67 @@ fn the_default_config_checks_out_with_every_workflow() {
         assert!(text.contains(needle), "`{needle}` in:\n{text}");
     }
 }
+
+/// Write `text` as a config in a temp dir and run `args` on it.
+fn run_on(text: &str, args: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        text.replace("DATA", &dir.path().join("data").display().to_string()),
+    )
+    .unwrap();
+    let out = tradelane()
+        .arg("--config")
+        .arg(&path)
+        .args(args)
+        .output()
+        .unwrap();
+    (dir, out)
+}
+
+#[test]
+fn absurd_values_are_refused_at_their_line_and_nothing_panics() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[daemon]\ndata_dir = \"DATA\"\n[[sellers]]\nid = \"s\"\n[sellers.settlement]\ncurrency = \"EUR\"\nhistory = \"1000000y\"\n",
+            "config.toml:7:",
+            "at most 10 years",
+        ),
+        (
+            "[daemon]\ndata_dir = \"DATA\"\n[daemon.plugins]\nmemory_mb = 100000\n",
+            "config.toml:4:",
+            "daemon.plugins.memory_mb: must be from 1 to 1024",
+        ),
+        (
+            "[daemon]\ndata_dir = \"DATA\"\n[[sellers]]\nid = \"..\"\n",
+            "config.toml:4:",
+            "not starting with `.`",
+        ),
+        (
+            "[daemon]\ndata_dir = \"DATA\"\n[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\n[sellers.channels.settings]\nshop = \"x.myshopify.com\"\naccess_token = \"t\"\nbase_url = \"ht!tp:/ /nowhere\"\n",
+            "sellers[0].channels[0].settings.base_url",
+            "is not a URL",
+        ),
+    ];
+    for (text, place, message) in cases {
+        let (_dir, out) = run_on(text, &["check"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(place) && stderr.contains(message),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let (_dir, out) = run_on(
+        "[daemon]\ndata_dir = \"DATA\"\n",
+        &["orders", "list", "--since", "1000000y"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("reaches back further than any date"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

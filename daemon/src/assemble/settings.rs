@@ -83,6 +83,9 @@ pub fn resolve(
                     SettingValue::Bool(b) => b.to_string(),
                     SettingValue::Secret(_) => unreachable!("matched above"),
                 };
+                if is_url_setting(&spec.key) {
+                    check_url(&text).map_err(|why| at(&spec.key, why))?;
+                }
                 if spec.secret {
                     out.warnings.push(format!(
                         "{}: `{}` is a secret written inline; prefer {{ env = \"…\" }}, {{ file = \"…\" }} or {{ credential = \"…\" }}",
@@ -98,6 +101,24 @@ pub fn resolve(
         }
     }
     Ok(out)
+}
+
+/// Settings named `url` or `…_url` hold a URL the plugin will call.
+fn is_url_setting(key: &str) -> bool {
+    key == "url" || key.ends_with("_url")
+}
+
+/// An absolute http(s) URL with a host, or what is wrong with it.
+fn check_url(text: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        format!("`{text}` is not a URL ({e}); write e.g. \"https://api.example.com\"")
+    })?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{text}` must be an http(s) URL with a host, e.g. \"https://api.example.com\""
+        ));
+    }
+    Ok(())
 }
 
 fn read_secret(loaded: &LoadedConfig, r: &crate::config::SecretRef) -> Result<String, String> {

@@ -1,7 +1,7 @@
 //! The `tradelane` command line.
 
 mod ops;
-mod orders;
+pub mod orders;
 mod settlement;
 mod shipments;
 pub mod text;

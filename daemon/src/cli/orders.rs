@@ -78,13 +78,17 @@ pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32
     Ok(0)
 }
 
-fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<Utc>> {
+/// `--since`: an RFC 3339 time, or a duration back from now (`2d`).
+pub fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<Utc>> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
     let ago = humantime::parse_duration(text)
         .with_context(|| format!("`{text}` is neither an RFC 3339 time nor a duration like 2d"))?;
-    Ok(Utc::now() - chrono::Duration::from_std(ago)?)
+    chrono::Duration::from_std(ago)
+        .ok()
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .with_context(|| format!("`{text}` reaches back further than any date"))
 }
 
 fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {

@@ -80,7 +80,7 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
         "SELLER", "ACCOUNT", "PAYOUT", "STATUS", "CREATED", "AMOUNT", "LINES"
     )?;
     for p in &payouts {
-        let diff = p.payout.amount.amount_minor - p.lines_net();
+        let diff = p.payout.amount.amount_minor.saturating_sub(p.lines_net());
         writeln!(
             out,
             "{:<10} {:<8} {:<26} {:<11} {:<20} {:>16} {:>6} {}",

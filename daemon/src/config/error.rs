@@ -35,6 +35,7 @@ impl std::error::Error for ConfigError {}
 pub struct Locator {
     file: PathBuf,
     line_starts: Vec<usize>,
+    text: std::sync::Arc<str>,
 }
 
 impl Locator {
@@ -45,7 +46,32 @@ impl Locator {
         Locator {
             file: file.to_path_buf(),
             line_starts,
+            text: text.into(),
         }
+    }
+
+    /// Where the key `table.key` (e.g. `daemon.plugins.memory_mb`) is
+    /// written, for checks made after parsing on values that carry no
+    /// position: the first `key =` line inside `[table]`.
+    pub fn find_key(&self, dotted: &str) -> Option<usize> {
+        let (table, key) = dotted.rsplit_once('.')?;
+        let header = format!("[{table}]");
+        let mut offset = 0;
+        let mut inside = false;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                inside = trimmed == header;
+            } else if inside
+                && trimmed
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                return Some(offset + (line.len() - line.trim_start().len()));
+            }
+            offset += line.len();
+        }
+        None
     }
 
     /// 1-based line and column of byte `offset`.

@@ -274,7 +274,77 @@ impl LoadedConfig {
         Ok(loaded)
     }
 
+    /// Ranges of the `[daemon]` numbers and durations.
+    fn check_daemon(&self) -> Result<(), ConfigError> {
+        let d = &self.config.daemon;
+        let p = &d.plugins;
+        let ms = |h: &HumanDuration| h.0.as_millis();
+        let checks: [(&str, bool, &str); 10] = [
+            (
+                "daemon.max_concurrent_syncs",
+                (1..=256).contains(&d.max_concurrent_syncs),
+                "from 1 to 256",
+            ),
+            (
+                "daemon.store_cache_mb",
+                (1..=4096).contains(&d.store_cache_mb),
+                "from 1 to 4096",
+            ),
+            (
+                "daemon.plugins.memory_mb",
+                (1..=1024).contains(&p.memory_mb),
+                "from 1 to 1024 (MiB)",
+            ),
+            (
+                "daemon.plugins.cpu_deadline",
+                (10..=600_000).contains(&ms(&p.cpu_deadline)),
+                "from 10ms to 10m",
+            ),
+            (
+                "daemon.plugins.wall_deadline",
+                (100..=3_600_000).contains(&ms(&p.wall_deadline)),
+                "from 100ms to 1h",
+            ),
+            (
+                "daemon.plugins.max_requests_per_call",
+                (1..=100_000).contains(&p.max_requests_per_call),
+                "from 1 to 100000",
+            ),
+            (
+                "daemon.plugins.max_log_lines_per_call",
+                p.max_log_lines_per_call <= 100_000,
+                "at most 100000",
+            ),
+            (
+                "daemon.plugins.max_order_kb",
+                (1..=65_536).contains(&p.max_order_kb),
+                "from 1 to 65536 (KiB)",
+            ),
+            (
+                "daemon.plugins.max_pages_per_pass",
+                (1..=10_000_000).contains(&p.max_pages_per_pass),
+                "from 1 to 10000000",
+            ),
+            (
+                "daemon.plugins.cache_kb",
+                (1..=1_048_576).contains(&p.cache_kb),
+                "from 1 to 1048576 (KiB)",
+            ),
+        ];
+        for (key, ok, range) in checks {
+            if !ok {
+                return Err(self.locator.error(
+                    self.locator.find_key(key),
+                    key,
+                    format!("must be {range}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
+        self.check_daemon()?;
         #[cfg(not(feature = "sandbox"))]
         if let Some(section) = &self.config.sandbox {
             return Err(self.locator.error(
@@ -396,8 +466,11 @@ pub(crate) fn check_id(
     key: &str,
 ) -> Result<(), ConfigError> {
     let text = id.get_ref();
+    // Ids name directories (labels) and key the store: no `.`/`..`, no
+    // hidden names.
     let ok = !text.is_empty()
         && text.len() <= 64
+        && !text.starts_with('.')
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
@@ -407,7 +480,7 @@ pub(crate) fn check_id(
         Err(locator.error(
             Some(id.span().start),
             key,
-            format!("`{text}` must be 1-64 characters of letters, digits, `-`, `_` or `.`"),
+            format!("`{text}` must be 1-64 characters of letters, digits, `-`, `_` or `.`, not starting with `.`"),
         ))
     }
 }
@@ -544,6 +617,72 @@ mod tests {
             (8, "sellers[0].settlement.accounts[0].schedule"),
             "{err}"
         );
+    }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Values of every shape for the keys config knows.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<f64>().prop_map(|f| format!("{f:?}")),
+                "[a-zA-Z0-9 ./:_-]{0,24}".prop_map(|s| format!("{s:?}")),
+                "[0-9]{1,20}[smhdwy]{1,2}".prop_map(|s| format!("{s:?}")),
+                Just("true".to_string()),
+                Just("[]".to_string()),
+                Just("{ env = \"X\" }".to_string()),
+            ]
+        }
+
+        const KEYS: &[(&str, &str)] = &[
+            ("daemon", "data_dir"),
+            ("daemon", "shutdown_grace"),
+            ("daemon", "max_concurrent_syncs"),
+            ("daemon", "store_cache_mb"),
+            ("daemon.plugins", "cpu_deadline"),
+            ("daemon.plugins", "memory_mb"),
+            ("daemon.plugins", "wall_deadline"),
+            ("daemon.plugins", "max_order_kb"),
+            ("sellers.channels", "schedule"),
+            ("sellers.channels", "lookback"),
+            ("sellers.channels", "page_size"),
+            ("sellers.channels", "id"),
+            ("sellers.settlement", "history"),
+            ("sellers.settlement", "unsettled_after"),
+            ("sellers.settlement", "currency"),
+            ("sellers.shipping", "value_currency"),
+            ("sellers.shipping", "track_for"),
+            ("sellers.shipping", "max_attempts"),
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn on_any_text(text in "\\PC{0,200}") {
+                let _ = parse(&text);
+            }
+
+            #[test]
+            fn on_any_value_of_a_known_key(key in 0..KEYS.len(), v in value()) {
+                let (table, name) = KEYS[key];
+                let text = match table {
+                    "daemon" | "daemon.plugins" => format!("[{table}]\n{name} = {v}\n"),
+                    "sellers.channels" => format!(
+                        "[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\n{name} = {v}\n"
+                    ),
+                    _ => format!("[[sellers]]\nid = \"s\"\n[{table}]\n{name} = {v}\n"),
+                };
+                let _ = parse(&text);
+            }
+
+            #[test]
+            fn since_on_any_text(text in "\\PC{0,40}|[0-9]{1,25}[a-z]{1,6}") {
+                let _ = crate::cli::orders::parse_since(&text);
+            }
+        }
     }
 
     #[test]

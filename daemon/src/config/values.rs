@@ -8,16 +8,24 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
 
+/// The longest duration config accepts anywhere: no setting means more,
+/// and time arithmetic on larger ones would overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
+
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map(HumanDuration)
-            .map_err(|e| {
-                serde::de::Error::custom(format!(
-                    "`{text}` is not a duration like \"30s\" or \"5m\" ({e})"
-                ))
-            })
+        let duration = humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration like \"30s\" or \"5m\" ({e})"
+            ))
+        })?;
+        if duration > MAX_DURATION {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is longer than any setting allows (at most 10 years)"
+            )));
+        }
+        Ok(HumanDuration(duration))
     }
 }
 

@@ -155,7 +155,8 @@ impl Ctx<'_> {
     fn payout_mismatch(&self, p: &PayoutRecord) -> Option<Discrepancy> {
         let pid = &p.payout.external_id;
         let currency = p.payout.amount.currency;
-        let difference = p.payout.amount.amount_minor - p.lines_net();
+        let lines_net = p.lines_net();
+        let difference = p.payout.amount.amount_minor.saturating_sub(lines_net);
         if difference == 0 {
             return None;
         }
@@ -177,7 +178,7 @@ impl Ctx<'_> {
             p.payout.amount,
             p.lines.len(),
             Money {
-                amount_minor: p.lines_net(),
+                amount_minor: lines_net,
                 currency
             },
             Money {
@@ -263,8 +264,12 @@ impl Ctx<'_> {
     /// than the tolerance.
     fn amount_mismatch(&self, m: &Matched<'_>) -> Option<Discrepancy> {
         let (o, amount) = (&m.order.order, m.amount());
-        let off = amount.amount_minor - o.totals.total.amount_minor;
-        if m.line.kind != PayoutLineKind::Charge || off.abs() <= self.policy.tolerance_minor {
+        let off = amount
+            .amount_minor
+            .saturating_sub(o.totals.total.amount_minor);
+        if m.line.kind != PayoutLineKind::Charge
+            || off.saturating_abs() <= self.policy.tolerance_minor
+        {
             return None;
         }
         let mut d = m.discrepancy(self, DiscrepancyKind::AmountMismatch);

@@ -15,9 +15,13 @@ pub struct PayoutRecord {
 }
 
 impl PayoutRecord {
-    /// Σ net of the lines.
+    /// Σ net of the lines. Amounts are bounded at the host (10^15 minor
+    /// units), so no real payout comes near the ends of i64; the sum
+    /// saturates rather than wraps if one ever did.
     pub fn lines_net(&self) -> i64 {
-        self.lines.iter().map(|l| l.net.amount_minor).sum()
+        self.lines
+            .iter()
+            .fold(0i64, |sum, l| sum.saturating_add(l.net.amount_minor))
     }
 
     /// The date the money counts from: arrival, else creation.

@@ -72,16 +72,18 @@ pub fn rows(
         let t = totals
             .entry(p.payout.amount.currency.code().to_string())
             .or_insert((p.payout.amount.currency.decimals(), 0, 0, 0, 0));
-        t.4 += p.payout.amount.amount_minor;
+        t.4 = t.4.saturating_add(p.payout.amount.amount_minor);
         for l in &p.lines {
             let settlement = l.net.currency;
             let d = settlement.decimals();
             let t = totals
                 .entry(settlement.code().to_string())
                 .or_insert((d, 0, 0, 0, 0));
-            t.1 += l.gross.amount_minor;
-            t.2 += l.fee.amount_minor;
-            t.3 += l.net.amount_minor;
+            // Amounts are bounded at the host (10^15); totals of any real
+            // number of lines fit, and saturate rather than wrap otherwise.
+            t.1 = t.1.saturating_add(l.gross.amount_minor);
+            t.2 = t.2.saturating_add(l.fee.amount_minor);
+            t.3 = t.3.saturating_add(l.net.amount_minor);
             let order = matches.get(&(p.account.clone(), l.external_id.clone()));
             let original = l.original.unwrap_or(l.gross);
             out.push(Row {

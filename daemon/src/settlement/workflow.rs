@@ -180,10 +180,18 @@ impl SettlementWorkflow {
         report: &mut SettlementReport,
     ) -> Result<(), SettlementError> {
         let mut cursor = store.payout_cursor(&self.seller, account.id())?;
-        let since = cursor
-            .pass_since
-            .or_else(|| cursor.watermark.map(|w| w - self.policy.lookback));
-        let since = since.unwrap_or_else(|| Utc::now() - self.policy.history);
+        let since = cursor.pass_since.or_else(|| {
+            cursor
+                .watermark
+                .and_then(|w| w.checked_sub_signed(self.policy.lookback))
+        });
+        // Durations are bounded at load (10 years), so this cannot fail;
+        // the epoch is the safe answer if it ever did.
+        let since = since.unwrap_or_else(|| {
+            Utc::now()
+                .checked_sub_signed(self.policy.history)
+                .unwrap_or_default()
+        });
         cursor.pass_since = Some(since);
         let mut newest = cursor.watermark;
         let mut token: Option<String> = None;

@@ -95,9 +95,19 @@ pub fn consignment(
             .ok_or_else(|| fix("weight_g"))?;
         let weight = unit_weight.saturating_mul(line.quantity);
         goods_weight = goods_weight.saturating_add(weight);
-        let value =
-            line.unit_price.amount_minor * i64::from(line.quantity) - line.discount.amount_minor;
-        goods_value += value;
+        let overflow = || {
+            format!(
+                "{name}: {} × {} does not fit in an amount; check the order on the channel",
+                line.unit_price, line.quantity
+            )
+        };
+        let value = line
+            .unit_price
+            .amount_minor
+            .checked_mul(i64::from(line.quantity))
+            .and_then(|v| v.checked_sub(line.discount.amount_minor))
+            .ok_or_else(overflow)?;
+        goods_value = goods_value.checked_add(value).ok_or_else(overflow)?;
         if !customs_needed {
             continue;
         }
@@ -346,6 +356,18 @@ mod tests {
             to_us.shipment.customs[0].hs_code.as_deref(),
             Some("6912.00")
         );
+    }
+
+    #[test]
+    fn an_amount_that_overflows_holds_the_order_instead_of_wrapping() {
+        let p = policy("GB");
+        let mut o = order("US", i64::MAX / 2, Some("MUG"));
+        o.line_items[0].quantity = 3;
+        let why = consignment(&p, &o, "r").unwrap_err();
+        assert!(why.contains("does not fit in an amount"), "{why}");
+        let mut o = order("US", 1000, Some("MUG"));
+        o.line_items[0].discount.amount_minor = i64::MIN;
+        assert!(consignment(&p, &o, "r").is_err());
     }
 
     #[test]

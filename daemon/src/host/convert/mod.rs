@@ -33,7 +33,18 @@ pub(super) fn currency(code: &str, field: &str) -> Result<Currency> {
     })
 }
 
+/// The largest amount a plugin may report, in minor units either way:
+/// 10^15 (ten trillion euros in cents). Anything beyond is not an order,
+/// and the bound keeps every sum of amounts far from overflowing i64.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
 pub(super) fn money(m: &wit::Money, field: &str) -> Result<Money> {
+    if m.amount_minor.unsigned_abs() > MAX_AMOUNT_MINOR as u64 {
+        return Err(bad(format!(
+            "{field}: {} minor units is beyond any real amount (at most {MAX_AMOUNT_MINOR} either way)",
+            m.amount_minor
+        )));
+    }
     Ok(Money {
         amount_minor: m.amount_minor,
         currency: currency(&m.currency, field)?,
@@ -334,4 +345,137 @@ fn cap_text(mut s: String) -> String {
     s.truncate(cut);
     s.push_str(&format!("… ({} more bytes cut)", total - cut));
     s
+}
+
+#[cfg(test)]
+mod fuzz {
+    //! Whatever a plugin returns, converting it never panics: it becomes
+    //! domain orders or an invalid-output error.
+    use super::*;
+    use proptest::prelude::*;
+    use wit::{FulfillmentStatus as F, OrderStatus as O, PaymentStatus as P};
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("EUR".to_string()),
+            Just("JPY".to_string()),
+            Just("DE".to_string()),
+            Just("UK".to_string()),
+            Just("2026-11-01T10:00:00Z".to_string()),
+            Just("9999-12-31T23:59:59+14:00".to_string()),
+            Just("-0001-01-01T00:00:00Z".to_string()),
+            Just(String::new()),
+            "\\PC{0,12}",
+        ]
+    }
+
+    fn money() -> impl Strategy<Value = wit::Money> {
+        (any::<i64>(), text()).prop_map(|(amount_minor, currency)| wit::Money {
+            amount_minor,
+            currency,
+        })
+    }
+
+    fn address() -> impl Strategy<Value = wit::Address> {
+        (text(), text(), text(), proptest::option::of(text())).prop_map(
+            |(line1, city, country, postal_code)| wit::Address {
+                name: None,
+                company: None,
+                line1,
+                line2: None,
+                city,
+                region: None,
+                postal_code,
+                country,
+                phone: None,
+                email: None,
+            },
+        )
+    }
+
+    fn line() -> impl Strategy<Value = wit::LineItem> {
+        (
+            text(),
+            any::<u32>(),
+            money(),
+            money(),
+            money(),
+            proptest::option::of(any::<u32>()),
+            proptest::option::of(text()),
+        )
+            .prop_map(
+                |(id, quantity, unit_price, discount, tax, weight_grams, origin_country)| {
+                    wit::LineItem {
+                        external_id: id.clone(),
+                        sku: Some(id.clone()),
+                        title: id,
+                        quantity,
+                        unit_price,
+                        discount,
+                        tax,
+                        weight_grams,
+                        hs_code: None,
+                        origin_country,
+                        requires_shipping: true,
+                    }
+                },
+            )
+    }
+
+    fn order() -> impl Strategy<Value = wit::Order> {
+        (
+            (text(), text(), text(), text()),
+            (money(), money(), money()),
+            proptest::option::of(address()),
+            proptest::collection::vec(line(), 0..3),
+            (0..3u8, 0..8u8, 0..4u8),
+        )
+            .prop_map(
+                |((id, created, updated, currency), (a, b, c), to, lines, (s, p, f))| wit::Order {
+                    external_id: id.clone(),
+                    number: id,
+                    created_at: created,
+                    updated_at: updated,
+                    status: [O::Open, O::Closed, O::Cancelled][s as usize],
+                    payment_status: [
+                        P::Pending,
+                        P::Authorized,
+                        P::Paid,
+                        P::PartiallyPaid,
+                        P::PartiallyRefunded,
+                        P::Refunded,
+                        P::Voided,
+                        P::Unknown,
+                    ][p as usize],
+                    fulfillment_status: [F::Unfulfilled, F::Partial, F::Fulfilled, F::Unknown]
+                        [f as usize],
+                    currency,
+                    totals: wit::Totals {
+                        subtotal: a.clone(),
+                        shipping: b,
+                        tax: c,
+                        discount: a.clone(),
+                        total: a,
+                    },
+                    buyer: None,
+                    shipping_address: to,
+                    billing_address: None,
+                    line_items: lines,
+                    shipping_lines: Vec::new(),
+                    tax_ids: Vec::new(),
+                    marketplace_collected_tax: false,
+                    taxes_included: false,
+                    tags: Vec::new(),
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_order_page_converts_or_is_refused(orders in proptest::collection::vec(order(), 0..4), next in proptest::option::of(text())) {
+            let _ = order_page(wit::OrderPage { orders, next_page: next });
+        }
+    }
 }

@@ -103,7 +103,7 @@ pub fn payout_line_page(page: wit::PayoutLinePage) -> Result<model::PayoutLinePa
             if gross.currency != fee.currency || gross.currency != net.currency {
                 return Err(bad(at("gross, fee and net must share one currency")));
             }
-            if gross.amount_minor - fee.amount_minor != net.amount_minor {
+            if gross.amount_minor.checked_sub(fee.amount_minor) != Some(net.amount_minor) {
                 return Err(bad(at(&format!(
                     "net {net} is not gross {gross} minus fee {fee}"
                 ))));
