@@ -11,7 +11,7 @@ use crate::shipping::ShipmentRecord;
 use crate::shipping::actions::{self, Action, ActionError};
 use crate::shipping::{ShipmentStore, ShippingWorkflow};
 use crate::shutdown::Shutdown;
-use crate::store::{OrderFilter, Store, StoredOrder};
+use crate::store::{OrderFilter, QuarantineEntry, Store, StoredOrder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +27,10 @@ pub enum Request {
     },
     ShowOrder {
         id: String,
+    },
+    /// Orders a plugin returned that failed validation.
+    Quarantined {
+        seller: Option<String>,
     },
     Export,
     Status,
@@ -77,6 +81,9 @@ pub enum Reply {
     Orders {
         orders: Vec<StoredOrder>,
     },
+    Quarantined {
+        entries: Vec<QuarantineEntry>,
+    },
     Shipments {
         shipments: Vec<ShipmentRecord>,
     },
@@ -93,6 +100,9 @@ pub enum Reply {
         channels: serde_json::Value,
         orders: usize,
         store_bytes: u64,
+        /// Orders in quarantine.
+        #[serde(default)]
+        quarantined: usize,
     },
     Error {
         message: String,
@@ -234,6 +244,9 @@ fn answer(
             .list_orders(&filter)
             .map(|orders| Reply::Orders { orders }),
         Request::ShowOrder { id } => store.find_order(&id).map(|orders| Reply::Orders { orders }),
+        Request::Quarantined { seller } => store
+            .quarantined(seller.as_deref())
+            .map(|entries| Reply::Quarantined { entries }),
         Request::Export => store
             .list_orders(&OrderFilter::default())
             .map(|orders| Reply::Orders { orders }),
@@ -244,6 +257,7 @@ fn answer(
                 channels,
                 orders: store.order_count(),
                 store_bytes: store.size_on_disk(),
+                quarantined: store.quarantine_count(),
             })
         }
     };

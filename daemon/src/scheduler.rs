@@ -115,9 +115,10 @@ async fn channel_loop(
         match result {
             Ok(report) => {
                 failures = 0;
-                if report.created + report.updated > 0 || report.pages > 1 {
+                if report.created + report.updated + report.quarantined > 0 || report.pages > 1 {
                     info!(seller = %seller, channel = %channel_id, plugin = %plugin,
-                        pages = report.pages, created = report.created, updated = report.updated, unchanged = report.unchanged, "sync pass complete");
+                        pages = report.pages, created = report.created, updated = report.updated, unchanged = report.unchanged,
+                        quarantined = report.quarantined, "sync pass complete");
                 }
                 update(&board, &label, |s| {
                     s.last_success = Some(Utc::now());

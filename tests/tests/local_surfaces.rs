@@ -170,3 +170,51 @@ async fn the_admin_socket_bounds_a_request() {
     let _ = daemon.wait();
     sandbox.shutdown().await;
 }
+
+#[test]
+fn invalid_orders_are_quarantined_and_the_channel_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = format!(
+        "\n[[sellers.channels]]\nid = \"odd\"\nplugin = \"{}\"\n[sellers.channels.settings]\nmode = \"bad-orders\"\n",
+        plugin_dir().join("misbehave.wasm").display()
+    );
+    let (path, _) = write_config(dir.path(), &config_text(&dir.path().join("data"), &[block]));
+    let out = succeeded(&cli(&path, &["sync", "--once"], None), "sync");
+    assert!(
+        out.contains("1 new") && out.contains("3 quarantined"),
+        "{out}"
+    );
+    let stored = succeeded(&cli(&path, &["orders", "list"], None), "orders list");
+    assert!(
+        stored.contains("GOOD-1") && !stored.contains("BAD-"),
+        "{stored}"
+    );
+    let listed = succeeded(
+        &cli(&path, &["orders", "quarantined"], None),
+        "orders quarantined",
+    );
+    for (id, why) in [
+        ("BAD-UK", "(the United Kingdom is `GB`)"),
+        ("BAD-9999", "outside 1990 to a day from now"),
+        ("BAD-HUGE", "beyond any real amount"),
+    ] {
+        let line = listed
+            .lines()
+            .find(|l| l.contains(&format!("`{id}`")))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{listed}"));
+        assert!(line.contains(why), "{line}");
+    }
+    assert!(listed.contains("3 order(s) in quarantine"), "{listed}");
+    // A second pass sees them again: still three, seen twice.
+    succeeded(&cli(&path, &["sync", "--once"], None), "sync again");
+    let json = succeeded(
+        &cli(&path, &["orders", "quarantined", "--format", "json"], None),
+        "orders quarantined json",
+    );
+    let entries: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert!(entries.iter().all(|e| e["times"] == 2), "{json}");
+}

@@ -178,6 +178,13 @@ pub enum OrdersCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Orders a channel returned that failed validation, and why.
+    Quarantined {
+        #[arg(long)]
+        seller: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -115,8 +115,8 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
         let (label, result) = joined?;
         match result {
             Ok(r) => println!(
-                "{label}: done — {} pages, {} orders, {} new, {} updated, {} unchanged",
-                r.pages, r.orders, r.created, r.updated, r.unchanged
+                "{label}: done — {} pages, {} orders, {} new, {} updated, {} unchanged, {} quarantined",
+                r.pages, r.orders, r.created, r.updated, r.unchanged, r.quarantined
             ),
             Err(e) => {
                 failed += 1;
@@ -262,8 +262,12 @@ pub async fn status(path: &Path) -> anyhow::Result<i32> {
                 channels,
                 orders,
                 store_bytes,
+                quarantined,
             } => {
-                println!("{orders} orders, store {} KiB", store_bytes / 1024);
+                println!(
+                    "{orders} orders, {quarantined} in quarantine (`tradelane orders quarantined`), store {} KiB",
+                    store_bytes / 1024
+                );
                 println!("{}", serde_json::to_string_pretty(&channels)?);
                 Ok(0)
             }

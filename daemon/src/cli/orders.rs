@@ -59,6 +59,43 @@ pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32
             let orders = query(config, Request::ListOrders { filter }).await?;
             print(&orders, format)?;
         }
+        OrdersCommand::Quarantined { seller, format } => {
+            let entries = super::answer(
+                config,
+                Request::Quarantined { seller },
+                |reply| match reply {
+                    Reply::Quarantined { entries } => Ok(entries),
+                    other => Err(other),
+                },
+                |store, request| match request {
+                    Request::Quarantined { seller } => Ok(store.quarantined(seller.as_deref())?),
+                    other => bail!("{other:?} is not a quarantine query"),
+                },
+            )
+            .await?;
+            let stdout = std::io::stdout();
+            let mut out = super::text::PlainWriter(stdout.lock());
+            if format == Format::Json {
+                for e in &entries {
+                    serde_json::to_writer(&mut out.0, e)?;
+                    writeln!(out.0)?;
+                }
+                return Ok(0);
+            }
+            for e in &entries {
+                writeln!(
+                    out,
+                    "{}/{} order `{}` (seen {} time(s), last {}): {}",
+                    e.seller,
+                    e.channel,
+                    e.external_id,
+                    e.times,
+                    e.last_seen.format("%Y-%m-%d %H:%M:%S"),
+                    e.reason
+                )?;
+            }
+            writeln!(out, "{} order(s) in quarantine", entries.len())?;
+        }
         OrdersCommand::Show { id, format } => {
             let orders = query(config, Request::ShowOrder { id: id.clone() }).await?;
             if orders.is_empty() {

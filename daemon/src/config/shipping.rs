@@ -243,11 +243,9 @@ pub struct CountryCode(pub Country);
 impl<'de> Deserialize<'de> for CountryCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Country::parse(&text).map(CountryCode).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "`{text}` is not an ISO 3166-1 alpha-2 country code like \"DE\""
-            ))
-        })
+        Country::parse(&text)
+            .map(CountryCode)
+            .ok_or_else(|| serde::de::Error::custom(Country::explain(&text)))
     }
 }
 

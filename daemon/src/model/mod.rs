@@ -97,11 +97,45 @@ impl fmt::Display for Money {
 #[serde(try_from = "String", into = "String")]
 pub struct Country(String);
 
+/// The officially assigned ISO 3166-1 alpha-2 codes (249), sorted.
+pub const ISO_3166_1: [&str; 249] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
 impl Country {
-    /// Two ASCII letters, upper-cased.
+    /// An officially assigned ISO 3166-1 alpha-2 code, any case.
     pub fn parse(code: &str) -> Option<Self> {
-        (code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()))
-            .then(|| Country(code.to_ascii_uppercase()))
+        let upper = code.to_ascii_uppercase();
+        ISO_3166_1
+            .binary_search(&upper.as_str())
+            .is_ok()
+            .then_some(Country(upper))
+    }
+
+    /// Why `code` is not a country code, with the likely intended one.
+    pub fn explain(code: &str) -> String {
+        let hint = match code.to_ascii_uppercase().as_str() {
+            "UK" => " (the United Kingdom is `GB`)",
+            "EL" => " (Greece is `GR`; `EL` is its EU VAT prefix)",
+            "EN" | "SC" | "WA" => " (the United Kingdom is `GB`)",
+            _ => "",
+        };
+        format!("`{code}` is not an ISO 3166-1 alpha-2 country code{hint}")
     }
     /// The code.
     pub fn as_str(&self) -> &str {
@@ -112,8 +146,7 @@ impl Country {
 impl TryFrom<String> for Country {
     type Error = String;
     fn try_from(code: String) -> Result<Self, String> {
-        Country::parse(&code)
-            .ok_or_else(|| format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
+        Country::parse(&code).ok_or_else(|| Country::explain(&code))
     }
 }
 
@@ -248,7 +281,18 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderPage {
     pub orders: Vec<Order>,
+    /// Orders of the page that failed validation: kept aside, never
+    /// silently dropped, and never a reason to stop the channel.
+    pub quarantined: Vec<Quarantined>,
     pub next_page: Option<String>,
+}
+
+/// An order a plugin returned that the host refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantined {
+    /// The order's id as the plugin gave it (`(empty)` when it gave none).
+    pub external_id: String,
+    pub reason: String,
 }
 
 /// What the host asks a marketplace plugin for.
@@ -353,5 +397,12 @@ mod tests {
         assert!(Currency::parse("XYZ").is_none());
         assert!(Country::parse("de").is_some());
         assert!(Country::parse("DEU").is_none());
+        assert!(Country::parse("XX").is_none());
+        assert!(Country::parse("UK").is_none());
+        assert!(Country::explain("uk").contains("`GB`"));
+        assert!(
+            ISO_3166_1.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no duplicates"
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! | `cursors` | `seller \0 channel \0 stream`         | JSON envelope of the cursor  |
 //! | `events`  | `u64` big-endian, from `generate_id`  | JSON envelope of the change  |
 //! | `cache`   | `seller \0 channel \0 key`            | JSON `{expires_at, value}`   |
+//! | `quarantine` | `seller \0 channel \0 external_id` | JSON envelope: why the order was refused |
 //! | `meta`    | `schema`                              | the layout version (`1`)     |
 //!
 //! `cursors` also holds each workflow's cursors (a payment account's
@@ -44,7 +45,10 @@ mod orders;
 mod query;
 
 pub use cache::{DEFAULT_CACHE_KB, StoreCache};
-pub use orders::{ChangeEvent, ChangeKind, PageOutcome, PassState, SyncCursor, encoded_order_len};
+pub use orders::{
+    ChangeEvent, ChangeKind, MAX_QUARANTINED_PER_CHANNEL, PageOutcome, PassState, QuarantineEntry,
+    SyncCursor, encoded_order_len,
+};
 pub use query::{ExportLine, OrderFilter, StoredOrder};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -76,6 +80,7 @@ pub struct Store {
     cursors: sled::Tree,
     events: sled::Tree,
     cache: sled::Tree,
+    quarantine: sled::Tree,
     /// Held across a page commit, so events become visible in id order.
     commit_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// The id after the newest event, kept in memory: sled's `last()`
@@ -120,6 +125,7 @@ impl Store {
             cursors: db.open_tree("cursors")?,
             events,
             cache: db.open_tree("cache")?,
+            quarantine: db.open_tree("quarantine")?,
             commit_lock: Default::default(),
             event_tail: std::sync::Arc::new(tail.into()),
             db,

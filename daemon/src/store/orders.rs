@@ -39,7 +39,26 @@ pub struct PageOutcome {
     pub unchanged: u32,
     /// Older than what is stored (kept the stored one).
     pub stale: u32,
+    /// Refused by validation and kept in quarantine.
+    pub quarantined: u32,
 }
+
+/// An order in quarantine: what the plugin returned was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineEntry {
+    pub seller: String,
+    pub channel: String,
+    pub external_id: String,
+    pub reason: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// How many passes returned it invalid.
+    pub times: u32,
+}
+
+/// Orders one channel may keep in quarantine; past it, new ones are only
+/// counted (the pass summary and the log still report them).
+pub const MAX_QUARANTINED_PER_CHANNEL: usize = 10_000;
 
 /// A change event, appended to `events` for downstream consumers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +168,52 @@ impl Store {
         orders: &[Order],
         cursor: &SyncCursor,
     ) -> Result<PageOutcome, StoreError> {
+        self.commit_page_with(seller, channel, stream, orders, &[], cursor)
+    }
+
+    /// [`Store::commit_page`], also putting the page's refused orders in
+    /// quarantine (and taking out of it the ones that came back valid), in
+    /// the same transaction.
+    pub fn commit_page_with(
+        &self,
+        seller: &str,
+        channel: &str,
+        stream: &str,
+        orders: &[Order],
+        quarantined: &[crate::model::Quarantined],
+        cursor: &SyncCursor,
+    ) -> Result<PageOutcome, StoreError> {
+        let now_q = Utc::now();
+        let room = if quarantined.is_empty() {
+            0
+        } else {
+            MAX_QUARANTINED_PER_CHANNEL.saturating_sub(
+                self.quarantine
+                    .scan_prefix(key(&[seller, channel, ""]))
+                    .count(),
+            )
+        };
+        let mut q_entries = Vec::with_capacity(quarantined.len());
+        for q in quarantined {
+            let k = key(&[seller, channel, &q.external_id]);
+            let mut entry = match self.quarantine.get(&k)? {
+                Some(old) => decode::<QuarantineEntry>("quarantine", &old)?,
+                None if q_entries.len() >= room => continue,
+                None => QuarantineEntry {
+                    seller: seller.to_string(),
+                    channel: channel.to_string(),
+                    external_id: q.external_id.clone(),
+                    reason: String::new(),
+                    first_seen: now_q,
+                    last_seen: now_q,
+                    times: 0,
+                },
+            };
+            entry.reason = q.reason.clone();
+            entry.last_seen = now_q;
+            entry.times = entry.times.saturating_add(1);
+            q_entries.push((k, encode(&entry)));
+        }
         let encoded: Vec<(Vec<u8>, Vec<u8>, &Order)> = orders
             .iter()
             .map(|o| (key(&[seller, channel, &o.external_id]), encode_order(o), o))
@@ -157,11 +222,19 @@ impl Store {
         let cursor_value = encode(cursor);
         let now = Utc::now();
         let _serial = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let result = (&self.orders, &self.cursors, &self.events).transaction(
-            |(tx_orders, tx_cursors, tx_events)| {
-                let mut outcome = PageOutcome::default();
+        let result = (&self.orders, &self.cursors, &self.events, &self.quarantine).transaction(
+            |(tx_orders, tx_cursors, tx_events, tx_quarantine)| {
+                let mut outcome = PageOutcome {
+                    quarantined: quarantined.len() as u32,
+                    ..PageOutcome::default()
+                };
                 let mut newest = None;
+                for (k, v) in &q_entries {
+                    tx_quarantine.insert(k.as_slice(), v.as_slice())?;
+                }
                 for (k, v, order) in &encoded {
+                    // Valid now: out of quarantine.
+                    tx_quarantine.remove(k.as_slice())?;
                     let kind = match tx_orders.get(k)? {
                         None => Some(ChangeKind::Created),
                         Some(existing) if existing.as_ref() == v.as_slice() => None,
@@ -212,5 +285,21 @@ impl Store {
             Err(TransactionError::Abort(e)) => Err(e),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
+    }
+}
+
+impl Store {
+    /// Orders in quarantine, optionally of one seller.
+    pub fn quarantined(&self, seller: Option<&str>) -> Result<Vec<QuarantineEntry>, StoreError> {
+        let prefix = seller.map(|s| key(&[s, ""])).unwrap_or_default();
+        self.quarantine
+            .scan_prefix(prefix)
+            .map(|item| decode("quarantine", &item?.1))
+            .collect()
+    }
+
+    /// How many orders are in quarantine.
+    pub fn quarantine_count(&self) -> usize {
+        self.quarantine.len()
     }
 }

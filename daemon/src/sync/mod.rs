@@ -119,6 +119,8 @@ pub struct PassReport {
     pub updated: u32,
     pub unchanged: u32,
     pub stale: u32,
+    /// Orders refused by validation, kept in quarantine.
+    pub quarantined: u32,
     /// The pass stopped early for shutdown (committed pages are kept).
     pub interrupted: bool,
 }
@@ -180,6 +182,7 @@ pub async fn run_pass(
         report.updated += outcome.updated;
         report.unchanged += outcome.unchanged;
         report.stale += outcome.stale;
+        report.quarantined += outcome.quarantined;
         progress(&PageProgress {
             page: report.pages,
             orders,
@@ -246,9 +249,24 @@ pub async fn run_pass(
             channel.seller().to_string(),
             channel.id().to_string(),
         );
-        let orders = page.orders;
+        if let Some(first) = page.quarantined.first() {
+            // One line per page, however many: a hostile plugin cannot
+            // flood the log through its orders.
+            tracing::warn!(seller = %channel.seller(), channel = %channel.id(), plugin = %channel.account.plugin_name(),
+                count = page.quarantined.len(),
+                "orders quarantined (see `tradelane orders quarantined`); first: `{}`: {}",
+                crate::cli::text::plain(&first.external_id), crate::cli::text::plain(&first.reason));
+        }
+        let (orders, quarantined) = (page.orders, page.quarantined);
         let handle = tokio::task::spawn_blocking(move || {
-            let outcome = store2.commit_page(&seller, &name, ORDERS, &orders, &next_cursor)?;
+            let outcome = store2.commit_page_with(
+                &seller,
+                &name,
+                ORDERS,
+                &orders,
+                &quarantined,
+                &next_cursor,
+            )?;
             store2.flush_blocking()?;
             Ok((outcome, orders.len(), last))
         });

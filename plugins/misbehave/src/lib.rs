@@ -16,6 +16,7 @@
 //! | `hmac-loop` | calls the host's HMAC without end (host calls count against the deadline) |
 //! | `pages`     | returns `count` orders of `size` bytes of tags per page, and always a next page |
 //! | `cache`     | writes `count` cache entries of `size` bytes (the cache caps must bound it) |
+//! | `bad-orders`| returns one good order and three the host must refuse (country `UK`, year 9999, an amount past any real one) |
 //! | `ok`        | returns one order built from its settings, no I/O          |
 //!
 //! Escapes that the sandbox prevents come back as `invalid-response`
@@ -164,6 +165,30 @@ impl Marketplace for Misbehave {
                 }
                 Ok(OrderPage {
                     orders: vec![order("CACHED", "cache")],
+                    next_page: None,
+                })
+            }
+            "bad-orders" => {
+                let good = order("GOOD-1", "bad-orders");
+                let mut uk = order("BAD-UK", "bad-orders");
+                uk.shipping_address = Some(sdk::Address {
+                    name: Some("Buyer".into()),
+                    company: None,
+                    line1: "1 High Street".into(),
+                    line2: None,
+                    city: "Leeds".into(),
+                    region: None,
+                    postal_code: Some("LS1 1AA".into()),
+                    country: "UK".into(),
+                    phone: None,
+                    email: None,
+                });
+                let mut future = order("BAD-9999", "bad-orders");
+                future.updated_at = "9999-12-31T00:00:00Z".into();
+                let mut huge = order("BAD-HUGE", "bad-orders");
+                huge.totals.total.amount_minor = i64::MAX;
+                Ok(OrderPage {
+                    orders: vec![good, uk, future, huge],
                     next_page: None,
                 })
             }

@@ -38,13 +38,18 @@ pub(super) fn currency(code: &str, field: &str) -> Result<Currency> {
 /// and the bound keeps every sum of amounts far from overflowing i64.
 pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
 
-pub(super) fn money(m: &wit::Money, field: &str) -> Result<Money> {
-    if m.amount_minor.unsigned_abs() > MAX_AMOUNT_MINOR as u64 {
+/// An amount within [`MAX_AMOUNT_MINOR`], or why not.
+fn bounded(amount_minor: i64, field: &str) -> Result<()> {
+    if amount_minor.unsigned_abs() > MAX_AMOUNT_MINOR as u64 {
         return Err(bad(format!(
-            "{field}: {} minor units is beyond any real amount (at most {MAX_AMOUNT_MINOR} either way)",
-            m.amount_minor
+            "{field}: {amount_minor} minor units is beyond any real amount (at most {MAX_AMOUNT_MINOR} either way)"
         )));
     }
+    Ok(())
+}
+
+pub(super) fn money(m: &wit::Money, field: &str) -> Result<Money> {
+    bounded(m.amount_minor, field)?;
     Ok(Money {
         amount_minor: m.amount_minor,
         currency: currency(&m.currency, field)?,
@@ -52,11 +57,7 @@ pub(super) fn money(m: &wit::Money, field: &str) -> Result<Money> {
 }
 
 pub(super) fn country(code: &str, field: &str) -> Result<Country> {
-    Country::parse(code).ok_or_else(|| {
-        bad(format!(
-            "{field}: `{code}` is not an ISO 3166-1 alpha-2 country code"
-        ))
-    })
+    Country::parse(code).ok_or_else(|| bad(format!("{field}: {}", Country::explain(code))))
 }
 
 /// Parse an RFC 3339 time from a plugin.
@@ -64,6 +65,23 @@ pub fn time(text: &str, field: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| bad(format!("{field}: `{text}` is not an RFC 3339 time ({e})")))
+}
+
+/// An order's time: RFC 3339, and in a sane window (from 1990 to a day
+/// ahead of this machine's clock): a year-9999 update time would pin the
+/// sync watermark forever.
+fn order_time(text: &str, field: &str) -> Result<DateTime<Utc>> {
+    let t = time(text, field)?;
+    let earliest = DateTime::parse_from_rfc3339("1990-01-01T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    let latest = Utc::now() + chrono::Duration::days(1);
+    if t < earliest || t > latest {
+        return Err(bad(format!(
+            "{field}: {text} is outside 1990 to a day from now"
+        )));
+    }
+    Ok(t)
 }
 
 /// Format a time for a plugin.
@@ -115,6 +133,7 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
     let at = |field: &str| format!("order `{external_id}`: {field}");
     let order_currency = currency(&currency_code, &at("currency"))?;
     let same = |m: &wit::Money, field: &dyn Fn() -> String| -> Result<Money> {
+        bounded(m.amount_minor, &at(&field()))?;
         if m.currency.eq_ignore_ascii_case(order_currency.code()) {
             return Ok(Money {
                 amount_minor: m.amount_minor,
@@ -163,8 +182,8 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(model::Order {
-        created_at: time(&created_at, &at("created_at"))?,
-        updated_at: time(&updated_at, &at("updated_at"))?,
+        created_at: order_time(&created_at, &at("created_at"))?,
+        updated_at: order_time(&updated_at, &at("updated_at"))?,
         status: match status {
             wit::OrderStatus::Open => model::OrderStatus::Open,
             wit::OrderStatus::Closed => model::OrderStatus::Closed,
@@ -229,14 +248,24 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
     })
 }
 
-/// A plugin's page of orders, validated.
+/// A plugin's page of orders, validated one by one: an invalid order is
+/// quarantined with the reason, the others are kept.
 pub fn order_page(page: wit::OrderPage) -> Result<model::OrderPage> {
+    let mut orders = Vec::with_capacity(page.orders.len());
+    let mut quarantined = Vec::new();
+    for o in page.orders {
+        let id: String = o.external_id.chars().take(256).collect();
+        match order(o) {
+            Ok(o) => orders.push(o),
+            Err(InvalidOutput(reason)) => quarantined.push(model::Quarantined {
+                external_id: if id.is_empty() { "(empty)".into() } else { id },
+                reason,
+            }),
+        }
+    }
     Ok(model::OrderPage {
-        orders: page
-            .orders
-            .into_iter()
-            .map(order)
-            .collect::<Result<Vec<_>>>()?,
+        orders,
+        quarantined,
         next_page: page.next_page,
     })
 }
