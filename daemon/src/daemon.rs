@@ -61,8 +61,10 @@ pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
                 );
             }
             result => {
-                return result
-                    .with_context(|| format!("cannot open the store in {}", dir.display()));
+                let store = result
+                    .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+                store.set_reserve(u64::from(config.config.daemon.min_free_mb) << 20);
+                return Ok(store);
             }
         }
     }

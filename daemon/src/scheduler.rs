@@ -139,6 +139,15 @@ async fn channel_loop(
             Err(SyncError::Busy(_)) => {
                 next = Utc::now() + chrono::Duration::seconds(1);
             }
+            Err(e @ SyncError::DiskLow { .. }) => {
+                let message = e.to_string();
+                warn!(seller = %seller, channel = %channel_id, "{message}; retrying in 30 s");
+                update(&board, &label, |s| {
+                    s.state = "paused: disk space low".into();
+                    s.last_error = Some(message.clone());
+                });
+                next = Utc::now() + chrono::Duration::seconds(30);
+            }
             Err(e) => {
                 failures += 1;
                 let remedy = match &e {
@@ -196,6 +205,20 @@ async fn workflow_loop(
             _ = tokio::time::sleep(wait) => {}
             _ = workflow.wake().notified() => {}
             _ = shutdown.requested() => return,
+        }
+        if let Some((free, reserve)) = store.space_low() {
+            let message = format!(
+                "paused, disk space low: {} MiB free, `[daemon] min_free_mb` keeps {} MiB in reserve",
+                free >> 20,
+                reserve >> 20
+            );
+            warn!(workflow = %label, "{message}; retrying in 30 s");
+            update(&board, &label, |s| {
+                s.state = "paused: disk space low".into();
+                s.last_error = Some(message.clone());
+            });
+            next = Utc::now() + chrono::Duration::seconds(30);
+            continue;
         }
         update(&board, &label, |s| s.state = "running".into());
         match workflow.run(&store, &shutdown).await {

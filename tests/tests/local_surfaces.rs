@@ -218,3 +218,82 @@ fn invalid_orders_are_quarantined_and_the_channel_goes_on() {
     assert_eq!(entries.len(), 3);
     assert!(entries.iter().all(|e| e["times"] == 2), "{json}");
 }
+
+/// Mount a tmpfs of `size` at `at`; `false` (and why) when this machine
+/// does not let the test mount one.
+fn mount_tmpfs(at: &Path, size: &str) -> bool {
+    std::fs::create_dir_all(at).unwrap();
+    let out = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(at)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => {
+            println!(
+                "SKIPPED: cannot mount a tmpfs here: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            false
+        }
+        Err(e) => {
+            println!("SKIPPED: cannot run mount: {e}");
+            false
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    if !mount_tmpfs(&data, "40m") {
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(data.clone());
+    let sandbox = sandbox(3000, 9).await;
+    let text = config_text(
+        &data,
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 250)],
+    )
+    .replace("[daemon]\n", "[daemon]\nmin_free_mb = 32\n");
+    let (path, _) = write_config(dir.path(), &text);
+    let out = cli(&path, &["sync", "--once"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("paused, disk space low"), "{stdout}");
+    assert!(stdout.contains("min_free_mb"), "{stdout}");
+    // What was written is whole and readable.
+    let partial = succeeded(
+        &cli(&path, &["orders", "list", "--format", "json"], None),
+        "orders list on a full disk",
+    );
+    let before = partial.lines().count();
+    assert!(
+        before < 3000,
+        "the reserve stopped the sync ({before} stored)"
+    );
+    // Space returns: the next pass carries on and loses nothing.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=512m"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    succeeded(
+        &cli(&path, &["sync", "--once"], None),
+        "sync after space returns",
+    );
+    let all = succeeded(
+        &cli(&path, &["orders", "list", "--format", "json"], None),
+        "orders list",
+    );
+    assert_eq!(all.lines().count(), 3000);
+    sandbox.shutdown().await;
+}

@@ -52,6 +52,10 @@ pub struct DaemonConfig {
     /// Channels synced at once.
     #[serde(default = "default_concurrency")]
     pub max_concurrent_syncs: usize,
+    /// Free disk space kept in reserve on the store's file system, in MiB:
+    /// below it, syncs and workflows pause and say so.
+    #[serde(default = "default_min_free")]
+    pub min_free_mb: u32,
     /// Memory the store may use to cache pages of its trees, in MiB.
     #[serde(default = "default_store_cache")]
     pub store_cache_mb: u32,
@@ -146,6 +150,9 @@ fn default_concurrency() -> usize {
 }
 /// sled's own default is 1 GiB, which a sync of 12,000 orders filled past
 /// the 100 MB a small VPS can spare; 16 MiB measured no slower (README).
+fn default_min_free() -> u32 {
+    64
+}
 fn default_store_cache() -> u32 {
     16
 }
@@ -195,6 +202,7 @@ impl Default for DaemonConfig {
             shutdown_grace: default_grace(),
             max_concurrent_syncs: default_concurrency(),
             store_cache_mb: default_store_cache(),
+            min_free_mb: default_min_free(),
             plugins: PluginLimits::default(),
         }
     }
@@ -279,7 +287,12 @@ impl LoadedConfig {
         let d = &self.config.daemon;
         let p = &d.plugins;
         let ms = |h: &HumanDuration| h.0.as_millis();
-        let checks: [(&str, bool, &str); 10] = [
+        let checks: [(&str, bool, &str); 11] = [
+            (
+                "daemon.min_free_mb",
+                d.min_free_mb <= 1_048_576,
+                "at most 1048576 (MiB)",
+            ),
             (
                 "daemon.max_concurrent_syncs",
                 (1..=256).contains(&d.max_concurrent_syncs),

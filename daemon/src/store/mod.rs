@@ -54,6 +54,10 @@ pub use query::{ExportLine, OrderFilter, StoredOrder};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::path::Path;
 
+/// Free space kept in reserve unless config says otherwise
+/// (`[daemon] min_free_mb`).
+pub const DEFAULT_RESERVE_BYTES: u64 = 64 << 20;
+
 /// The page cache of [`Store::open`] (`[daemon] store_cache_mb` sets it
 /// for the daemon).
 pub const DEFAULT_CACHE_BYTES: u64 = 16 << 20;
@@ -83,6 +87,10 @@ pub struct Store {
     quarantine: sled::Tree,
     /// Held across a page commit, so events become visible in id order.
     commit_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Where the store lives, for free-space checks.
+    dir: std::sync::Arc<std::path::PathBuf>,
+    /// Free space the store keeps in reserve; below it, writers pause.
+    reserve_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The id after the newest event, kept in memory: sled's `last()`
     /// walks the tree (55 ms at 50,000 events), and only page commits
     /// append events.
@@ -127,6 +135,8 @@ impl Store {
             cache: db.open_tree("cache")?,
             quarantine: db.open_tree("quarantine")?,
             commit_lock: Default::default(),
+            dir: std::sync::Arc::new(dir.to_path_buf()),
+            reserve_bytes: std::sync::Arc::new(DEFAULT_RESERVE_BYTES.into()),
             event_tail: std::sync::Arc::new(tail.into()),
             db,
         })
@@ -147,6 +157,24 @@ impl Store {
     /// Bytes on disk.
     pub fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Keep `bytes` of free space in reserve on the store's file system.
+    pub fn set_reserve(&self, bytes: u64) {
+        self.reserve_bytes
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `Some((free, reserve))` when the file system holding the store has
+    /// less free space than the reserve: writers pause rather than let a
+    /// full disk break the store. `None` when there is room (or the free
+    /// space cannot be read).
+    pub fn space_low(&self) -> Option<(u64, u64)> {
+        let reserve = self
+            .reserve_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let free = fs2::available_space(self.dir.as_path()).ok()?;
+        (free < reserve).then_some((free, reserve))
     }
 
     /// A tree a workflow owns, by name (created on first use).

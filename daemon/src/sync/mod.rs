@@ -134,6 +134,16 @@ pub enum SyncError {
     Store { channel: String, source: StoreError },
     #[error("{0}: a pass is already running")]
     Busy(String),
+    /// The disk holding the store is below its reserve: nothing is written
+    /// until space returns.
+    #[error(
+        "{channel}: paused, disk space low: {free_mb} MiB free, `[daemon] min_free_mb` keeps {reserve_mb} MiB in reserve"
+    )]
+    DiskLow {
+        channel: String,
+        free_mb: u64,
+        reserve_mb: u64,
+    },
 }
 
 /// Run one pass over `channel`.
@@ -243,6 +253,14 @@ pub async fn run_pass(
                     "the plugin returned the same page token twice".into(),
                 ),
             }));
+        }
+        if let Some((free, reserve)) = store.space_low() {
+            // The page is not committed: the next pass reads it again.
+            return Err(SyncError::DiskLow {
+                channel: channel.label(),
+                free_mb: free >> 20,
+                reserve_mb: reserve >> 20,
+            });
         }
         let (store2, seller, name) = (
             store.clone(),
