@@ -392,6 +392,15 @@ pub fn loopback_policy(declared: &[&str], extra: &[&str]) -> tradelane::egress::
     }
 }
 
+/// The query of a pass's first page: everything, `page_size` at a time.
+pub fn first_page(page_size: u32) -> tradelane::model::OrderQuery {
+    tradelane::model::OrderQuery {
+        updated_after: None,
+        page_token: None,
+        page_size,
+    }
+}
+
 /// The `misbehave` test plugin, loaded by path as a third party's would be.
 pub async fn misbehave(host: &PluginHost) -> tradelane::host::Plugin {
     let path = plugin_dir().join("misbehave.wasm");

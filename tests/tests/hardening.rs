@@ -13,7 +13,7 @@ use tradelane::host::{
     CallErrorKind, CallLimits, CallServices, PluginFailure, PluginHost, PluginSettings, ticks,
 };
 use tradelane::model::{OrderPage, OrderQuery};
-use tradelane_tests::{call_services, loopback_policy, misbehave, mode};
+use tradelane_tests::{call_services, first_page, loopback_policy, misbehave, mode};
 
 fn limits() -> CallLimits {
     CallLimits {
@@ -26,11 +26,7 @@ fn limits() -> CallLimits {
 }
 
 fn query() -> OrderQuery {
-    OrderQuery {
-        updated_after: None,
-        page_token: None,
-        page_size: 50,
-    }
+    first_page(50)
 }
 
 fn services(policy: tradelane::egress::HostPolicy, secrets: Secrets) -> CallServices {

@@ -11,7 +11,9 @@ use tradelane::host::{
     PluginSource, builtin, ticks,
 };
 use tradelane::model::OrderQuery;
-use tradelane_tests::{TOKEN, call_services, loopback_policy, misbehave, mode, sandbox, served};
+use tradelane_tests::{
+    TOKEN, call_services, first_page, loopback_policy, misbehave, mode, sandbox, served,
+};
 
 fn policy(extra: &[&str]) -> HostPolicy {
     loopback_policy(&["127.0.0.1"], extra)
@@ -37,11 +39,7 @@ fn limits() -> CallLimits {
 }
 
 fn query() -> OrderQuery {
-    OrderQuery {
-        updated_after: None,
-        page_token: None,
-        page_size: 50,
-    }
+    first_page(50)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
