@@ -64,6 +64,9 @@ pub fn open_store(config: &LoadedConfig) -> anyhow::Result<Store> {
                 let store = result
                     .with_context(|| format!("cannot open the store in {}", dir.display()))?;
                 store.set_reserve(u64::from(config.config.daemon.min_free_mb) << 20);
+                store.set_channel_cap(
+                    u64::from(config.config.daemon.plugins.max_store_mb_per_channel) << 20,
+                );
                 return Ok(store);
             }
         }

@@ -425,6 +425,16 @@ async fn endless_or_oversized_pages_are_refused() {
         "{err}"
     );
     assert_eq!(h.store.order_count(), 20);
+
+    // Pages of 200 KB, forever: the channel's share of the store stops at
+    // `max_store_mb_per_channel`, whole pages only.
+    let dir = tempfile::tempdir().unwrap();
+    let (h, result) = endless(dir.path(), 10, 20_000, "max_store_mb_per_channel = 1").await;
+    let err = result.unwrap_err();
+    assert!(err.contains("max_store_mb_per_channel"), "{err}");
+    let held = h.store.channel_bytes("s1", "endless").unwrap();
+    assert!(held <= 1 << 20, "{held} bytes held");
+    assert!(held > 0 && h.store.order_count() % 10 == 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -87,6 +87,9 @@ pub struct PluginLimits {
     /// stopped here (the pages read are kept).
     #[serde(default = "default_pages_per_pass")]
     pub max_pages_per_pass: u32,
+    /// What one channel's orders may take in the store, in MiB.
+    #[serde(default = "default_store_per_channel")]
+    pub max_store_mb_per_channel: u32,
     /// What one channel's plugin cache may hold, in KiB.
     #[serde(default = "default_cache_kb")]
     pub cache_kb: u32,
@@ -168,6 +171,9 @@ fn default_requests() -> u32 {
 fn default_wall_deadline() -> HumanDuration {
     HumanDuration(crate::host::state::DEFAULT_WALL_DEADLINE)
 }
+fn default_store_per_channel() -> u32 {
+    4096
+}
 fn default_cache_kb() -> u32 {
     crate::store::DEFAULT_CACHE_KB
 }
@@ -219,6 +225,7 @@ impl Default for PluginLimits {
             max_order_kb: default_order_kb(),
             max_pages_per_pass: default_pages_per_pass(),
             cache_kb: default_cache_kb(),
+            max_store_mb_per_channel: default_store_per_channel(),
         }
     }
 }
@@ -287,7 +294,12 @@ impl LoadedConfig {
         let d = &self.config.daemon;
         let p = &d.plugins;
         let ms = |h: &HumanDuration| h.0.as_millis();
-        let checks: [(&str, bool, &str); 11] = [
+        let checks: [(&str, bool, &str); 12] = [
+            (
+                "daemon.plugins.max_store_mb_per_channel",
+                p.max_store_mb_per_channel >= 1,
+                "at least 1 (MiB)",
+            ),
             (
                 "daemon.min_free_mb",
                 d.min_free_mb <= 1_048_576,

@@ -58,6 +58,10 @@ use std::path::Path;
 /// (`[daemon] min_free_mb`).
 pub const DEFAULT_RESERVE_BYTES: u64 = 64 << 20;
 
+/// The most one channel's orders may take unless config says otherwise
+/// (`[daemon.plugins] max_store_mb_per_channel`).
+pub const DEFAULT_CHANNEL_CAP_BYTES: u64 = 4 << 30;
+
 /// The page cache of [`Store::open`] (`[daemon] store_cache_mb` sets it
 /// for the daemon).
 pub const DEFAULT_CACHE_BYTES: u64 = 16 << 20;
@@ -74,6 +78,15 @@ pub enum StoreError {
     Corrupt { tree: &'static str, detail: String },
     #[error("store: {0}")]
     Other(String),
+    /// A channel's orders reached `[daemon.plugins] max_store_mb_per_channel`.
+    #[error(
+        "store: channel {channel} holds {held_mb} MiB of orders, the most `[daemon.plugins] max_store_mb_per_channel` ({cap_mb} MiB) allows; nothing more is written for it"
+    )]
+    ChannelFull {
+        channel: String,
+        held_mb: u64,
+        cap_mb: u64,
+    },
 }
 
 /// A handle to the store; cheap to clone.
@@ -89,6 +102,11 @@ pub struct Store {
     commit_lock: std::sync::Arc<std::sync::Mutex<()>>,
     /// Where the store lives, for free-space checks.
     dir: std::sync::Arc<std::path::PathBuf>,
+    /// Bytes of orders per `seller \0 channel`, counted once per process
+    /// (a scan at the channel's first commit) and kept up to date after.
+    channel_bytes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
+    /// The most one channel's orders may take.
+    channel_cap: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Free space the store keeps in reserve; below it, writers pause.
     reserve_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The id after the newest event, kept in memory: sled's `last()`
@@ -137,6 +155,8 @@ impl Store {
             commit_lock: Default::default(),
             dir: std::sync::Arc::new(dir.to_path_buf()),
             reserve_bytes: std::sync::Arc::new(DEFAULT_RESERVE_BYTES.into()),
+            channel_bytes: Default::default(),
+            channel_cap: std::sync::Arc::new(DEFAULT_CHANNEL_CAP_BYTES.into()),
             event_tail: std::sync::Arc::new(tail.into()),
             db,
         })
@@ -175,6 +195,45 @@ impl Store {
             .load(std::sync::atomic::Ordering::Relaxed);
         let free = fs2::available_space(self.dir.as_path()).ok()?;
         (free < reserve).then_some((free, reserve))
+    }
+
+    /// Let one channel's orders take at most `bytes`.
+    pub fn set_channel_cap(&self, bytes: u64) {
+        self.channel_cap
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn channel_cap(&self) -> u64 {
+        self.channel_cap.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bytes the channel's orders take (keys and values).
+    pub fn channel_bytes(&self, seller: &str, channel: &str) -> Result<u64, StoreError> {
+        let prefix = {
+            let mut k = key(&[seller, channel]);
+            k.push(0);
+            k
+        };
+        let mut counts = self.channel_bytes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get(&prefix) {
+            return Ok(*n);
+        }
+        let mut n = 0u64;
+        for item in self.orders.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            n += (k.len() + v.len()) as u64;
+        }
+        counts.insert(prefix, n);
+        Ok(n)
+    }
+
+    pub(crate) fn add_channel_bytes(&self, seller: &str, channel: &str, delta: i64) {
+        let mut prefix = key(&[seller, channel]);
+        prefix.push(0);
+        let mut counts = self.channel_bytes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&prefix) {
+            *n = n.saturating_add_signed(delta);
+        }
     }
 
     /// A tree a workflow owns, by name (created on first use).

@@ -222,6 +222,19 @@ impl Store {
         let cursor_value = encode(cursor);
         let now = Utc::now();
         let _serial = self.commit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let held = self.channel_bytes(seller, channel)?;
+        let incoming: u64 = encoded
+            .iter()
+            .map(|(k, v, _)| (k.len() + v.len()) as u64)
+            .sum();
+        let cap = self.channel_cap();
+        if held.saturating_add(incoming) > cap {
+            return Err(StoreError::ChannelFull {
+                channel: format!("{seller}/{channel}"),
+                held_mb: held >> 20,
+                cap_mb: cap >> 20,
+            });
+        }
         let result = (&self.orders, &self.cursors, &self.events, &self.quarantine).transaction(
             |(tx_orders, tx_cursors, tx_events, tx_quarantine)| {
                 let mut outcome = PageOutcome {
@@ -229,13 +242,16 @@ impl Store {
                     ..PageOutcome::default()
                 };
                 let mut newest = None;
+                let mut delta: i64 = 0;
                 for (k, v) in &q_entries {
                     tx_quarantine.insert(k.as_slice(), v.as_slice())?;
                 }
                 for (k, v, order) in &encoded {
                     // Valid now: out of quarantine.
                     tx_quarantine.remove(k.as_slice())?;
-                    let kind = match tx_orders.get(k)? {
+                    let existing = tx_orders.get(k)?;
+                    let old_len = existing.as_ref().map_or(0, |e| (k.len() + e.len()) as i64);
+                    let kind = match existing {
                         None => Some(ChangeKind::Created),
                         Some(existing) if existing.as_ref() == v.as_slice() => None,
                         Some(existing) => {
@@ -257,6 +273,7 @@ impl Store {
                                 ChangeKind::Updated => outcome.updated += 1,
                             }
                             tx_orders.insert(k.as_slice(), v.as_slice())?;
+                            delta += (k.len() + v.len()) as i64 - old_len;
                             let event = ChangeEvent {
                                 kind,
                                 seller: seller.to_string(),
@@ -272,14 +289,15 @@ impl Store {
                     }
                 }
                 tx_cursors.insert(cursor_key.as_slice(), cursor_value.as_slice())?;
-                Ok((outcome, newest))
+                Ok((outcome, newest, delta))
             },
         );
         match result {
-            Ok((outcome, newest)) => {
+            Ok((outcome, newest, delta)) => {
                 if let Some(id) = newest {
                     self.appended(id);
                 }
+                self.add_channel_bytes(seller, channel, delta);
                 Ok(outcome)
             }
             Err(TransactionError::Abort(e)) => Err(e),
