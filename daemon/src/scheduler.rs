@@ -148,6 +148,15 @@ async fn channel_loop(
                 });
                 next = Utc::now() + chrono::Duration::seconds(30);
             }
+            Err(e) if store.has_failed() => {
+                // sled cannot make progress after the disk refused a write;
+                // staying up would hang. Exit: systemd restarts the daemon,
+                // whose disk reserve (`min_free_mb`) then keeps it paused
+                // until space returns. Committed pages are kept.
+                error!(seller = %seller, channel = %channel_id,
+                    "the disk refused a write ({e}); stopping tradelane so nothing hangs. Free space, keep some with `[daemon] min_free_mb`, and start it again");
+                std::process::exit(1);
+            }
             Err(e) => {
                 failures += 1;
                 let remedy = match &e {

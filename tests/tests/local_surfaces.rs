@@ -297,3 +297,73 @@ async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
     assert_eq!(all.lines().count(), 3000);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_that_fills_anyway_stops_the_writer_and_the_store_opens_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    if !mount_tmpfs(&data, "12m") {
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(data.clone());
+    let sandbox = sandbox(3000, 9).await;
+    // No reserve: the disk fills under sled itself.
+    let text = config_text(
+        &data,
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 250)],
+    )
+    .replace("[daemon]\n", "[daemon]\nmin_free_mb = 0\n");
+    let (path, _) = write_config(dir.path(), &text);
+    let mut child = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .args(["sync", "--once"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut waited = Duration::ZERO;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            waited < Duration::from_secs(120),
+            "the writer hung on a full disk"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("refused a write"), "{stderr}");
+    // Space returns: the store opens, keeps what was committed, and the
+    // next sync completes.
+    let grown = Command::new("mount")
+        .args(["-o", "remount,size=512m"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(grown.success());
+    succeeded(
+        &cli(&path, &["orders", "list"], None),
+        "orders list after the full disk",
+    );
+    succeeded(
+        &cli(&path, &["sync", "--once"], None),
+        "sync after space returns",
+    );
+    let all = succeeded(
+        &cli(&path, &["orders", "list", "--format", "json"], None),
+        "orders list",
+    );
+    assert_eq!(all.lines().count(), 3000);
+    sandbox.shutdown().await;
+}

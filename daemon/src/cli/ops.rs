@@ -31,6 +31,8 @@ pub async fn run(path: &Path) -> anyhow::Result<i32> {
 /// channel and workflow assembled.
 pub(super) struct Offline {
     pub store: crate::store::Store,
+    /// Where the store lives, for messages.
+    pub config_data_dir: std::path::PathBuf,
     pub sandbox: Option<crate::demo::Sandbox>,
     pub assembly: Assembly,
     _host: PluginHost,
@@ -54,6 +56,7 @@ impl Offline {
         let http = Arc::new(HttpEgress::new(EgressSettings::default()));
         let assembly = Assembly::build(&config, &host, Some(&store), http).await?;
         Ok(Offline {
+            config_data_dir: data_dir.clone(),
             store,
             sandbox,
             assembly,
@@ -123,6 +126,15 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
                 println!("{label}: FAILED — {e}");
             }
         }
+    }
+    if store.has_failed() {
+        // sled cannot make progress after a refused write: exit now, as
+        // after `kill -9`; what was committed is kept and opens next time.
+        eprintln!(
+            "error: the disk holding {} refused a write (full?); stopped. Pages committed before are kept; free space (and keep some with `[daemon] min_free_mb`), then run again",
+            offline.config_data_dir.display()
+        );
+        std::process::exit(1);
     }
     println!(
         "{} orders in the store; {failed} channel(s) failed",

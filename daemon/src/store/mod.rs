@@ -105,6 +105,10 @@ pub struct Store {
     /// Bytes of orders per `seller \0 channel`, counted once per process
     /// (a scan at the channel's first commit) and kept up to date after.
     channel_bytes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>>,
+    /// Set once the disk refused a write: sled may no longer make progress
+    /// (its flusher waits on the failed buffer), so nothing more is asked
+    /// of it in this process.
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The most one channel's orders may take.
     channel_cap: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Free space the store keeps in reserve; below it, writers pause.
@@ -126,6 +130,7 @@ impl Store {
     pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        remove_unfinished_snapshots(dir)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -156,6 +161,7 @@ impl Store {
             dir: std::sync::Arc::new(dir.to_path_buf()),
             reserve_bytes: std::sync::Arc::new(DEFAULT_RESERVE_BYTES.into()),
             channel_bytes: Default::default(),
+            failed: Default::default(),
             channel_cap: std::sync::Arc::new(DEFAULT_CHANNEL_CAP_BYTES.into()),
             event_tail: std::sync::Arc::new(tail.into()),
             db,
@@ -195,6 +201,21 @@ impl Store {
             .load(std::sync::atomic::Ordering::Relaxed);
         let free = fs2::available_space(self.dir.as_path()).ok()?;
         (free < reserve).then_some((free, reserve))
+    }
+
+    /// Note `e` if it is the disk refusing a write; `e` back.
+    pub fn noting(&self, e: StoreError) -> StoreError {
+        if matches!(&e, StoreError::Sled(sled::Error::Io(_))) {
+            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        e
+    }
+
+    /// Whether the disk refused a write in this process: the caller must
+    /// stop using the store and exit (what was committed is kept, as after
+    /// `kill -9`).
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Let one channel's orders take at most `bytes`.
@@ -253,6 +274,36 @@ impl Store {
     }
 }
 
+/// sled writes a snapshot to `snap.{lsn}.generating` and renames it when
+/// complete; a crash in between (a full disk) leaves the unfinished file,
+/// which sled 0.34 then reads as the newest snapshot and refuses the whole
+/// store as corrupt. The unfinished file is never the live snapshot, so it
+/// is removed before opening; the store recovers from its log as after any
+/// crash.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(StoreError::Other(format!(
+                "cannot read {}: {e}",
+                dir.display()
+            )));
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %entry.path().display(), "removing an unfinished store snapshot left by a crash");
+            std::fs::remove_file(entry.path()).map_err(|e| {
+                StoreError::Other(format!("cannot remove {}: {e}", entry.path().display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// `a \0 b \0 c`
 pub fn key(parts: &[&str]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
@@ -291,4 +342,23 @@ pub fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T
         });
     }
     Ok(e.body)
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    #[test]
+    fn a_store_left_with_an_empty_snapshot_in_progress_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.cursors.insert("k", "v").unwrap();
+            store.flush_blocking().unwrap();
+        }
+        // What a crash on a full disk left behind.
+        std::fs::write(dir.path().join("snap.00000000000000FF.generating"), b"").unwrap();
+        let store = Store::open(dir.path()).expect("opens");
+        assert_eq!(store.cursors.get("k").unwrap().as_deref(), Some(&b"v"[..]));
+    }
 }

@@ -277,15 +277,10 @@ pub async fn run_pass(
         }
         let (orders, quarantined) = (page.orders, page.quarantined);
         let handle = tokio::task::spawn_blocking(move || {
-            let outcome = store2.commit_page_with(
-                &seller,
-                &name,
-                ORDERS,
-                &orders,
-                &quarantined,
-                &next_cursor,
-            )?;
-            store2.flush_blocking()?;
+            let outcome = store2
+                .commit_page_with(&seller, &name, ORDERS, &orders, &quarantined, &next_cursor)
+                .map_err(|e| store2.noting(e))?;
+            store2.flush_blocking().map_err(|e| store2.noting(e))?;
             Ok((outcome, orders.len(), last))
         });
         if last {
