@@ -20,4 +20,5 @@ pub mod shipping;
 pub mod shutdown;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod workflow;

@@ -219,26 +219,47 @@ fn invalid_orders_are_quarantined_and_the_channel_goes_on() {
     assert!(entries.iter().all(|e| e["times"] == 2), "{json}");
 }
 
-/// Mount a tmpfs of `size` at `at`; `false` (and why) when this machine
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Grow it to `size` in place (its files stay).
+    fn grow(&self, size: &str) {
+        let grown = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(grown.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Mount a tmpfs of `size` at `at`; `None` (saying why) when this machine
 /// does not let the test mount one.
-fn mount_tmpfs(at: &Path, size: &str) -> bool {
+fn mount_tmpfs(at: &Path, size: &str) -> Option<Tmpfs> {
     std::fs::create_dir_all(at).unwrap();
     let out = Command::new("mount")
         .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
         .arg(at)
         .output();
     match out {
-        Ok(o) if o.status.success() => true,
+        Ok(o) if o.status.success() => Some(Tmpfs(at.to_path_buf())),
         Ok(o) => {
             println!(
                 "SKIPPED: cannot mount a tmpfs here: {}",
                 String::from_utf8_lossy(&o.stderr).trim()
             );
-            false
+            None
         }
         Err(e) => {
             println!("SKIPPED: cannot run mount: {e}");
-            false
+            None
         }
     }
 }
@@ -247,16 +268,9 @@ fn mount_tmpfs(at: &Path, size: &str) -> bool {
 async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    if !mount_tmpfs(&data, "40m") {
+    let Some(tmpfs) = mount_tmpfs(&data, "40m") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(data.clone());
+    };
     let sandbox = sandbox(3000, 9).await;
     let text = config_text(
         &data,
@@ -280,12 +294,7 @@ async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
         "the reserve stopped the sync ({before} stored)"
     );
     // Space returns: the next pass carries on and loses nothing.
-    let grown = Command::new("mount")
-        .args(["-o", "remount,size=512m"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(grown.success());
+    tmpfs.grow("512m");
     succeeded(
         &cli(&path, &["sync", "--once"], None),
         "sync after space returns",
@@ -302,16 +311,9 @@ async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
 async fn a_disk_that_fills_anyway_stops_the_writer_and_the_store_opens_after() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    if !mount_tmpfs(&data, "12m") {
+    let Some(tmpfs) = mount_tmpfs(&data, "12m") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(data.clone());
+    };
     let sandbox = sandbox(3000, 9).await;
     // No reserve: the disk fills under sled itself.
     let text = config_text(
@@ -346,12 +348,7 @@ async fn a_disk_that_fills_anyway_stops_the_writer_and_the_store_opens_after() {
     assert!(stderr.contains("refused a write"), "{stderr}");
     // Space returns: the store opens, keeps what was committed, and the
     // next sync completes.
-    let grown = Command::new("mount")
-        .args(["-o", "remount,size=512m"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(grown.success());
+    tmpfs.grow("512m");
     succeeded(
         &cli(&path, &["orders", "list"], None),
         "orders list after the full disk",

@@ -4,7 +4,6 @@ mod ops;
 pub mod orders;
 mod settlement;
 mod shipments;
-pub mod text;
 
 use crate::admin::{self, Reply, Request};
 use crate::config::LoadedConfig;

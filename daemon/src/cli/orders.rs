@@ -74,7 +74,7 @@ pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32
             )
             .await?;
             let stdout = std::io::stdout();
-            let mut out = super::text::PlainWriter(stdout.lock());
+            let mut out = crate::text::PlainWriter(stdout.lock());
             if format == Format::Json {
                 for e in &entries {
                     serde_json::to_writer(&mut out.0, e)?;
@@ -130,7 +130,7 @@ pub fn parse_since(text: &str) -> anyhow::Result<chrono::DateTime<Utc>> {
 
 fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = super::text::PlainWriter(stdout.lock());
+    let mut out = crate::text::PlainWriter(stdout.lock());
     match format {
         Format::Json => {
             for o in orders {

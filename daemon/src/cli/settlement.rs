@@ -2,7 +2,6 @@
 //! settlement`, `settle --once`: through the running daemon's admin socket
 //! when there is one, else on the store.
 
-use super::text::say;
 use super::{Format, PayoutsCommand, ReportFormat, SettlementCommand};
 use crate::admin::{Reply, Request};
 use crate::model::Money;
@@ -11,6 +10,7 @@ use crate::settlement::queries;
 use crate::settlement::records::{Discrepancy, PayoutRecord};
 use crate::settlement::report::Row;
 use crate::store::Store;
+use crate::text::say;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::io::Write;
@@ -56,7 +56,7 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
     let Reply::Payouts { payouts } = ask(config, request).await? else {
         bail!("unexpected answer");
     };
-    let mut out = super::text::PlainWriter(std::io::stdout().lock());
+    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
     if format == Format::Json {
         for p in &payouts {
             serde_json::to_writer(&mut out.0, p)?;
@@ -177,7 +177,7 @@ pub async fn settlement(config: &Path, command: SettlementCommand) -> anyhow::Re
 }
 
 fn print_discrepancies(list: &[Discrepancy], format: Format) -> anyhow::Result<()> {
-    let mut out = super::text::PlainWriter(std::io::stdout().lock());
+    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
     if format == Format::Json {
         for d in list {
             serde_json::to_writer(&mut out.0, d)?;

@@ -2,13 +2,13 @@
 //! `ship --once`: through the running daemon's admin socket when there is
 //! one (so an action never races a scheduled run), else on the store.
 
-use super::text::say;
 use super::{Format, ShipmentsCommand};
 use crate::admin::{Reply, Request};
 use crate::shipping::ShipmentStore;
 use crate::shipping::actions::{self, Action};
 use crate::shipping::{ShipmentRecord, Status};
 use crate::store::Store;
+use crate::text::say;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::Path;
@@ -103,7 +103,7 @@ pub async fn shipments(config: &Path, command: ShipmentsCommand) -> anyhow::Resu
 
 fn print_list(records: &[ShipmentRecord], format: Format) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let mut out = super::text::PlainWriter(stdout.lock());
+    let mut out = crate::text::PlainWriter(stdout.lock());
     if format == Format::Json {
         for r in records {
             serde_json::to_writer(&mut out.0, r)?;

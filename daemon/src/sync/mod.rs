@@ -273,7 +273,7 @@ pub async fn run_pass(
             tracing::warn!(seller = %channel.seller(), channel = %channel.id(), plugin = %channel.account.plugin_name(),
                 count = page.quarantined.len(),
                 "orders quarantined (see `tradelane orders quarantined`); first: `{}`: {}",
-                crate::cli::text::plain(&first.external_id), crate::cli::text::plain(&first.reason));
+                crate::text::plain(&first.external_id), crate::text::plain(&first.reason));
         }
         let (orders, quarantined) = (page.orders, page.quarantined);
         let handle = tokio::task::spawn_blocking(move || {
@@ -315,7 +315,7 @@ fn check_page(channel: &Channel, page: &OrderPage, read: u32) -> Result<(), Sync
         if size > limit {
             return Err(invalid(format!(
                 "order `{}` is {} KiB encoded, over the {} KiB of `max_order_kb`",
-                crate::cli::text::plain(&o.external_id.chars().take(64).collect::<String>()),
+                crate::text::plain(&o.external_id.chars().take(64).collect::<String>()),
                 size >> 10,
                 limit >> 10
             )));

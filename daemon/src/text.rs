@@ -33,7 +33,7 @@ pub fn print_plain(line: &str) {
 /// `println!` for human output: see the module doc.
 macro_rules! say {
     ($($arg:tt)*) => {
-        $crate::cli::text::print_plain(&format!($($arg)*))
+        $crate::text::print_plain(&format!($($arg)*))
     };
 }
 pub(crate) use say;
