@@ -21,6 +21,7 @@ pub struct Request {
     url: String,
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+    operation: Option<String>,
 }
 
 impl Request {
@@ -31,6 +32,7 @@ impl Request {
             url: url.into(),
             headers: Vec::new(),
             body: None,
+            operation: None,
         }
     }
     /// `GET url`.
@@ -55,6 +57,25 @@ impl Request {
     /// `Authorization: Bearer <secret>`; pass [`crate::Settings::secret`]'s placeholder.
     pub fn bearer(self, secret_placeholder: &str) -> Self {
         self.header("Authorization", &format!("Bearer {secret_placeholder}"))
+    }
+
+    /// Name the API operation this request belongs to (e.g. `searchOrders`),
+    /// so the host paces it by that operation's declared limit
+    /// ([`crate::ManifestExt::operation_limit`]).
+    pub fn operation(mut self, name: &str) -> Self {
+        self.operation = Some(name.to_string());
+        self
+    }
+
+    /// `Authorization: Bearer <token>` with the access token of the
+    /// host-managed OAuth client `name` ([`crate::ManifestExt::oauth`]).
+    /// The host fills it in as the request leaves; the token never enters
+    /// the plugin.
+    pub fn oauth_bearer(self, name: &str) -> Self {
+        self.header(
+            "Authorization",
+            &format!("Bearer {}", crate::oauth_token(name)),
+        )
     }
 
     /// Append `key=value` to the query string, percent-encoding both.
@@ -92,6 +113,7 @@ impl Request {
             url: self.url,
             headers: self.headers,
             body: self.body,
+            operation: self.operation,
         };
         match wit::send(&request) {
             Ok(r) => Ok(Response {

@@ -48,12 +48,14 @@ mod settings;
 pub mod time;
 
 pub use bindings::host::tradelane::plugin::types::{
-    self, Address, Buyer, CustomsLine, ExchangeRate, Fulfillment, FulfillmentLine,
-    FulfillmentReceipt, FulfillmentStatus, Incoterm, Label, LabelFormat, LineItem, Money, Order,
-    OrderPage, OrderQuery, OrderStatus, PageQuery, Parcel, PaymentStatus, Payout, PayoutLine,
-    PayoutLineKind, PayoutLinePage, PayoutPage, PayoutStatus, PluginError, PluginKind,
-    PluginManifest as Manifest, Rate, RateLimit, RateLimited, SettingProblem, SettingSpec,
-    Shipment, ShippingLine, TaxId, Totals, TrackingEvent, TrackingStatus, UsageHeader,
+    self, Address, Buyer, CustomsLine, ExchangeRate, FulfilledBy, Fulfillment, FulfillmentLine,
+    FulfillmentReceipt, FulfillmentStatus, Incoterm, Label, LabelFormat, LineItem, Money,
+    OauthBody as OAuthBody, OauthClient as OAuthClient, OauthClientAuth as OAuthClientAuth,
+    OauthGrant as OAuthGrant, OperationLimit, Order, OrderPage, OrderQuery, OrderStatus, PageQuery,
+    Parcel, PaymentStatus, Payout, PayoutLine, PayoutLineKind, PayoutLinePage, PayoutPage,
+    PayoutStatus, PluginError, PluginKind, PluginManifest as Manifest, Rate, RateLimit,
+    RateLimited, SettingProblem, SettingSpec, Shipment, ShippingLine, TaxId, Totals, TrackingEvent,
+    TrackingStatus, UsageHeader,
 };
 pub use host::{Level, cache_get, cache_set, hmac_sha256, log};
 pub use http::{Method, Request, Response};
@@ -62,7 +64,7 @@ pub use serde_json;
 pub use settings::{Settings, invalid};
 
 /// The contract version this SDK builds plugins against (`tradelane:plugin@…`).
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 
 /// What every plugin call returns.
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;
@@ -85,6 +87,12 @@ pub trait Marketplace: Plugin {
     /// where the API allows it; `next_page` set while more remain.
     fn fetch_orders(_settings: &Settings, _query: OrderQuery) -> Result<OrderPage> {
         Err(unsupported("fetch-orders"))
+    }
+
+    /// One order by its id, re-read (the host retries an order it refused
+    /// this way); `None` when the channel no longer has it.
+    fn fetch_order(_settings: &Settings, _external_id: String) -> Result<Option<Order>> {
+        Err(unsupported("fetch-order"))
     }
 
     /// Tell the channel an order shipped.
@@ -176,6 +184,60 @@ pub fn manifest(name: &str, version: &str, description: &str) -> Manifest {
         settings: Vec::new(),
         allowed_hosts: Vec::new(),
         rate_limit: None,
+        operation_limits: Vec::new(),
+        oauth: Vec::new(),
+    }
+}
+
+/// The placeholder the host replaces with the access token of OAuth client
+/// `name`: `{{oauth:NAME}}`.
+pub fn oauth_token(name: &str) -> String {
+    format!("{{{{oauth:{name}}}}}")
+}
+
+/// A host-managed OAuth client using the refresh-token grant, with the
+/// client authenticating by HTTP Basic and a form body (RFC 6749's
+/// defaults); adjust the fields for APIs that differ.
+pub fn oauth_refresh(
+    name: &str,
+    token_url: &str,
+    client_id_setting: &str,
+    client_secret_setting: &str,
+    refresh_token_setting: &str,
+) -> OAuthClient {
+    OAuthClient {
+        name: name.to_string(),
+        token_url: token_url.to_string(),
+        grant: OAuthGrant::RefreshToken,
+        client_auth: OAuthClientAuth::Basic,
+        body: OAuthBody::Form,
+        client_id_setting: client_id_setting.to_string(),
+        client_secret_setting: client_secret_setting.to_string(),
+        refresh_token_setting: Some(refresh_token_setting.to_string()),
+        scopes: Vec::new(),
+        authorize_url: None,
+        redirect_uri_setting: None,
+    }
+}
+
+/// A host-managed OAuth client using the client-credentials grant (HTTP
+/// Basic client authentication, form body).
+pub fn oauth_client_credentials(
+    name: &str,
+    token_url: &str,
+    client_id_setting: &str,
+    client_secret_setting: &str,
+) -> OAuthClient {
+    OAuthClient {
+        grant: OAuthGrant::ClientCredentials,
+        refresh_token_setting: None,
+        ..oauth_refresh(
+            name,
+            token_url,
+            client_id_setting,
+            client_secret_setting,
+            "",
+        )
     }
 }
 
@@ -187,6 +249,11 @@ pub trait ManifestExt {
     fn allow_host(self, host: &str) -> Self;
     /// Declare the API's rate limit.
     fn rate_limit(self, limit: RateLimit) -> Self;
+    /// Declare one operation's own limit (requests name it with
+    /// [`Request::operation`]).
+    fn operation_limit(self, operation: &str, milli_requests_per_second: u32, burst: u32) -> Self;
+    /// Declare a token endpoint for the host to manage.
+    fn oauth(self, client: OAuthClient) -> Self;
 }
 
 impl ManifestExt for Manifest {
@@ -200,6 +267,23 @@ impl ManifestExt for Manifest {
     }
     fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+    fn operation_limit(
+        mut self,
+        operation: &str,
+        milli_requests_per_second: u32,
+        burst: u32,
+    ) -> Self {
+        self.operation_limits.push(OperationLimit {
+            operation: operation.to_string(),
+            milli_requests_per_second,
+            burst,
+        });
+        self
+    }
+    fn oauth(mut self, client: OAuthClient) -> Self {
+        self.oauth.push(client);
         self
     }
 }
@@ -296,6 +380,13 @@ macro_rules! register_marketplace {
                 ) -> ::core::result::Result<$crate::OrderPage, $crate::PluginError> {
                     $crate::__private::install_panic_hook();
                     <$plugin as $crate::Marketplace>::fetch_orders(&settings.into(), query)
+                }
+                fn fetch_order(
+                    settings: $crate::types::Settings,
+                    external_id: String,
+                ) -> ::core::result::Result<Option<$crate::Order>, $crate::PluginError> {
+                    $crate::__private::install_panic_hook();
+                    <$plugin as $crate::Marketplace>::fetch_order(&settings.into(), external_id)
                 }
                 fn push_fulfillment(
                     settings: $crate::types::Settings,

@@ -161,6 +161,9 @@ fn to_domain(o: sdk::Order) -> model::Order {
         marketplace_collected_tax: o.marketplace_collected_tax,
         taxes_included: o.taxes_included,
         tags: o.tags.clone(),
+        marketplace: None,
+        fulfilled_by: model::FulfilledBy::Seller,
+        shipping_hold: None,
         external_id: o.external_id,
     }
 }

@@ -368,7 +368,9 @@ pub fn call_services(
             policy,
             secrets,
             bucket: None,
+            operations: Default::default(),
             retry: tradelane::egress::RetryPolicy::default(),
+            oauth: None,
         }),
         cache: Arc::new(tradelane::host::NoCache),
     }

@@ -6,17 +6,20 @@
 //! [`PluginAccount`] handles the sync and the workflows call. Errors point
 //! at the config line.
 
+pub mod oauth;
 pub mod settings;
 
 use crate::config::{Connection, LoadedConfig};
+use crate::egress::oauth::{MemoryVault, OAuth, TokenVault};
 use crate::egress::{ChannelEgress, Egress, RetryPolicy, TokenBucket};
 use crate::host::{
     AccountParts, CallLimits, NoCache, Plugin, PluginAccount, PluginCache, PluginHost,
     PluginSource, builtin, ticks,
 };
-use crate::model::PluginKind;
+use crate::model::{PluginKind, RateLimit};
 use crate::settlement::{SettlementPolicy, SettlementWorkflow};
 use crate::shipping::{ShippingPolicy, ShippingWorkflow};
+use crate::store::tokens::StoreVault;
 use crate::store::{Store, StoreCache};
 use crate::sync::{Channel, PageLimits};
 use crate::workflow::Workflow;
@@ -300,13 +303,45 @@ impl Parts<'_> {
             tracing::warn!("{w}");
         }
         let policy = host_policy(config, &e.prefix, entry, manifest)?;
-        let egress = ChannelEgress {
-            label: format!("{}/{}", e.seller, e.scope),
+        let label = format!("{}/{}", e.seller, e.scope);
+        let clients = oauth::clients(manifest, &resolved).map_err(|(key, why)| {
+            config.locator.error(
+                Some(entry.settings().span().start),
+                format!("{}.settings.{key}", e.prefix),
+                why,
+            )
+        })?;
+        let usage_header = manifest
+            .rate_limit
+            .as_ref()
+            .and_then(|r| r.usage_header.clone());
+        let mut egress = ChannelEgress {
+            label: label.clone(),
             policy,
-            secrets: resolved.secrets,
             bucket: manifest.rate_limit.as_ref().map(TokenBucket::new),
+            operations: manifest
+                .operation_limits
+                .iter()
+                .map(|o| {
+                    let limit = RateLimit {
+                        milli_requests_per_second: o.milli_requests_per_second,
+                        burst: o.burst,
+                        usage_header: usage_header.clone(),
+                    };
+                    (o.operation.clone(), TokenBucket::new(&limit))
+                })
+                .collect(),
+            secrets: resolved.secrets,
             retry: RetryPolicy::default(),
+            oauth: None,
         };
+        if !clients.is_empty() {
+            let vault: Arc<dyn TokenVault> = match self.store {
+                Some(s) => Arc::new(StoreVault::new(s.clone())),
+                None => Arc::new(MemoryVault::default()),
+            };
+            egress.oauth = Some(Arc::new(OAuth::new(&label, clients, vault, &egress)));
+        }
         let cache: Arc<dyn PluginCache> = match self.store {
             Some(s) => Arc::new(StoreCache::new(
                 s.clone(),

@@ -1,6 +1,7 @@
 //! A token bucket per channel, so the daemon paces itself before an API
 //! has to refuse it. Refilled by time, and corrected by what the API says
-//! is left (`X-Shopify-Shop-Api-Call-Limit: 39/40` leaves one).
+//! is left (`X-Shopify-Shop-Api-Call-Limit: 39/40` leaves one) or what
+//! rate it applied (`x-amzn-RateLimit-Limit: 0.0056`).
 
 use super::header;
 use crate::model::{RateLimit, UsageHeader};
@@ -12,7 +13,6 @@ use std::time::{Duration, Instant};
 pub struct TokenBucket {
     state: Mutex<State>,
     capacity: f64,
-    per_second: f64,
     usage_header: Option<UsageHeader>,
 }
 
@@ -20,6 +20,8 @@ pub struct TokenBucket {
 struct State {
     tokens: f64,
     at: Instant,
+    /// The declared rate, until the API states the one it applies.
+    per_second: f64,
 }
 
 impl TokenBucket {
@@ -30,9 +32,9 @@ impl TokenBucket {
             state: Mutex::new(State {
                 tokens: capacity,
                 at: Instant::now(),
+                per_second: f64::from(limit.milli_requests_per_second.max(1)) / 1000.0,
             }),
             capacity,
-            per_second: f64::from(limit.milli_requests_per_second.max(1)) / 1000.0,
             usage_header: limit.usage_header.clone(),
         }
     }
@@ -47,7 +49,7 @@ impl TokenBucket {
                     s.tokens -= 1.0;
                     return;
                 }
-                Duration::from_secs_f64((1.0 - s.tokens) / self.per_second)
+                Duration::from_secs_f64((1.0 - s.tokens) / s.per_second)
             };
             tokio::time::sleep(wait).await;
         }
@@ -58,6 +60,18 @@ impl TokenBucket {
         let Some(usage) = &self.usage_header else {
             return;
         };
+        if let UsageHeader::RatePerSecond(name) = usage {
+            // The rate the API applied to this caller: at least one
+            // request a day, at most a thousand a second.
+            if let Some(rate) = header(headers, name).and_then(|v| v.trim().parse::<f64>().ok())
+                && rate.is_finite()
+            {
+                let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                self.refill(&mut s);
+                s.per_second = rate.clamp(1.0 / 86_400.0, 1000.0);
+            }
+            return;
+        }
         let left = match usage {
             UsageHeader::UsedOfLimit(name) => header(headers, name).and_then(|v| {
                 let (used, limit) = v.split_once('/')?;
@@ -68,6 +82,7 @@ impl TokenBucket {
             UsageHeader::Remaining(name) => {
                 header(headers, name).and_then(|v| v.trim().parse::<f64>().ok())
             }
+            UsageHeader::RatePerSecond(_) => None,
         };
         if let Some(left) = left {
             let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -80,13 +95,13 @@ impl TokenBucket {
     pub fn pause(&self, delay: Duration) {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         self.refill(&mut s);
-        s.tokens = -(delay.as_secs_f64() * self.per_second);
+        s.tokens = -(delay.as_secs_f64() * s.per_second);
     }
 
     fn refill(&self, s: &mut State) {
         let now = Instant::now();
         let elapsed = now.duration_since(s.at).as_secs_f64();
-        s.tokens = (s.tokens + elapsed * self.per_second).min(self.capacity);
+        s.tokens = (s.tokens + elapsed * s.per_second).min(self.capacity);
         s.at = now;
     }
 
@@ -114,5 +129,20 @@ mod tests {
         assert!(bucket.available() > 39.0);
         bucket.observe(&[("x-shopify-shop-api-call-limit".into(), "38/40".into())]);
         assert!(bucket.available() < 2.5);
+    }
+
+    #[test]
+    fn a_stated_rate_replaces_the_declared_one() {
+        let bucket = TokenBucket::new(&RateLimit {
+            milli_requests_per_second: 1000,
+            burst: 1,
+            usage_header: Some(UsageHeader::RatePerSecond("x-amzn-RateLimit-Limit".into())),
+        });
+        bucket.observe(&[("x-amzn-ratelimit-limit".into(), "0.0056".into())]);
+        bucket.pause(Duration::from_secs(1));
+        // One second at 0.0056/s costs 0.0056 tokens, not one.
+        assert!(bucket.available() > -0.01 && bucket.available() < 0.0);
+        bucket.observe(&[("x-amzn-ratelimit-limit".into(), "NaN".into())]);
+        bucket.observe(&[("x-amzn-ratelimit-limit".into(), "1e308".into())]);
     }
 }

@@ -168,8 +168,9 @@ impl HttpEgress {
                 if secrets::has_placeholder(v) {
                     secret_headers.push(k.to_ascii_lowercase());
                 }
-                let filled = secrets::substitute_noting(v, &channel.secrets, &mut used)
-                    .map_err(EgressError::InvalidRequest)?;
+                let filled =
+                    secrets::substitute_noting(v, &channel.secrets, &request.tokens, &mut used)
+                        .map_err(EgressError::InvalidRequest)?;
                 headers.push((k.clone(), filled));
             }
             let body_has_secret = request
@@ -178,17 +179,18 @@ impl HttpEgress {
                 .is_some_and(|b| secrets::has_placeholder(&String::from_utf8_lossy(b)));
             let body = request
                 .body
-                .map(|b| secrets::substitute_bytes(b, &channel.secrets, &mut used))
+                .map(|b| secrets::substitute_bytes(b, &channel.secrets, &request.tokens, &mut used))
                 .transpose()
                 .map_err(EgressError::InvalidRequest)?;
             let client = self.client(policy.allow_loopback, policy.allow_private)?;
+            let bucket = channel.bucket_for(request.operation.as_deref());
             let retry = &channel.retry;
             let mut method = request.method;
             let mut attempt = 0u32;
             let mut redirects = 0u32;
             loop {
                 attempt += 1;
-                if let Some(bucket) = &channel.bucket {
+                if let Some(bucket) = bucket {
                     bucket.acquire().await;
                 }
                 let result = self.attempt(&client, method, &url, &headers, &body).await;
@@ -208,7 +210,7 @@ impl HttpEgress {
                     }
                     Err(e) => return Err(e),
                 };
-                if let Some(bucket) = &channel.bucket {
+                if let Some(bucket) = bucket {
                     bucket.observe(&response.headers);
                 }
                 debug!(channel = %channel.label, host = url.host_str(), path = url.path(), status = response.status, attempt, "http");
@@ -216,7 +218,7 @@ impl HttpEgress {
                     429 => {
                         let wait =
                             retry_after(&response).unwrap_or_else(|| backoff(retry, attempt));
-                        if let Some(bucket) = &channel.bucket {
+                        if let Some(bucket) = bucket {
                             bucket.pause(wait);
                         }
                         if last || wait > retry.max_retry_after {

@@ -9,6 +9,7 @@
 
 pub mod bucket;
 pub mod http;
+pub mod oauth;
 pub mod policy;
 pub mod secrets;
 
@@ -46,6 +47,29 @@ pub struct Request {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// The API operation, to pace by its own bucket.
+    pub operation: Option<String>,
+    /// Access tokens for the request's `{{oauth:NAME}}` placeholders.
+    pub tokens: Secrets,
+}
+
+impl Request {
+    /// A request with no operation and no tokens.
+    pub fn new(
+        method: Method,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Self {
+        Request {
+            method,
+            url,
+            headers,
+            body,
+            operation: None,
+            tokens: Secrets::new(),
+        }
+    }
 }
 
 /// A response of any status.
@@ -120,7 +144,21 @@ pub struct ChannelEgress {
     pub policy: HostPolicy,
     pub secrets: Secrets,
     pub bucket: Option<TokenBucket>,
+    /// Buckets of single operations, by name; a request naming one is
+    /// paced by it instead of `bucket`.
+    pub operations: std::collections::BTreeMap<String, TokenBucket>,
     pub retry: RetryPolicy,
+    /// The token endpoints the host manages for this channel.
+    pub oauth: Option<std::sync::Arc<oauth::OAuth>>,
+}
+
+impl ChannelEgress {
+    /// The bucket that paces a request for `operation`.
+    pub fn bucket_for(&self, operation: Option<&str>) -> Option<&TokenBucket> {
+        operation
+            .and_then(|o| self.operations.get(o))
+            .or(self.bucket.as_ref())
+    }
 }
 
 /// Sends plugin requests. [`HttpEgress`] is the real one; benchmarks replay

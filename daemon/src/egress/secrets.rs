@@ -5,6 +5,9 @@
 //! `{{basic:USER:PASSWORD}}` names two secrets (either may be empty) and
 //! becomes `base64(user:password)`, the credentials of HTTP Basic auth,
 //! which a plugin could not encode without seeing them.
+//!
+//! `{{oauth:NAME}}` becomes the current access token of the host-managed
+//! OAuth client `NAME` (see [`super::oauth`]), fetched for the request.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -33,7 +36,7 @@ impl fmt::Debug for Secret {
 /// A channel's secrets by setting name.
 pub type Secrets = BTreeMap<String, Secret>;
 
-const OPENS: [&str; 2] = ["{{secret:", "{{basic:"];
+const OPENS: [&str; 3] = ["{{secret:", "{{basic:", "{{oauth:"];
 const CLOSE: &str = "}}";
 
 fn lookup<'a>(secrets: &'a Secrets, name: &str) -> Result<&'a str, String> {
@@ -48,7 +51,22 @@ fn lookup<'a>(secrets: &'a Secrets, name: &str) -> Result<&'a str, String> {
 
 /// Replace every placeholder in `text`; an unknown name is an error.
 pub fn substitute(text: &str, secrets: &Secrets) -> Result<String, String> {
-    substitute_noting(text, secrets, &mut Scrubber::default())
+    substitute_noting(text, secrets, &Secrets::new(), &mut Scrubber::default())
+}
+
+/// The OAuth client names `text` refers to (`{{oauth:NAME}}`), once each.
+pub fn oauth_names(text: &str, into: &mut Vec<String>) {
+    let open = OPENS[2];
+    let mut rest = text;
+    while let Some(start) = rest.find(open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(CLOSE) else { return };
+        let name = &after[..end];
+        if !into.iter().any(|n| n == name) {
+            into.push(name.to_string());
+        }
+        rest = &after[end + CLOSE.len()..];
+    }
 }
 
 /// Whether `text` holds a placeholder the host would fill.
@@ -62,6 +80,7 @@ pub fn has_placeholder(text: &str) -> bool {
 pub fn substitute_noting(
     text: &str,
     secrets: &Secrets,
+    tokens: &Secrets,
     used: &mut Scrubber,
 ) -> Result<String, String> {
     use base64::Engine as _;
@@ -85,6 +104,12 @@ pub fn substitute_noting(
             let value = lookup(secrets, inner)?;
             used.note_secret(inner, value);
             out.push_str(value);
+        } else if open == OPENS[2] {
+            let value = tokens.get(inner).map(Secret::expose).ok_or_else(|| {
+                format!("no OAuth client named `{inner}` is declared in the plugin's manifest")
+            })?;
+            used.note(value, &format!("{{{{oauth:{inner}}}}}"));
+            out.push_str(value);
         } else {
             let (user, password) = inner
                 .split_once(':')
@@ -106,6 +131,7 @@ pub fn substitute_noting(
 pub fn substitute_bytes(
     body: Vec<u8>,
     secrets: &Secrets,
+    tokens: &Secrets,
     used: &mut Scrubber,
 ) -> Result<Vec<u8>, String> {
     if !OPENS
@@ -116,7 +142,7 @@ pub fn substitute_bytes(
     }
     let text =
         String::from_utf8(body).map_err(|_| "a body with a secret placeholder must be UTF-8")?;
-    substitute_noting(&text, secrets, used).map(String::into_bytes)
+    substitute_noting(&text, secrets, tokens, used).map(String::into_bytes)
 }
 
 /// Values shorter than this are not scrubbed: replacing two or three
@@ -249,6 +275,7 @@ mod tests {
         let sent = substitute_noting(
             "Basic {{basic:token:secret}} and {{secret:token}}",
             &s,
+            &Secrets::new(),
             &mut used,
         )
         .unwrap();
@@ -268,6 +295,19 @@ mod tests {
         );
         let all = Scrubber::for_secrets(&s);
         assert_eq!(all.text("key=pw-456;"), "key={{secret:secret}};");
+        let mut tokens = Secrets::new();
+        tokens.insert("lwa".into(), Secret::new("Atza|token-1"));
+        let mut used = Scrubber::default();
+        let sent = substitute_noting("Bearer {{oauth:lwa}}", &s, &tokens, &mut used).unwrap();
+        assert_eq!(sent, "Bearer Atza|token-1");
+        assert_eq!(used.text("echo Atza|token-1"), "echo {{oauth:lwa}}");
+        assert!(substitute_noting("{{oauth:nope}}", &s, &tokens, &mut used).is_err());
+        let mut names = Vec::new();
+        oauth_names(
+            "{{oauth:a}} {{secret:x}} {{oauth:b}} {{oauth:a}}",
+            &mut names,
+        );
+        assert_eq!(names, ["a", "b"]);
         let mut short = Scrubber::default();
         short.note("ab", "{{secret:x}}");
         assert!(short.is_empty());

@@ -1,11 +1,15 @@
 //! The contract version this host speaks, and which plugin versions it
-//! accepts.
+//! accepts: the current one, and every older one whose frozen WIT it still
+//! binds (`bindings::v0_1`), dispatched in one place (`load::Pre`).
 //!
 //! The one place the version lives on the host side; a test holds it to the
 //! `package` line of the WIT files both sides are generated from.
 
 /// The `tradelane:plugin` package version this host is generated from.
-pub const CONTRACT_VERSION: (u64, u64, u64) = (0, 1, 0);
+pub const CONTRACT_VERSION: (u64, u64, u64) = (0, 2, 0);
+
+/// `major.minor` of every contract version a plugin may be built for.
+pub const SUPPORTED: [(u64, u64); 2] = [(0, 1), (0, 2)];
 
 /// The contract version as text.
 pub fn contract_version() -> String {
@@ -15,16 +19,19 @@ pub fn contract_version() -> String {
     )
 }
 
-/// Whether a plugin built for `major.minor` loads here. Semver: under 1.0
-/// a minor is a major; a plugin may be older than the host, never newer.
+/// Whether a plugin built for `major.minor` loads here: a version this
+/// host has bindings for. A plugin may be older than the host, never newer.
 pub fn compatible(major: u64, minor: u64) -> bool {
-    let (host_major, host_minor, _) = CONTRACT_VERSION;
-    major == host_major
-        && if host_major == 0 {
-            minor == host_minor
-        } else {
-            minor <= host_minor
-        }
+    SUPPORTED.contains(&(major, minor))
+}
+
+/// The supported versions as text, for messages.
+pub fn supported_versions() -> String {
+    SUPPORTED
+        .iter()
+        .map(|(major, minor)| format!("{major}.{minor}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -45,10 +52,18 @@ mod tests {
     }
 
     #[test]
-    fn only_this_minor_loads_before_1_0() {
+    fn this_and_the_kept_versions_load_and_nothing_newer() {
         let (major, minor, _) = CONTRACT_VERSION;
         assert!(compatible(major, minor));
+        assert!(compatible(0, 1));
         assert!(!compatible(major + 1, minor));
         assert!(!compatible(major, minor + 1));
+        assert!(!compatible(0, 0));
+    }
+
+    #[test]
+    fn the_frozen_0_1_wit_is_0_1() {
+        let wit = include_str!("../../wit/0.1.0/types.wit");
+        assert!(wit.contains("package tradelane:plugin@0.1.0;"));
     }
 }

@@ -1,9 +1,9 @@
 //! Loading plugins: compile (or reuse the cache), check the contract
 //! version, type-check against one world, read the manifest.
 
-use super::bindings::{carrier, marketplace, payment, types as wit};
+use super::bindings::{carrier, marketplace, payment, types as wit, v0_1};
 use super::compile_cache::{self, CacheOutcome, CompileCache};
-use super::contract::{compatible, contract_version};
+use super::contract::{compatible, contract_version, supported_versions};
 use super::engine::{EPOCH_TICK, EpochTicker, build_engine};
 use super::state::{CallLimits, CallServices, CallSite, CallState, NoCache};
 use crate::egress::{
@@ -70,11 +70,16 @@ pub struct Plugin {
     pub(super) engine: Engine,
 }
 
-/// The plugin's pre-linked instance, typed by its world.
+/// The plugin's pre-linked instance, typed by its world and contract
+/// version: the one place versions are told apart.
 pub(super) enum Pre {
     Marketplace(marketplace::MarketplacePre<CallState>),
     Payment(payment::PaymentPre<CallState>),
     Carrier(carrier::CarrierPre<CallState>),
+    /// Contract 0.1.0 plugins, converted at the boundary (`compat_v0_1`).
+    MarketplaceV01(v0_1::marketplace::MarketplacePre<CallState>),
+    PaymentV01(v0_1::payment::PaymentPre<CallState>),
+    CarrierV01(v0_1::carrier::CarrierPre<CallState>),
 }
 
 impl PluginHost {
@@ -86,6 +91,7 @@ impl PluginHost {
         // context behind it grants nothing (see `CallState::new`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         super::bindings::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        v0_1::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
         let ticker = EpochTicker::start(engine.clone());
         Ok(PluginHost {
@@ -111,17 +117,26 @@ impl PluginHost {
         }
         .map_err(|e| anyhow::anyhow!("plugin {label}: not a valid WebAssembly component: {e:#}"))?;
 
-        let kind = exported_kind(&self.engine, &component)
+        let (kind, minor) = exported_kind(&self.engine, &component)
             .map_err(|e| anyhow::anyhow!("plugin {label}: {e}"))?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
             anyhow::anyhow!("plugin {label}: imports something tradelane does not provide: {e:#}")
         })?;
-        let pre = match kind {
-            PluginKind::Marketplace => {
+        let pre = match (kind, minor) {
+            (PluginKind::Marketplace, 1) => {
+                Pre::MarketplaceV01(v0_1::marketplace::MarketplacePre::new(instance_pre)?)
+            }
+            (PluginKind::Payment, 1) => {
+                Pre::PaymentV01(v0_1::payment::PaymentPre::new(instance_pre)?)
+            }
+            (PluginKind::Carrier, 1) => {
+                Pre::CarrierV01(v0_1::carrier::CarrierPre::new(instance_pre)?)
+            }
+            (PluginKind::Marketplace, _) => {
                 Pre::Marketplace(marketplace::MarketplacePre::new(instance_pre)?)
             }
-            PluginKind::Payment => Pre::Payment(payment::PaymentPre::new(instance_pre)?),
-            PluginKind::Carrier => Pre::Carrier(carrier::CarrierPre::new(instance_pre)?),
+            (PluginKind::Payment, _) => Pre::Payment(payment::PaymentPre::new(instance_pre)?),
+            (PluginKind::Carrier, _) => Pre::Carrier(carrier::CarrierPre::new(instance_pre)?),
         };
         let mut plugin = Plugin {
             manifest: Manifest {
@@ -133,6 +148,8 @@ impl PluginHost {
                 settings: Vec::new(),
                 allowed_hosts: Vec::new(),
                 rate_limit: None,
+                operation_limits: Vec::new(),
+                oauth: Vec::new(),
             },
             source,
             cache,
@@ -159,12 +176,13 @@ impl PluginHost {
     }
 }
 
-/// Which kind a component implements, from its export names, refusing
-/// another major version of the contract before anything runs.
+/// Which kind a component implements and the contract minor version it
+/// was built for, from its export names, refusing a version this host has
+/// no bindings for before anything runs.
 fn exported_kind(
     engine: &Engine,
     component: &wasmtime::component::Component,
-) -> Result<PluginKind, String> {
+) -> Result<(PluginKind, u64), String> {
     let mut found = Vec::new();
     for (name, item) in component.component_type().exports(engine) {
         if let ComponentItem::ComponentInstance(_) = item.ty {
@@ -192,11 +210,12 @@ fn exported_kind(
         );
         if !compatible(major, minor) {
             return Err(format!(
-                "built for contract tradelane:plugin@{version}, but this tradelane speaks tradelane:plugin@{}; rebuild the plugin with a matching tradelane-plugin-sdk",
-                contract_version()
+                "built for contract tradelane:plugin@{version}, but this tradelane speaks tradelane:plugin@{} (and loads {}); rebuild the plugin with a matching tradelane-plugin-sdk",
+                contract_version(),
+                supported_versions()
             ));
         }
-        return Ok(kind);
+        return Ok((kind, minor));
     }
     Err(format!(
         "not a tradelane plugin: it exports none of tradelane:plugin/sales-channel, payment-provider or carrier-service (exports: {})",
@@ -225,7 +244,9 @@ impl CallServices {
                 },
                 secrets: Secrets::new(),
                 bucket: None,
+                operations: Default::default(),
                 retry: RetryPolicy::default(),
+                oauth: None,
             }),
             egress: Arc::new(DenyAll),
             cache: Arc::new(NoCache),

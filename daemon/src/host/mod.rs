@@ -17,6 +17,7 @@ pub mod account;
 mod bindings;
 pub mod builtin;
 mod call;
+mod compat_v0_1;
 pub mod compile_cache;
 pub mod contract;
 mod convert;

@@ -255,7 +255,7 @@ impl http::Host for CallState {
             return Ok(Err(http::HttpError::BudgetExhausted(self.max_requests)));
         }
         self.requests_left -= 1;
-        let request = egress::Request {
+        let mut request = egress::Request {
             method: match request.method {
                 http::Method::Get => egress::Method::Get,
                 http::Method::Post => egress::Method::Post,
@@ -267,9 +267,38 @@ impl http::Host for CallState {
             url: request.url,
             headers: request.headers,
             body: request.body,
+            operation: request.operation,
+            tokens: egress::Secrets::new(),
         };
-        let services = &self.services;
-        let result = services.egress.send(&services.channel, request).await;
+        let services = self.services.clone();
+        let names = oauth_names(&request);
+        let result = if names.is_empty() {
+            services.egress.send(&services.channel, request).await
+        } else {
+            // Tokens go in as the request leaves; a 401 to a request that
+            // carried them is answered by one refresh and one resend.
+            let generations = match with_tokens(&services, &names, &mut request).await {
+                Ok(g) => g,
+                Err(e) => return Ok(Ok(token_failure(&services, e))),
+            };
+            let first = services
+                .egress
+                .send(&services.channel, request.clone())
+                .await;
+            match first {
+                Ok(r) if r.status == 401 => {
+                    let oauth = services.channel.oauth.as_ref().expect("names imply oauth");
+                    for (name, generation) in names.iter().zip(generations) {
+                        oauth.invalidate(name, generation).await;
+                    }
+                    if let Err(e) = with_tokens(&services, &names, &mut request).await {
+                        return Ok(Ok(token_failure(&services, e)));
+                    }
+                    services.egress.send(&services.channel, request).await
+                }
+                other => other,
+            }
+        };
         Ok(match result {
             Ok(r) => Ok(http::Response {
                 status: r.status,
@@ -289,6 +318,63 @@ impl http::Host for CallState {
                 })
             }
         })
+    }
+}
+
+/// The OAuth clients a request's headers and body name.
+fn oauth_names(request: &egress::Request) -> Vec<String> {
+    let mut names = Vec::new();
+    for (_, v) in &request.headers {
+        egress::secrets::oauth_names(v, &mut names);
+    }
+    if let Some(body) = &request.body
+        && memchr::memmem::find(body, b"{{oauth:").is_some()
+    {
+        egress::secrets::oauth_names(&String::from_utf8_lossy(body), &mut names);
+    }
+    names
+}
+
+/// Put the current token of each of `names` into `request`; their
+/// generations, in order.
+async fn with_tokens(
+    services: &CallServices,
+    names: &[String],
+    request: &mut egress::Request,
+) -> Result<Vec<u64>, egress::oauth::TokenError> {
+    let Some(oauth) = &services.channel.oauth else {
+        return Err(egress::oauth::TokenError::Refused(format!(
+            "the request names OAuth client `{}`, but the plugin's manifest declares none",
+            names[0]
+        )));
+    };
+    let mut generations = Vec::with_capacity(names.len());
+    for name in names {
+        let (token, generation) = oauth.token(name, services.egress.as_ref()).await?;
+        request.tokens.insert(name.clone(), token);
+        generations.push(generation);
+    }
+    Ok(generations)
+}
+
+/// The answer a plugin gets when no token could be had: a 401 (a person
+/// must act) or a 503 (try later), whose body says why in the host's
+/// words, so the plugin reports it as it reports any refusal.
+fn token_failure(services: &CallServices, e: egress::oauth::TokenError) -> http::Response {
+    let site = &services.site;
+    let (status, why) = match &e {
+        egress::oauth::TokenError::Refused(why) => (401, why),
+        egress::oauth::TokenError::Transient(why) => (503, why),
+    };
+    tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, "no OAuth access token: {why}");
+    let body = serde_json::json!({
+        "error": "tradelane_oauth",
+        "error_description": why,
+    });
+    http::Response {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }
 

@@ -1,17 +1,45 @@
 //! The typed exports of each world: marketplace, carrier, payment. Each
 //! converts domain arguments to the contract's types, runs the export in a
 //! fresh store, and validates what comes back into domain types.
+//!
+//! A plugin built for contract 0.1 runs the same way: its arguments and
+//! results cross through [`Conv`] to the current types, so everything past
+//! this file sees one model.
 
-use super::bindings::{carrier, payment};
 use super::call::in_fresh_store;
+use super::compat_v0_1::Conv;
 use super::convert;
 use super::error::CallError;
 use super::load::{Plugin, PluginSettings, Pre};
-use super::state::{CallLimits, CallServices, CallSite, CallState};
+use super::state::{CallLimits, CallServices};
 use crate::model::{
-    Fulfillment, Label, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage, PayoutPage,
-    PluginKind, Rate, Shipment, TrackingEvent,
+    Fulfillment, Label, Order, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
+    PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
 };
+
+/// Call `$method` of interface `$iface` on whichever contract version the
+/// plugin was built for (`$cur` or `$old`, variants of [`Pre`]): the
+/// current bindings directly, 0.1 through [`Conv`]. Arguments are
+/// references to current types (or `&str`s, passed as they are).
+macro_rules! dispatch {
+    ($self:ident, $services:ident, $limits:ident, $kind:expr, $cur:ident | $old:ident,
+     $iface:ident . $method:ident ( $($arg:expr),* ) $(; plain $($plain:expr),*)?) => {
+        match &$self.pre {
+            Pre::$cur(pre) => in_fresh_store!($self, $services, $limits, pre, |b, s| b
+                .$iface()
+                .$method(s, $($arg,)* $($($plain),*)?)),
+            Pre::$old(pre) => {
+                in_fresh_store!($self, $services, $limits, pre, |b, s| async {
+                    b.$iface()
+                        .$method(s, $(&Conv::conv($arg.clone()),)* $($($plain),*)?)
+                        .await
+                        .map(Conv::conv)
+                })
+            }
+            _ => Err($self.wrong_kind(&$services.site, $kind)),
+        }
+    };
+}
 
 impl Plugin {
     /// `check(settings)`: prove the credentials.
@@ -22,17 +50,32 @@ impl Plugin {
         settings: &PluginSettings,
     ) -> Result<(), CallError> {
         let settings = settings.to_wit();
-        let (site, result) = match &self.pre {
-            Pre::Marketplace(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
-                .tradelane_plugin_sales_channel()
-                .call_check(s, &settings))?,
-            Pre::Payment(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
-                .tradelane_plugin_payment_provider()
-                .call_check(s, &settings))?,
-            Pre::Carrier(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
-                .tradelane_plugin_carrier_service()
-                .call_check(s, &settings))?,
-        };
+        let (site, result) = match self.kind() {
+            PluginKind::Marketplace => dispatch!(
+                self,
+                services,
+                limits,
+                PluginKind::Marketplace,
+                Marketplace | MarketplaceV01,
+                tradelane_plugin_sales_channel.call_check(&settings)
+            ),
+            PluginKind::Payment => dispatch!(
+                self,
+                services,
+                limits,
+                PluginKind::Payment,
+                Payment | PaymentV01,
+                tradelane_plugin_payment_provider.call_check(&settings)
+            ),
+            PluginKind::Carrier => dispatch!(
+                self,
+                services,
+                limits,
+                PluginKind::Carrier,
+                Carrier | CarrierV01,
+                tradelane_plugin_carrier_service.call_check(&settings)
+            ),
+        }?;
         result.map_err(|e| Self::failure(&site, e))
     }
 
@@ -44,17 +87,52 @@ impl Plugin {
         settings: &PluginSettings,
         query: &OrderQuery,
     ) -> Result<OrderPage, CallError> {
-        let Pre::Marketplace(pre) = &self.pre else {
-            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
-        };
         let (settings, query) = (settings.to_wit(), convert::order_query(query));
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| {
-            b.tradelane_plugin_sales_channel()
-                .call_fetch_orders(s, &settings, &query)
-        })?;
+        let (site, result) = dispatch!(
+            self,
+            services,
+            limits,
+            PluginKind::Marketplace,
+            Marketplace | MarketplaceV01,
+            tradelane_plugin_sales_channel.call_fetch_orders(&settings, &query)
+        )?;
         match result {
             Ok(page) => convert::order_page(page).map_err(|e| Self::invalid(&site, e)),
             Err(e) => Err(Self::failure(&site, e)),
+        }
+    }
+
+    /// `fetch-order(settings, id)`: one order re-read, validated; `None`
+    /// when the channel no longer has it. A 0.1 plugin has no such export:
+    /// `unsupported`.
+    pub async fn fetch_order(
+        &self,
+        services: CallServices,
+        limits: CallLimits,
+        settings: &PluginSettings,
+        external_id: &str,
+    ) -> Result<Option<Order>, CallError> {
+        let Pre::Marketplace(pre) = &self.pre else {
+            if matches!(self.pre, Pre::MarketplaceV01(_)) {
+                return Err(Self::failure(
+                    &services.site,
+                    super::bindings::types::PluginError::Unsupported(
+                        "fetch-order arrived in contract 0.2.0; this plugin was built for 0.1.0"
+                            .into(),
+                    ),
+                ));
+            }
+            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
+        };
+        let settings = settings.to_wit();
+        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
+            .tradelane_plugin_sales_channel()
+            .call_fetch_order(s, &settings, external_id))?;
+        match result.map_err(|e| Self::failure(&site, e))? {
+            None => Ok(None),
+            Some(order) => convert::order(order)
+                .map(Some)
+                .map_err(|e| Self::invalid(&site, e)),
         }
     }
 
@@ -66,24 +144,18 @@ impl Plugin {
         settings: &PluginSettings,
         fulfillment: &Fulfillment,
     ) -> Result<String, CallError> {
-        let Pre::Marketplace(pre) = &self.pre else {
-            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
-        };
         let (settings, fulfillment) = (settings.to_wit(), convert::fulfillment(fulfillment));
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| {
-            b.tradelane_plugin_sales_channel()
-                .call_push_fulfillment(s, &settings, &fulfillment)
-        })?;
+        let (site, result) = dispatch!(
+            self,
+            services,
+            limits,
+            PluginKind::Marketplace,
+            Marketplace | MarketplaceV01,
+            tradelane_plugin_sales_channel.call_push_fulfillment(&settings, &fulfillment)
+        )?;
         result
-            .map(|receipt| receipt.external_id)
+            .map(|receipt: super::bindings::types::FulfillmentReceipt| receipt.external_id)
             .map_err(|e| Self::failure(&site, e))
-    }
-
-    fn carrier_pre(&self, site: &CallSite) -> Result<&carrier::CarrierPre<CallState>, CallError> {
-        match &self.pre {
-            Pre::Carrier(pre) => Ok(pre),
-            _ => Err(self.wrong_kind(site, PluginKind::Carrier)),
-        }
     }
 
     /// `quote(settings, shipment)`: the carrier's rates, validated.
@@ -94,12 +166,17 @@ impl Plugin {
         settings: &PluginSettings,
         shipment: &Shipment,
     ) -> Result<Vec<Rate>, CallError> {
-        let pre = self.carrier_pre(&services.site)?;
         let (settings, shipment) = (settings.to_wit(), convert::shipment(shipment));
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_carrier_service()
-            .call_quote(s, &settings, &shipment))?;
-        let rates = result.map_err(|e| Self::failure(&site, e))?;
+        let (site, result) = dispatch!(
+            self,
+            services,
+            limits,
+            PluginKind::Carrier,
+            Carrier | CarrierV01,
+            tradelane_plugin_carrier_service.call_quote(&settings, &shipment)
+        )?;
+        let rates: Vec<super::bindings::types::Rate> =
+            result.map_err(|e| Self::failure(&site, e))?;
         rates
             .into_iter()
             .map(convert::rate)
@@ -117,15 +194,15 @@ impl Plugin {
         rate: &Rate,
         idempotency_key: &str,
     ) -> Result<(Label, Vec<u8>), CallError> {
-        let pre = self.carrier_pre(&services.site)?;
         let (settings, shipment, rate) = (
             settings.to_wit(),
             convert::shipment(shipment),
             convert::rate_out(rate),
         );
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_carrier_service()
-            .call_buy_label(s, &settings, &shipment, &rate, idempotency_key))?;
+        let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
+            Carrier | CarrierV01,
+            tradelane_plugin_carrier_service.call_buy_label(&settings, &shipment, &rate);
+            plain idempotency_key)?;
         let label = result.map_err(|e| Self::failure(&site, e))?;
         convert::label(label).map_err(|e| Self::invalid(&site, e))
     }
@@ -138,12 +215,13 @@ impl Plugin {
         settings: &PluginSettings,
         reference: &str,
     ) -> Result<Option<(Label, Vec<u8>)>, CallError> {
-        let pre = self.carrier_pre(&services.site)?;
         let settings = settings.to_wit();
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_carrier_service()
-            .call_find_label(s, &settings, reference))?;
-        match result.map_err(|e| Self::failure(&site, e))? {
+        let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
+            Carrier | CarrierV01,
+            tradelane_plugin_carrier_service.call_find_label(&settings); plain reference)?;
+        let found: Option<super::bindings::types::Label> =
+            result.map_err(|e| Self::failure(&site, e))?;
+        match found {
             None => Ok(None),
             Some(label) => convert::label(label)
                 .map(Some)
@@ -160,20 +238,13 @@ impl Plugin {
         carrier: &str,
         tracking_number: &str,
     ) -> Result<Vec<TrackingEvent>, CallError> {
-        let pre = self.carrier_pre(&services.site)?;
         let settings = settings.to_wit();
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_carrier_service()
-            .call_track(s, &settings, carrier, tracking_number))?;
+        let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
+            Carrier | CarrierV01,
+            tradelane_plugin_carrier_service.call_track(&settings);
+            plain carrier, tracking_number)?;
         let events = result.map_err(|e| Self::failure(&site, e))?;
         convert::tracking_events(events).map_err(|e| Self::invalid(&site, e))
-    }
-
-    fn payment_pre(&self, site: &CallSite) -> Result<&payment::PaymentPre<CallState>, CallError> {
-        match &self.pre {
-            Pre::Payment(pre) => Ok(pre),
-            _ => Err(self.wrong_kind(site, PluginKind::Payment)),
-        }
     }
 
     /// `fetch-payouts(settings, query)`: one page of payouts, validated.
@@ -184,11 +255,15 @@ impl Plugin {
         settings: &PluginSettings,
         query: &PageQuery,
     ) -> Result<PayoutPage, CallError> {
-        let pre = self.payment_pre(&services.site)?;
         let (settings, query) = (settings.to_wit(), convert::page_query(query));
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_payment_provider()
-            .call_fetch_payouts(s, &settings, &query))?;
+        let (site, result) = dispatch!(
+            self,
+            services,
+            limits,
+            PluginKind::Payment,
+            Payment | PaymentV01,
+            tradelane_plugin_payment_provider.call_fetch_payouts(&settings, &query)
+        )?;
         let page = result.map_err(|e| Self::failure(&site, e))?;
         convert::payout_page(page).map_err(|e| Self::invalid(&site, e))
     }
@@ -202,12 +277,12 @@ impl Plugin {
         payout: &Payout,
         page_token: Option<&str>,
     ) -> Result<PayoutLinePage, CallError> {
-        let pre = self.payment_pre(&services.site)?;
         let (settings, payout) = (settings.to_wit(), convert::payout_out(payout));
         let token = page_token.map(str::to_string);
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_payment_provider()
-            .call_fetch_payout_lines(s, &settings, &payout, token.as_deref()))?;
+        let (site, result) = dispatch!(self, services, limits, PluginKind::Payment,
+            Payment | PaymentV01,
+            tradelane_plugin_payment_provider.call_fetch_payout_lines(&settings, &payout);
+            plain token.as_deref())?;
         let page = result.map_err(|e| Self::failure(&site, e))?;
         convert::payout_line_page(page).map_err(|e| Self::invalid(&site, e))
     }

@@ -275,6 +275,27 @@ pub struct Order {
     pub marketplace_collected_tax: bool,
     pub taxes_included: bool,
     pub tags: Vec<String>,
+    /// The marketplace inside the channel (Amazon's marketplace id), when
+    /// one channel covers several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketplace: Option<String>,
+    /// Who ships it: the seller (tradelane) or the marketplace.
+    #[serde(default)]
+    pub fulfilled_by: FulfilledBy,
+    /// Why the seller must not ship it with a carrier of their choosing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_hold: Option<String>,
+}
+
+/// Who ships an order's parcels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfilledBy {
+    /// The seller: tradelane buys the label and pushes the tracking.
+    #[default]
+    Seller,
+    /// The marketplace, from its own warehouse: never shipped by tradelane.
+    Marketplace,
 }
 
 /// One page of orders from a channel.
@@ -352,6 +373,43 @@ pub enum UsageHeader {
     UsedOfLimit(String),
     /// Requests remaining.
     Remaining(String),
+    /// The sustained rate applied, in requests per second.
+    RatePerSecond(String),
+}
+
+/// The rate limit of one API operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationLimit {
+    pub operation: String,
+    pub milli_requests_per_second: u32,
+    pub burst: u32,
+}
+
+/// The grant of a host-managed token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthGrant {
+    RefreshToken,
+    ClientCredentials,
+}
+
+/// A token endpoint the host manages for a plugin (`{{oauth:NAME}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthClient {
+    pub name: String,
+    /// May hold `{{setting:KEY}}`.
+    pub token_url: String,
+    pub grant: OAuthGrant,
+    /// Client id and secret as HTTP Basic credentials (else in the body).
+    pub basic_auth: bool,
+    /// A JSON body (else form-encoded).
+    pub json_body: bool,
+    pub client_id_setting: String,
+    pub client_secret_setting: String,
+    pub refresh_token_setting: Option<String>,
+    pub scopes: Vec<String>,
+    pub authorize_url: Option<String>,
+    pub redirect_uri_setting: Option<String>,
 }
 
 /// An API's rate limit as the plugin declares it.
@@ -373,6 +431,10 @@ pub struct Manifest {
     pub settings: Vec<SettingSpec>,
     pub allowed_hosts: Vec<String>,
     pub rate_limit: Option<RateLimit>,
+    /// Limits of single operations (contract 0.2).
+    pub operation_limits: Vec<OperationLimit>,
+    /// Host-managed token endpoints (contract 0.2).
+    pub oauth: Vec<OAuthClient>,
 }
 
 #[cfg(test)]

@@ -315,6 +315,9 @@ mod tests {
             marketplace_collected_tax: false,
             taxes_included: false,
             tags: Vec::new(),
+            marketplace: None,
+            fulfilled_by: Default::default(),
+            shipping_hold: None,
         }
     }
 

@@ -43,6 +43,7 @@ mod cache;
 pub mod events;
 mod orders;
 mod query;
+pub mod tokens;
 
 pub use cache::{DEFAULT_CACHE_KB, StoreCache};
 pub use orders::{

@@ -212,6 +212,9 @@ fn order(o: ExampleOrder) -> sdk::Result<Order> {
         marketplace_collected_tax: false,
         taxes_included: false,
         tags: Vec::new(),
+        marketplace: None,
+        fulfilled_by: sdk::FulfilledBy::Seller,
+        shipping_hold: None,
         currency: o.currency,
     })
 }

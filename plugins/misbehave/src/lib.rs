@@ -243,6 +243,9 @@ fn order(number: &str, tag: &str) -> Order {
         marketplace_collected_tax: false,
         taxes_included: false,
         tags: vec![tag.chars().take(200).collect()],
+        marketplace: None,
+        fulfilled_by: sdk::FulfilledBy::Seller,
+        shipping_hold: None,
     }
 }
 

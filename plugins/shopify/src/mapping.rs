@@ -6,8 +6,8 @@
 use crate::wire;
 use std::borrow::Cow;
 use tradelane_plugin_sdk::{
-    self as sdk, Address, Buyer, FulfillmentStatus, LineItem, Money, Order, OrderStatus,
-    PaymentStatus, PluginError, ShippingLine, Totals, money,
+    self as sdk, Address, Buyer, FulfilledBy, FulfillmentStatus, LineItem, Money, Order,
+    OrderStatus, PaymentStatus, PluginError, ShippingLine, Totals, money,
 };
 
 /// Parse an `orders.json` body and map every order.
@@ -108,6 +108,9 @@ pub fn order(o: wire::Order<'_>) -> Result<Order, PluginError> {
             .map(String::from)
             .collect(),
         currency,
+        marketplace: None,
+        fulfilled_by: FulfilledBy::Seller,
+        shipping_hold: None,
     })
 }
 

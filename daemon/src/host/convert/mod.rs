@@ -126,6 +126,9 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
         marketplace_collected_tax,
         taxes_included,
         tags,
+        marketplace,
+        fulfilled_by,
+        shipping_hold,
     } = o;
     if external_id.is_empty() {
         return Err(bad("an order has an empty external id"));
@@ -243,9 +246,25 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
         marketplace_collected_tax,
         taxes_included,
         tags,
+        marketplace: marketplace
+            .map(|m| short(m, 64, &at("marketplace")))
+            .transpose()?,
+        fulfilled_by: match fulfilled_by {
+            wit::FulfilledBy::Seller => model::FulfilledBy::Seller,
+            wit::FulfilledBy::Marketplace => model::FulfilledBy::Marketplace,
+        },
+        shipping_hold: shipping_hold.map(cap_text),
         number,
         external_id,
     })
+}
+
+/// `value`, if it is at most `max` bytes.
+fn short(value: String, max: usize, field: &str) -> Result<String> {
+    if value.len() > max {
+        return Err(bad(format!("{field}: longer than {max} bytes")));
+    }
+    Ok(value)
 }
 
 /// A plugin's page of orders, validated one by one: an invalid order is
@@ -330,8 +349,38 @@ pub fn manifest(m: wit::PluginManifest) -> model::Manifest {
             usage_header: r.usage_header.map(|u| match u {
                 wit::UsageHeader::UsedOfLimit(h) => model::UsageHeader::UsedOfLimit(h),
                 wit::UsageHeader::Remaining(h) => model::UsageHeader::Remaining(h),
+                wit::UsageHeader::RatePerSecond(h) => model::UsageHeader::RatePerSecond(h),
             }),
         }),
+        operation_limits: m
+            .operation_limits
+            .into_iter()
+            .map(|o| model::OperationLimit {
+                operation: o.operation,
+                milli_requests_per_second: o.milli_requests_per_second,
+                burst: o.burst,
+            })
+            .collect(),
+        oauth: m
+            .oauth
+            .into_iter()
+            .map(|o| model::OAuthClient {
+                name: o.name,
+                token_url: o.token_url,
+                grant: match o.grant {
+                    wit::OauthGrant::RefreshToken => model::OAuthGrant::RefreshToken,
+                    wit::OauthGrant::ClientCredentials => model::OAuthGrant::ClientCredentials,
+                },
+                basic_auth: matches!(o.client_auth, wit::OauthClientAuth::Basic),
+                json_body: matches!(o.body, wit::OauthBody::Json),
+                client_id_setting: o.client_id_setting,
+                client_secret_setting: o.client_secret_setting,
+                refresh_token_setting: o.refresh_token_setting,
+                scopes: o.scopes,
+                authorize_url: o.authorize_url,
+                redirect_uri_setting: o.redirect_uri_setting,
+            })
+            .collect(),
     }
 }
 
@@ -495,6 +544,9 @@ mod fuzz {
                     marketplace_collected_tax: false,
                     taxes_included: false,
                     tags: Vec::new(),
+                    marketplace: None,
+                    fulfilled_by: wit::FulfilledBy::Seller,
+                    shipping_hold: None,
                 },
             )
     }
