@@ -21,11 +21,14 @@ pub enum CrashPoint {
     AfterPushCall,
     /// Settlement: the first payout of a pass is committed, the rest not.
     AfterPayout,
+    /// OAuth: a new (possibly rotated) refresh token is saved; the new
+    /// access token not yet used.
+    AfterTokenSaved,
 }
 
 impl CrashPoint {
     /// Every point, with its name.
-    pub const ALL: [(&'static str, CrashPoint); 8] = [
+    pub const ALL: [(&'static str, CrashPoint); 9] = [
         ("after-intent", CrashPoint::AfterIntent),
         ("after-quote", CrashPoint::AfterQuote),
         ("after-rate", CrashPoint::AfterRate),
@@ -34,6 +37,7 @@ impl CrashPoint {
         ("after-stored", CrashPoint::AfterStored),
         ("after-push-call", CrashPoint::AfterPushCall),
         ("after-payout", CrashPoint::AfterPayout),
+        ("after-token-saved", CrashPoint::AfterTokenSaved),
     ];
 
     /// The shipping workflow's state boundaries (the first seven).

@@ -58,6 +58,26 @@ pub struct SandboxConfig {
     pub paypal_client_id: String,
     #[serde(default = "default_paypal_secret")]
     pub paypal_client_secret: String,
+    /// Orders the simulated Amazon and eBay hold at start (each its own).
+    #[serde(default = "default_market_orders")]
+    pub amazon_orders: u32,
+    #[serde(default = "default_market_orders")]
+    pub ebay_orders: u32,
+    /// The SP-API app and seller authorisation the simulated Login with
+    /// Amazon accepts.
+    #[serde(default = "default_amazon_client_id")]
+    pub amazon_client_id: String,
+    #[serde(default = "default_amazon_client_secret")]
+    pub amazon_client_secret: String,
+    #[serde(default = "default_amazon_refresh")]
+    pub amazon_refresh_token: String,
+    /// The eBay keyset and user refresh token the simulated identity service accepts.
+    #[serde(default = "default_ebay_client_id")]
+    pub ebay_client_id: String,
+    #[serde(default = "default_ebay_client_secret")]
+    pub ebay_client_secret: String,
+    #[serde(default = "default_ebay_refresh")]
+    pub ebay_refresh_token: String,
     /// The currency the simulated providers pay out in.
     #[serde(default = "default_settlement")]
     pub settlement_currency: String,
@@ -103,6 +123,19 @@ pub struct SandboxFaults {
     /// A label purchase is made, then its answer held this many milliseconds.
     #[serde(default)]
     pub carrier_delay_ms: u32,
+    /// Enforce Amazon's usage plans per operation (searchOrders and
+    /// getOrder 0.0056 req/s, burst 20; confirmShipment 2/s, burst 10):
+    /// 429 `QuotaExceeded` when a bucket is empty.
+    #[serde(default)]
+    pub amazon_throttle: bool,
+    /// Divide Amazon's sustained rates by nothing, but multiply them by
+    /// this (tests: 100 makes searchOrders 0.56 req/s). 0 means 1.
+    #[serde(default)]
+    pub amazon_rate_scale: u32,
+    /// After each eBay order page served, this many orders change (and
+    /// move to the end of a `lastmodifieddate` search).
+    #[serde(default)]
+    pub ebay_changes_per_page: u32,
 }
 
 fn yes() -> bool {
@@ -140,6 +173,27 @@ fn default_paypal_id() -> String {
 }
 fn default_paypal_secret() -> String {
     "sandbox-client-secret".into()
+}
+fn default_market_orders() -> u32 {
+    24
+}
+fn default_amazon_client_id() -> String {
+    "amzn1.application-oa2-client.sandbox".into()
+}
+fn default_amazon_client_secret() -> String {
+    "amzn1.oa2-cs.v1.sandbox-secret".into()
+}
+fn default_amazon_refresh() -> String {
+    "Atzr|sandbox-refresh-token".into()
+}
+fn default_ebay_client_id() -> String {
+    "TradelaneSandbox-PRD-0123456789".into()
+}
+fn default_ebay_client_secret() -> String {
+    "PRD-sandbox-cert-id".into()
+}
+fn default_ebay_refresh() -> String {
+    "v^1.1#i^1#r^1#sandbox-refresh-token".into()
 }
 fn default_settlement() -> String {
     "EUR".into()

@@ -21,11 +21,86 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/_sandbox/carriers", get(carriers))
         .route("/_sandbox/address", post(address))
         .route("/_sandbox/settlement", get(settlement))
+        .route("/_sandbox/oauth", get(oauth).post(oauth))
 }
 
-async fn truth(State(state): State<Arc<SandboxState>>) -> Response {
-    let orders: Vec<_> = state.world().orders.values().cloned().collect();
-    Json(orders).into_response()
+async fn truth(
+    State(state): State<Arc<SandboxState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let with_ids = |orders: Vec<crate::SimOrder>, id: fn(u64) -> String| {
+        orders
+            .into_iter()
+            .map(|o| {
+                let mut v = serde_json::to_value(&o).unwrap_or_default();
+                v["market_id"] = id(o.id).into();
+                v
+            })
+            .collect::<Vec<_>>()
+    };
+    match q.get("market").map(String::as_str) {
+        Some("amazon") => {
+            let orders = state
+                .amazon
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .world
+                .orders
+                .values()
+                .cloned()
+                .collect();
+            Json(with_ids(orders, crate::amazon::order_id)).into_response()
+        }
+        Some("ebay") => {
+            let orders = state
+                .ebay
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .world
+                .orders
+                .values()
+                .cloned()
+                .collect();
+            Json(with_ids(orders, crate::ebay::order_id)).into_response()
+        }
+        _ => {
+            let orders: Vec<_> = state.world().orders.values().cloned().collect();
+            Json(orders).into_response()
+        }
+    }
+}
+
+/// Counters and switches of the simulated authorisation servers.
+async fn oauth(
+    State(state): State<Arc<SandboxState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let apply = |server: &mut crate::oauth::OAuthServer| {
+        if q.get("expire").map(String::as_str) == Some("true") {
+            server.expire();
+        }
+        if q.get("revoke").map(String::as_str) == Some("true") {
+            server.revoke();
+        }
+        if let Some(rotate) = q.get("rotate") {
+            server.rotate = rotate == "true";
+        }
+        if let Some(secs) = q.get("lifetime").and_then(|s| s.parse().ok()) {
+            server.lifetime = std::time::Duration::from_secs(secs);
+        }
+        server.report()
+    };
+    match q.get("provider").map(String::as_str) {
+        Some("amazon") => Json(apply(
+            &mut state.amazon.lock().unwrap_or_else(|p| p.into_inner()).oauth,
+        ))
+        .into_response(),
+        Some("ebay") => Json(apply(
+            &mut state.ebay.lock().unwrap_or_else(|p| p.into_inner()).oauth,
+        ))
+        .into_response(),
+        _ => (StatusCode::BAD_REQUEST, "provider=amazon|ebay").into_response(),
+    }
 }
 
 async fn served(State(state): State<Arc<SandboxState>>) -> Response {

@@ -81,6 +81,20 @@ impl FaultState {
         (Fault::None, header)
     }
 
+    /// The fate of a request to the simulated Amazon or eBay: the
+    /// switchable 5xx and 429 faults (their own quotas are theirs).
+    pub fn market_next(&mut self) -> Fault {
+        self.requests += 1;
+        let f = &self.faults;
+        if f.burst_429_every > 0 && self.requests.is_multiple_of(u64::from(f.burst_429_every)) {
+            return Fault::TooManyRequests("0.5");
+        }
+        if f.error_percent > 0 && self.rng.u8(..100) < f.error_percent {
+            return Fault::ServerError(if self.rng.bool() { 500 } else { 503 });
+        }
+        Fault::None
+    }
+
     /// Whether this carrier call fails before doing anything.
     pub fn carrier_error_now(&mut self) -> bool {
         let percent = self.faults.carrier_error_percent;

@@ -25,14 +25,22 @@
 //! - `POST /_sandbox/address?id=ID&valid=false|true`: make an order's shipping
 //!   address one the carriers refuse, or correct it again (the order changes);
 //! - `GET /_sandbox/settlement`: every payout with its lines, and the
-//!   discrepancies injected.
+//!   discrepancies injected;
+//! - `GET /_sandbox/truth?market=amazon|ebay`: that marketplace's orders, with
+//!   the ids it shows (`market_id`);
+//! - `GET|POST /_sandbox/oauth?provider=amazon|ebay` (`expire=true`,
+//!   `revoke=true`, `rotate=true|false`, `lifetime=SECS`): the simulated
+//!   authorisation servers' counters and switches.
 
+pub mod amazon;
 pub mod carriers;
 pub mod config;
 mod control;
+pub mod ebay;
 mod example;
 mod faults;
 pub mod money;
+pub mod oauth;
 pub mod payments;
 mod shopify;
 mod shopify_json;
@@ -72,6 +80,9 @@ pub struct SandboxState {
     pub rendered: Mutex<std::collections::HashMap<u64, Rendered>>,
     /// Shipments and labels of the simulated carriers.
     pub carriers: Mutex<carriers::CarrierBook>,
+    /// The seller's Amazon and eBay accounts: their own orders and tokens.
+    pub amazon: Mutex<amazon::Market>,
+    pub ebay: Mutex<ebay::Market>,
 }
 
 impl SandboxState {
@@ -120,10 +131,14 @@ impl Sandbox {
             served: Mutex::new(Vec::new()),
             rendered: Mutex::new(Default::default()),
             carriers: Mutex::new(Default::default()),
+            amazon: Mutex::new(amazon::Market::new(&config)),
+            ebay: Mutex::new(ebay::Market::new(&config)),
             config,
         });
         let app = Router::new()
             .merge(shopify::routes())
+            .merge(amazon::routes())
+            .merge(ebay::routes())
             .merge(example::routes())
             .merge(carriers::easypost::routes())
             .merge(carriers::shippo::routes())
@@ -149,7 +164,7 @@ impl Sandbox {
             }
             clock.abort();
         });
-        tracing::info!(%addr, "sandbox serving Shopify-, EasyPost- and Shippo-compatible and Example Shop APIs");
+        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, EasyPost-, Shippo-, Stripe- and PayPal-compatible and Example Shop APIs");
         Ok(Sandbox {
             addr,
             state,
@@ -194,9 +209,13 @@ fn spawn_clock(
             tokio::select! {
                 _ = async { arrivals.as_mut().expect("guarded").tick().await }, if arrivals.is_some() => {
                     state.world().arrive(Utc::now());
+                    state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
+                    state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                 }
                 _ = async { updates.as_mut().expect("guarded").tick().await }, if updates.is_some() => {
                     state.world().update_random(Utc::now());
+                    state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
+                    state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                 }
                 _ = stop.changed() => break,
             }

@@ -100,6 +100,9 @@ pub struct SimFulfillment {
     pub tracking_company: String,
     pub created_at: DateTime<Utc>,
     pub line_item_ids: Vec<u64>,
+    /// The pusher's own reference for it (Amazon's `packageReferenceId`).
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// A simulated order, with integer money in its currency's minor units.
@@ -371,6 +374,7 @@ impl World {
             tracking_company: company,
             created_at: now.trunc_subsecs(0),
             line_item_ids: order.lines.iter().map(|l| l.id).collect(),
+            reference: None,
         };
         order.fulfillments.push(f.clone());
         order.fulfillment_status = Some("fulfilled".into());

@@ -77,7 +77,78 @@ pub fn sandbox_config(orders: u32, seed: u64) -> SandboxConfig {
         settlement_currency: "EUR".into(),
         inject_discrepancies: true,
         faults: SandboxFaults::default(),
+        ..SandboxConfig::default()
     }
+}
+
+/// The EU marketplaces the Amazon test channels cover (UK, DE, FR, IT, NL, SE).
+pub const AMAZON_EU: &str =
+    "A1F83G8C2ARO7P,A1PA6795UKMFR9,A13V1IB3VIYZZH,APJ6JRA9NG5V4,A1805IZSGTT6HS,A2NODRKZP88ZB9";
+
+/// One `[[sellers.channels]]` block for an Amazon channel (EU region) on
+/// `sandbox_url`, with the sandbox's default app and seller credentials.
+pub fn amazon_channel(id: &str, sandbox_url: &str, page_size: u32) -> String {
+    let c = SandboxConfig::default();
+    format!(
+        r#"
+[[sellers.channels]]
+id = "{id}"
+plugin = "amazon"
+schedule = "every 1s"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+page_size = {page_size}
+lookback = "2m"
+[sellers.channels.settings]
+marketplace_ids = "{AMAZON_EU}"
+base_url = "{sandbox_url}"
+lwa_url = "{sandbox_url}/auth/o2/token"
+lwa_client_id = "{}"
+lwa_client_secret = "{}"
+refresh_token = "{}"
+"#,
+        c.amazon_client_id, c.amazon_client_secret, c.amazon_refresh_token
+    )
+}
+
+/// One `[[sellers.channels]]` block for an eBay channel on `sandbox_url`.
+pub fn ebay_channel(id: &str, sandbox_url: &str, page_size: u32) -> String {
+    let c = SandboxConfig::default();
+    format!(
+        r#"
+[[sellers.channels]]
+id = "{id}"
+plugin = "ebay"
+schedule = "every 1s"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+page_size = {page_size}
+lookback = "2m"
+[sellers.channels.settings]
+base_url = "{sandbox_url}"
+client_id = "{}"
+client_secret = "{}"
+refresh_token = "{}"
+ru_name = "Demo_Crafts-Demo-PRD-sandbox"
+"#,
+        c.ebay_client_id, c.ebay_client_secret, c.ebay_refresh_token
+    )
+}
+
+/// A marketplace's orders as the sandbox holds them, each with the id
+/// the marketplace shows (`market_id`).
+pub async fn market_truth(sandbox_url: &str, market: &str) -> Vec<serde_json::Value> {
+    get_json(format!("{sandbox_url}/_sandbox/truth?market={market}")).await
+}
+
+/// Steer or read a simulated authorisation server.
+pub async fn oauth_control(sandbox_url: &str, provider: &str, query: &str) -> serde_json::Value {
+    control(
+        sandbox_url,
+        &format!("/_sandbox/oauth?provider={provider}&{query}"),
+        None,
+    )
+    .await
 }
 
 /// Start a sandbox.

@@ -41,16 +41,28 @@ impl TokenBucket {
 
     /// Wait until a request may go, then take its token.
     pub async fn acquire(&self) {
+        let _ = self.acquire_within(Duration::MAX).await;
+    }
+
+    /// Wait until a request may go and take its token, unless that means
+    /// waiting longer than `max`: then `Err` with the wait, and nothing
+    /// taken (an API metered at a request every few minutes, as Amazon's
+    /// searchOrders is, defers the pass instead of holding a call).
+    pub async fn acquire_within(&self, max: Duration) -> Result<(), Duration> {
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
                 self.refill(&mut s);
                 if s.tokens >= 1.0 {
                     s.tokens -= 1.0;
-                    return;
+                    return Ok(());
                 }
-                Duration::from_secs_f64((1.0 - s.tokens) / s.per_second)
+                let seconds = (1.0 - s.tokens) / s.per_second;
+                Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
             };
+            if wait > max {
+                return Err(wait);
+            }
             tokio::time::sleep(wait).await;
         }
     }
@@ -129,6 +141,24 @@ mod tests {
         assert!(bucket.available() > 39.0);
         bucket.observe(&[("x-shopify-shop-api-call-limit".into(), "38/40".into())]);
         assert!(bucket.available() < 2.5);
+    }
+
+    #[tokio::test]
+    async fn a_long_wait_is_reported_not_slept() {
+        let bucket = TokenBucket::new(&RateLimit {
+            milli_requests_per_second: 5,
+            burst: 2,
+            usage_header: None,
+        });
+        let max = Duration::from_secs(30);
+        assert!(bucket.acquire_within(max).await.is_ok());
+        assert!(bucket.acquire_within(max).await.is_ok());
+        // The third of Amazon's searchOrders at 0.005/s waits 200 s.
+        let wait = bucket.acquire_within(max).await.unwrap_err();
+        assert!(
+            wait > Duration::from_secs(190) && wait <= Duration::from_secs(200),
+            "{wait:?}"
+        );
     }
 
     #[test]

@@ -190,8 +190,10 @@ impl HttpEgress {
             let mut redirects = 0u32;
             loop {
                 attempt += 1;
-                if let Some(bucket) = bucket {
-                    bucket.acquire().await;
+                if let Some(bucket) = bucket
+                    && let Err(wait) = bucket.acquire_within(retry.max_retry_after).await
+                {
+                    return Ok(budget_spent(request.operation.as_deref(), wait));
                 }
                 let result = self.attempt(&client, method, &url, &headers, &body).await;
                 let last = attempt >= retry.max_attempts;
@@ -260,6 +262,29 @@ impl HttpEgress {
                 }
             }
         }
+    }
+}
+
+/// The answer to a request the channel's pace does not allow for longer
+/// than a call should wait: a 429 with `Retry-After`, in the host's words,
+/// which the plugin reports as `rate-limited` and the host defers on.
+fn budget_spent(operation: Option<&str>, wait: Duration) -> Response {
+    let what = match operation {
+        Some(op) => format!("the API's usage plan for `{op}`"),
+        None => "the API's rate limit".to_string(),
+    };
+    let seconds = wait.as_secs().max(1);
+    let body = serde_json::json!({
+        "error": "tradelane_rate_limit",
+        "error_description": format!("{what} allows the next request in {seconds} s; the pass resumes then"),
+    });
+    Response {
+        status: 429,
+        headers: vec![
+            ("retry-after".into(), seconds.to_string()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap_or_default(),
     }
 }
 

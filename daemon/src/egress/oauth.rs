@@ -354,6 +354,10 @@ impl OAuth {
             state.access = None;
             return Err(self.unsaved_error(name, &e));
         }
+        crate::crash::maybe_crash(
+            crate::crash::CrashPoint::from_env(),
+            crate::crash::CrashPoint::AfterTokenSaved,
+        );
         tracing::debug!(channel = %self.label, client = %name, expires_in = lifetime, "new OAuth access token");
         let (token, _) = state.access.clone().expect("just set");
         Ok((token, state.generation))

@@ -12,7 +12,7 @@ use super::load::{Plugin, PluginSettings, PluginSource};
 use super::state::{CallLimits, CallServices, CallSite, PluginCache};
 use crate::egress::{ChannelEgress, Egress, Scrubber};
 use crate::model::{
-    Fulfillment, Label, Manifest, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
+    Fulfillment, Label, Manifest, Order, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
     PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
 };
 use std::sync::Arc;
@@ -140,6 +140,16 @@ impl PluginAccount {
         let s = self.services();
         self.plugin
             .fetch_orders(s, self.limits, &self.settings, query)
+            .await
+            .map_err(|e| self.scrub(e))
+    }
+
+    /// `fetch-order`: one order re-read, validated; `None` when the channel
+    /// no longer has it (`unsupported` from a 0.1 plugin).
+    pub async fn fetch_order(&self, external_id: &str) -> Result<Option<Order>, CallError> {
+        let s = self.services();
+        self.plugin
+            .fetch_order(s, self.limits, &self.settings, external_id)
             .await
             .map_err(|e| self.scrub(e))
     }

@@ -7,6 +7,14 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/shopify.wasm")),
     ),
     (
+        "amazon",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/amazon.wasm")),
+    ),
+    (
+        "ebay",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/ebay.wasm")),
+    ),
+    (
         "easypost",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/easypost.wasm")),
     ),

@@ -276,7 +276,8 @@ impl http::Host for CallState {
             services.egress.send(&services.channel, request).await
         } else {
             // Tokens go in as the request leaves; a 401 to a request that
-            // carried them is answered by one refresh and one resend.
+            // carried them is answered by one refresh and one resend (and
+            // a 403: SP-API answers an expired token so).
             let generations = match with_tokens(&services, &names, &mut request).await {
                 Ok(g) => g,
                 Err(e) => return Ok(Ok(token_failure(&services, e))),
@@ -286,7 +287,7 @@ impl http::Host for CallState {
                 .send(&services.channel, request.clone())
                 .await;
             match first {
-                Ok(r) if r.status == 401 => {
+                Ok(r) if r.status == 401 || r.status == 403 => {
                     let oauth = services.channel.oauth.as_ref().expect("names imply oauth");
                     for (name, generation) in names.iter().zip(generations) {
                         oauth.invalidate(name, generation).await;

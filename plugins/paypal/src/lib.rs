@@ -6,9 +6,9 @@
 //! withdrawal and it as that payout's lines.
 //!
 //! - Auth: OAuth2 client credentials at `POST /v1/oauth2/token` (Basic with
-//!   the `client_id` and `client_secret` secrets, filled in by the host);
-//!   the access token is kept in the host's per-account cache until it
-//!   expires.
+//!   the `client_id` and `client_secret` secrets), managed by the host
+//!   (contract 0.2): requests carry `{{oauth:paypal}}`, the host fetches,
+//!   caches and refreshes the token, and the plugin never sees it.
 //! - Transaction Search: `GET /v1/reporting/transactions` with
 //!   `start_date`/`end_date` windows of at most 31 days (PayPal's limit),
 //!   `page`/`page_size` pagination; `transaction_type=T0400` finds withdrawals.
@@ -38,8 +38,10 @@ pub struct PayPal;
 struct Account {
     base: String,
     reference: ReferenceField,
-    token: String,
 }
+
+/// The host-managed OAuth client's name.
+const OAUTH: &str = "paypal";
 
 fn checked(response: Response) -> Result<Response, PluginError> {
     match response.status {
@@ -65,36 +67,13 @@ impl Account {
                 &format!("`{field}` is neither `invoice_id` nor `custom_field`"),
             )
         })?;
-        let token = match sdk::cache_get("oauth_token") {
-            Some(t) => t,
-            None => {
-                let auth = settings.basic_auth("client_id", Some("client_secret"))?;
-                let answer: wire::Token = checked(
-                    Request::post(format!("{base}/v1/oauth2/token"))
-                        .header("Authorization", &auth)
-                        .body(
-                            b"grant_type=client_credentials".to_vec(),
-                            "application/x-www-form-urlencoded",
-                        )
-                        .send()?,
-                )?
-                .json()?;
-                let ttl = answer.expires_in.unwrap_or(600).saturating_sub(60).max(1);
-                sdk::cache_set("oauth_token", &answer.access_token, ttl);
-                answer.access_token
-            }
-        };
-        Ok(Account {
-            base,
-            reference,
-            token,
-        })
+        Ok(Account { base, reference })
     }
 
     fn search(&self, from: i64, to: i64, page: u32) -> Result<Request, PluginError> {
         Ok(
             Request::get(format!("{}/v1/reporting/transactions", self.base))
-                .header("Authorization", &format!("Bearer {}", self.token))
+                .oauth_bearer(OAUTH)
                 .query("start_date", &sdk::time::from_unix(from)?)
                 .query("end_date", &sdk::time::from_unix(to)?)
                 .query("fields", "transaction_info")
@@ -104,12 +83,7 @@ impl Account {
     }
 
     fn page(&self, request: Request) -> Result<wire::Search, PluginError> {
-        let response = request.send()?;
-        if response.status == 401 {
-            // The cached token expired early: forget it; the host retries the call.
-            sdk::cache_set("oauth_token", "", 1);
-        }
-        checked(response)?.json()
+        checked(request.send()?)?.json()
     }
 }
 
@@ -151,9 +125,18 @@ impl Plugin for PayPal {
             "order_reference",
             "Where payments carry the order reference: `invoice_id` (default) or `custom_field`",
         ))
-        .setting(sdk::setting(
-            "base_url",
-            "Override the API origin: https://api-m.sandbox.paypal.com, the tradelane sandbox; default https://api-m.paypal.com",
+        .setting(sdk::SettingSpec {
+            default_value: Some("https://api-m.paypal.com".into()),
+            ..sdk::setting(
+                "base_url",
+                "Override the API origin: https://api-m.sandbox.paypal.com, the tradelane sandbox",
+            )
+        })
+        .oauth(sdk::oauth_client_credentials(
+            OAUTH,
+            "{{setting:base_url}}/v1/oauth2/token",
+            "client_id",
+            "client_secret",
         ))
         .allow_host("api-m.paypal.com")
         .allow_host("api-m.sandbox.paypal.com")
@@ -165,8 +148,12 @@ impl Plugin for PayPal {
         })
     }
 
+    /// One search over the last hour: proves the token (the host gets it)
+    /// and the Transaction Search permission.
     fn check(settings: &Settings) -> sdk::Result<()> {
-        Account::from(settings).map(drop)
+        let account = Account::from(settings)?;
+        let now = sdk::time::to_unix(&sdk::time::now())?;
+        account.page(account.search(now - 3600, now, 1)?).map(drop)
     }
 }
 

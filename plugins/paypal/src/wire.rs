@@ -1,15 +1,7 @@
-//! PayPal OAuth2 and Transaction Search JSON, as far as tradelane reads
-//! it. Shapes follow `tests/fixtures/paypal/`.
+//! PayPal Transaction Search JSON, as far as tradelane reads it. Shapes
+//! follow `tests/fixtures/paypal/`. (The OAuth2 token is the host's.)
 
 use serde::Deserialize;
-
-/// `POST /v1/oauth2/token` answer.
-#[derive(Debug, Deserialize)]
-pub struct Token {
-    pub access_token: String,
-    #[serde(default)]
-    pub expires_in: Option<u32>,
-}
 
 /// `GET /v1/reporting/transactions` page.
 #[derive(Debug, Deserialize)]
