@@ -528,6 +528,13 @@ pub fn shipping_block(sandbox_url: &str, options: &str, rules: &str, omit_hs: &[
         catalogue.push_str(&format!(
             "\n[sellers.catalogue.\"{sku}\"]\norigin_country = \"{origin}\"\n"
         ));
+        // Amazon and eBay send no item weights; Shopify's win where sent.
+        if let Some((_, _, _, grams, _)) = tradelane_sandbox::world::PRODUCTS
+            .iter()
+            .find(|p| p.0 == *sku)
+        {
+            catalogue.push_str(&format!("weight_g = {grams}\n"));
+        }
         if !omit_hs.contains(sku) {
             catalogue.push_str(&format!("hs_code = \"{hs}\"\n"));
         }

@@ -453,3 +453,161 @@ async fn fetch_order_rereads_one_order_on_both_marketplaces() {
     }
     sandbox.shutdown().await;
 }
+
+/// The labels the sandbox carriers sold for `order` of `channel`.
+fn labels<'a>(carriers: &'a [Value], channel: &str, order: &str) -> Vec<(&'a Value, &'a Value)> {
+    let prefix = format!("label:s1:{channel}:{order}:");
+    carriers
+        .iter()
+        .filter(|s| {
+            s["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&prefix))
+        })
+        .flat_map(|s| {
+            s["purchases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |p| (s, p))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_marketplaces_ship_and_each_push_reaches_its_own_once() {
+    use tradelane::shipping::Status;
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start(60, 30).await;
+    let url = sandbox.url();
+    let config = harness_config(
+        dir.path(),
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            amazon_channel("amazon", &url, 100),
+            ebay_channel("ebay", &url, 100),
+            shipping_block(&url, "", SHIP_EVERYTHING, &[]),
+        ],
+    );
+    let h = Harness::new(&config).await;
+    for i in 0..3 {
+        h.pass(i).await.expect("sync");
+    }
+    // What the sync saw (a shipped order's update time moves on).
+    let amazon_before = served_by_search(market_truth(&url, "amazon").await);
+    h.ship().await;
+    for i in 0..3 {
+        h.pass(i)
+            .await
+            .expect("sync again, seeing the fulfillments");
+    }
+    let again = h.ship().await;
+    assert_eq!(again.shipped, 0, "nothing ships twice: {again:?}");
+
+    let carriers = carrier_shipments(&url).await;
+    let records = h.shipments();
+    let record = |channel: &str, id: &str| {
+        records
+            .iter()
+            .find(|r| r.channel == channel && r.order_id == id)
+    };
+    let (mut amazon_shipped, mut ioss_declared, mut domestic, mut held, mut afn) = (0, 0, 0, 0, 0);
+    let amazon_after = market_truth(&url, "amazon").await;
+    for before in amazon_before {
+        let id = before["market_id"].as_str().unwrap();
+        let t = amazon_after.iter().find(|a| a["market_id"] == id).unwrap();
+        let sim = t["id"].as_u64().unwrap();
+        let country = t["customer"]["country"].as_str().unwrap();
+        let bought = labels(&carriers, "amazon", id);
+        let pushed = t["fulfillments"].as_array().unwrap();
+        if sim.is_multiple_of(7) {
+            afn += 1;
+            assert!(
+                bought.is_empty() && pushed.is_empty(),
+                "{id}: Amazon ships FBA orders"
+            );
+            continue;
+        }
+        let ready = t["financial_status"] == "paid" && t["cancelled_at"].is_null();
+        if ready && sim.is_multiple_of(5) {
+            held += 1;
+            let r = record("amazon", id).unwrap_or_else(|| panic!("{id}: a record"));
+            assert_eq!(r.status, Status::Held, "{id}");
+            assert!(
+                r.reason.as_deref().unwrap_or("").contains("Prime"),
+                "{id}: {:?}",
+                r.reason
+            );
+            assert!(
+                bought.is_empty() && pushed.is_empty(),
+                "{id}: a Prime order is not ours to ship"
+            );
+            continue;
+        }
+        if !ready {
+            assert!(bought.is_empty(), "{id}: not paid, not shipped");
+            continue;
+        }
+        amazon_shipped += 1;
+        assert_eq!(
+            bought.len(),
+            1,
+            "{id}: exactly one label; record {:?}",
+            record("amazon", id).map(|r| (r.status, r.reason.clone()))
+        );
+        assert_eq!(pushed.len(), 1, "{id}: confirmed to Amazon exactly once");
+        let tracking = bought[0].1["tracking_number"].as_str().unwrap();
+        assert_eq!(pushed[0]["tracking_number"], tracking, "{id}");
+        let ids = bought[0].0["tax_ids"].as_array().unwrap();
+        let declared = |value: &str| ids.iter().any(|x| x[1] == value);
+        if EU_DESTINATIONS.contains(&country) && !ids.is_empty() {
+            assert!(
+                declared(tradelane_sandbox::amazon::AMAZON_IOSS),
+                "{id}: Amazon collected the VAT, so its IOSS is declared, not the seller's: {ids:?}"
+            );
+            ioss_declared += 1;
+        }
+        if country == "GB" {
+            // Shipped from Leeds: no border, no declaration. (An import into
+            // GB carries Amazon's UK VAT number: `shipping::plan` tests.)
+            assert!(ids.is_empty(), "{id}: domestic: {ids:?}");
+            domestic += 1;
+        }
+    }
+    assert!(
+        amazon_shipped >= 5 && afn >= 1 && held >= 1,
+        "{amazon_shipped} {afn} {held}"
+    );
+    assert!(
+        ioss_declared >= 1 && domestic >= 1,
+        "{ioss_declared} {domestic}"
+    );
+
+    let mut ebay_shipped = 0;
+    for t in market_truth(&url, "ebay").await {
+        let id = t["market_id"].as_str().unwrap();
+        let bought = labels(&carriers, "ebay", id);
+        let pushed = t["fulfillments"].as_array().unwrap();
+        if t["financial_status"] != "paid" || !t["cancelled_at"].is_null() {
+            assert!(bought.is_empty(), "{id}");
+            continue;
+        }
+        ebay_shipped += 1;
+        assert_eq!(bought.len(), 1, "{id}: exactly one label");
+        assert_eq!(pushed.len(), 1, "{id}: one shipping fulfillment on eBay");
+        assert_eq!(
+            pushed[0]["tracking_number"], bought[0].1["tracking_number"],
+            "{id}"
+        );
+    }
+    assert!(ebay_shipped >= 10, "{ebay_shipped}");
+    // The Shopify orders still reach Shopify, and only Shopify.
+    let shop = truth(&url).await;
+    for o in shop
+        .iter()
+        .filter(|o| o.financial_status == "paid" && o.cancelled_at.is_none())
+    {
+        assert_eq!(o.fulfillments.len(), 1, "shopify order {}", o.id);
+    }
+    sandbox.shutdown().await;
+}

@@ -7,12 +7,17 @@
 use super::policy::ShippingPolicy;
 use crate::config::shipping::EU;
 use crate::model::{
-    Country, CustomsLine, FulfillmentStatus, Money, Order, OrderStatus, Parcel, PaymentStatus,
-    Shipment,
+    Country, CustomsLine, FulfilledBy, FulfillmentStatus, Money, Order, OrderStatus, Parcel,
+    PaymentStatus, Shipment,
 };
 
 /// Why an order is not (or no longer) one to ship; `None` when it is.
 pub fn not_shippable(order: &Order) -> Option<&'static str> {
+    if order.fulfilled_by == FulfilledBy::Marketplace {
+        return Some(
+            "the marketplace fulfils it from its own warehouse (e.g. Fulfilled by Amazon)",
+        );
+    }
     if order.status != OrderStatus::Open {
         return Some("the order is closed or cancelled on its channel");
     }
@@ -158,6 +163,7 @@ pub fn consignment(
         ) {
             tax_ids.push(ioss);
         }
+        tax_ids.extend(marketplace_registrations(order, &to.country, &mut notes));
     }
     let weight_grams = goods_weight.saturating_add(policy.parcel.packaging_g);
     Ok(Consignment {
@@ -180,6 +186,46 @@ pub fn consignment(
         goods_value,
         notes,
     })
+}
+
+/// The marketplace's own registrations for the destination's import
+/// scheme, when it collected the tax: the UK VAT number for a GB import,
+/// VOEC for Norway, ABN/GST for Australia, IRD for New Zealand. (IOSS,
+/// for the EU, is [`ioss`]'s.) Customs then sees that the tax was paid.
+fn marketplace_registrations(
+    order: &Order,
+    to: &Country,
+    notes: &mut Vec<String>,
+) -> Vec<crate::model::TaxId> {
+    if !order.marketplace_collected_tax {
+        return Vec::new();
+    }
+    let to = to.as_str();
+    let found: Vec<crate::model::TaxId> = order
+        .tax_ids
+        .iter()
+        .filter(|t| {
+            let scheme = t.scheme.to_ascii_lowercase();
+            let issued_here = t.country.as_ref().is_some_and(|c| c.as_str() == to)
+                || t.value.to_ascii_uppercase().starts_with(to);
+            match scheme.as_str() {
+                "vat" => to == "GB" && issued_here,
+                "voec" => to == "NO",
+                "abn" | "gst" => to == "AU",
+                "ird" => to == "NZ",
+                _ => false,
+            }
+        })
+        .cloned()
+        .collect();
+    for t in &found {
+        notes.push(format!(
+            "the marketplace collected the import tax: its {} {} is declared",
+            t.scheme.to_ascii_uppercase(),
+            t.value
+        ));
+    }
+    found
 }
 
 /// The IOSS number to declare for an EU import, if any, noting why.
@@ -359,6 +405,49 @@ mod tests {
             to_us.shipment.customs[0].hs_code.as_deref(),
             Some("6912.00")
         );
+    }
+
+    #[test]
+    fn marketplace_registrations_travel_to_their_own_border_only() {
+        let p = policy("DE");
+        let mut uk = order("GB", 2000, Some("MUG"));
+        uk.marketplace_collected_tax = true;
+        uk.tax_ids.push(TaxId {
+            scheme: "vat".into(),
+            value: "GB727255821".into(),
+            country: Country::parse("GB"),
+        });
+        uk.tax_ids.push(TaxId {
+            scheme: "ioss".into(),
+            value: "IM4420001201".into(),
+            country: None,
+        });
+        let c = consignment(&p, &uk, "r").unwrap();
+        let declared: Vec<&str> = c
+            .shipment
+            .tax_ids
+            .iter()
+            .map(|t| t.value.as_str())
+            .collect();
+        assert_eq!(
+            declared,
+            ["GB727255821"],
+            "UK VAT to GB, no IOSS outside the EU"
+        );
+        uk.marketplace_collected_tax = false;
+        let c = consignment(&p, &uk, "r").unwrap();
+        assert!(
+            c.shipment.tax_ids.is_empty(),
+            "not collected: nothing declared"
+        );
+    }
+
+    #[test]
+    fn the_marketplaces_own_orders_are_never_ours_to_ship() {
+        let mut afn = order("FR", 2000, Some("MUG"));
+        assert_eq!(not_shippable(&afn), None);
+        afn.fulfilled_by = FulfilledBy::Marketplace;
+        assert!(not_shippable(&afn).unwrap().contains("marketplace fulfils"));
     }
 
     #[test]

@@ -98,6 +98,10 @@ impl ShippingWorkflow {
         rec: &mut ShipmentRecord,
     ) -> Result<Step, WorkflowError> {
         let order = &run.stored.order;
+        if let Some(why) = &order.shipping_hold {
+            // The marketplace requires its own shipping for this order.
+            return self.hold(run.store, rec, why.clone());
+        }
         let consignment = match plan::consignment(&self.policy, order, &rec.idempotency_key) {
             Ok(c) => c,
             Err(why) => return self.hold(run.store, rec, why),
