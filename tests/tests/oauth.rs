@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 use tradelane::egress::oauth::{ClientConfig, MemoryVault, OAuth};
-use tradelane::egress::{
-    ChannelEgress, EgressSettings, HttpEgress, RetryPolicy, Secret, Secrets,
-};
+use tradelane::egress::{ChannelEgress, EgressSettings, HttpEgress, RetryPolicy, Secret, Secrets};
 use tradelane::model::{OAuthClient, OAuthGrant};
 use tradelane_sandbox::{Sandbox, SandboxConfig};
 use tradelane_tests::*;
@@ -64,12 +62,13 @@ async fn concurrent_calls_never_both_refresh() {
     let take = |oauth: Arc<OAuth>, http: Arc<HttpEgress>| async move {
         oauth.token("ebay", http.as_ref()).await.expect("a token")
     };
-    let first: Vec<_> = futures_join(
-        (0..16).map(|_| tokio::spawn(take(oauth.clone(), http.clone()))),
-    )
-    .await;
+    let first: Vec<_> =
+        futures_join((0..16).map(|_| tokio::spawn(take(oauth.clone(), http.clone())))).await;
     let grants = oauth_control(&url, "ebay", "").await;
-    assert_eq!(grants["grants"]["refresh_token"], 1, "16 callers, one refresh: {grants}");
+    assert_eq!(
+        grants["grants"]["refresh_token"], 1,
+        "16 callers, one refresh: {grants}"
+    );
     assert!(first.windows(2).all(|w| w[0] == w[1]), "one token for all");
 
     // Sixteen 401s answered to the same token invalidate it once; the next
@@ -78,13 +77,15 @@ async fn concurrent_calls_never_both_refresh() {
     for _ in 0..16 {
         oauth.invalidate("ebay", generation).await;
     }
-    let second: Vec<_> = futures_join(
-        (0..16).map(|_| tokio::spawn(take(oauth.clone(), http.clone()))),
-    )
-    .await;
+    let second: Vec<_> =
+        futures_join((0..16).map(|_| tokio::spawn(take(oauth.clone(), http.clone())))).await;
     let grants = oauth_control(&url, "ebay", "").await;
     assert_eq!(grants["grants"]["refresh_token"], 2, "{grants}");
-    assert!(second.iter().all(|t| t.1 == generation + 1 && t.0 != first[0].0));
+    assert!(
+        second
+            .iter()
+            .all(|t| t.1 == generation + 1 && t.0 != first[0].0)
+    );
     // A stale invalidation (the old generation) leaves the new token be.
     oauth.invalidate("ebay", generation).await;
     let third = take(oauth.clone(), http.clone()).await;
@@ -122,7 +123,10 @@ async fn a_rotated_refresh_token_survives_kill_9_between_the_refresh_and_the_nex
     );
     let grants = oauth_control(&url, "ebay", "").await;
     assert_eq!(grants["grants"]["refresh_token"], 1, "{grants}");
-    assert_eq!(grants["live_refresh_tokens"], 1, "only the rotated one is valid now");
+    assert_eq!(
+        grants["live_refresh_tokens"], 1,
+        "only the rotated one is valid now"
+    );
 
     // The saved access token dies too, so the next run must refresh, and
     // only the rotated refresh token (saved before the crash) can.

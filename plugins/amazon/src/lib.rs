@@ -333,43 +333,22 @@ impl Marketplace for Amazon {
             .clone()
             .or_else(|| account.marketplaces.first().cloned())
             .ok_or_else(|| sdk::invalid("marketplace_ids", "is empty"))?;
-        let items: Vec<sdk::serde_json::Value> = if fulfillment.lines.is_empty() {
+        let items: Vec<(String, u32)> = if fulfillment.lines.is_empty() {
             current
                 .order
                 .order_items
                 .iter()
-                .map(|i| sdk::serde_json::json!({"orderItemId": i.order_item_id, "quantity": i.quantity_ordered}))
+                .map(|i| (i.order_item_id.clone(), i.quantity_ordered))
                 .collect()
         } else {
             fulfillment
                 .lines
                 .iter()
-                .map(|l| sdk::serde_json::json!({"orderItemId": l.line_external_id, "quantity": l.quantity}))
+                .map(|l| (l.line_external_id.clone(), l.quantity))
                 .collect()
         };
-        // Amazon takes a numeric-looking reference of our choosing; the
-        // tracking number's digest keeps it stable across retries.
         let reference = package_reference(&fulfillment.tracking_number);
-        let mut detail = sdk::serde_json::json!({
-            "packageReferenceId": reference,
-            "trackingNumber": fulfillment.tracking_number,
-            "shipDate": fulfillment.shipped_at,
-            "orderItems": items,
-        });
-        match mapping::carrier_code(&fulfillment.carrier) {
-            Some(code) => detail["carrierCode"] = code.into(),
-            None => {
-                detail["carrierCode"] = "Other".into();
-                detail["carrierName"] = fulfillment.carrier.clone().into();
-            }
-        }
-        if let Some(service) = &fulfillment.service {
-            detail["shippingMethod"] = service.clone().into();
-        }
-        let body = sdk::serde_json::json!({
-            "marketplaceId": marketplace,
-            "packageDetail": detail,
-        });
+        let body = confirm_shipment_body(&fulfillment, &marketplace, &reference, &items);
         let response = Request::post(format!(
             "{}/orders/v0/orders/{}/shipmentConfirmation",
             account.base,
@@ -384,6 +363,41 @@ impl Marketplace for Amazon {
             external_id: reference,
         })
     }
+}
+
+/// The `confirmShipment` body: the package (our stable reference, the
+/// carrier as Amazon codes it or `Other` with its name, the tracking
+/// number, the ship date) and the items in it, for `marketplace`.
+pub fn confirm_shipment_body(
+    fulfillment: &Fulfillment,
+    marketplace: &str,
+    reference: &str,
+    items: &[(String, u32)],
+) -> sdk::serde_json::Value {
+    let items: Vec<sdk::serde_json::Value> = items
+        .iter()
+        .map(|(id, quantity)| sdk::serde_json::json!({"orderItemId": id, "quantity": quantity}))
+        .collect();
+    let mut detail = sdk::serde_json::json!({
+        "packageReferenceId": reference,
+        "trackingNumber": fulfillment.tracking_number,
+        "shipDate": fulfillment.shipped_at,
+        "orderItems": items,
+    });
+    match mapping::carrier_code(&fulfillment.carrier) {
+        Some(code) => detail["carrierCode"] = code.into(),
+        None => {
+            detail["carrierCode"] = "Other".into();
+            detail["carrierName"] = fulfillment.carrier.clone().into();
+        }
+    }
+    if let Some(service) = &fulfillment.service {
+        detail["shippingMethod"] = service.clone().into();
+    }
+    sdk::serde_json::json!({
+        "marketplaceId": marketplace,
+        "packageDetail": detail,
+    })
 }
 
 /// A stable package reference for a tracking number: 12 decimal digits of

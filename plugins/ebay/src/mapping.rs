@@ -9,7 +9,8 @@
 //!   `pricingSummary`.
 //! - Tax: `ebayCollectAndRemitTaxes[].ebayReference` (`IOSS`, `VOEC`,
 //!   `OSS`, `ABN`, `IRD`, …) become tax ids; `ebayCollectAndRemitTax` or
-//!   any such reference marks the tax as collected by the marketplace.
+//!   any collect-and-remit entry marks the tax as collected by the
+//!   marketplace.
 //! - Status: `cancelStatus.cancelState = CANCELED` cancels; the payment
 //!   and fulfillment statuses map one to one.
 
@@ -98,6 +99,8 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
             &currency,
             &field("ebayCollectAndRemitTaxes"),
         )?;
+        // eBay collects and remits this tax itself (US sales tax, EU VAT…).
+        collected |= !l.ebay_collect_and_remit_taxes.is_empty();
         for t in &l.ebay_collect_and_remit_taxes {
             if let Some(r) = &t.ebay_reference
                 && let (Some(name), Some(value)) = (&r.name, &r.value)
