@@ -13,7 +13,10 @@ use tradelane::host::{
     CallErrorKind, CallLimits, CallServices, PluginFailure, PluginHost, PluginSettings, ticks,
 };
 use tradelane::model::{OrderPage, OrderQuery};
-use tradelane_tests::{call_services, first_page, loopback_policy, misbehave, mode};
+use tradelane_tests::{
+    Harness, call_services, config_text, first_page, loopback_policy, misbehave, mode, plugin_dir,
+    write_config,
+};
 
 fn limits() -> CallLimits {
     CallLimits {
@@ -476,4 +479,59 @@ async fn the_plugin_cache_stays_within_its_budget() {
     assert!(cached <= 1 << 20, "{cached} bytes cached");
     let grown = store.size_on_disk().saturating_sub(before);
     assert!(grown < 64 << 20, "the store grew by {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantined_orders_are_read_again_and_leave_quarantine_when_corrected() {
+    use tradelane::sync::requarantine::{Retried, retry};
+    let dir = tempfile::tempdir().unwrap();
+    let block = format!(
+        "\n[[sellers.channels]]\nid = \"odd\"\nplugin = \"{}\"\n[sellers.channels.settings]\nmode = \"bad-orders\"\n",
+        plugin_dir().join("misbehave.wasm").display()
+    );
+    let (_, config) = write_config(dir.path(), &config_text(&dir.path().join("data"), &[block]));
+    let h = Harness::new(&config).await;
+    let report = h.pass(0).await.expect("pass");
+    assert_eq!(report.quarantined, 3);
+    assert_eq!(
+        report.requarantine,
+        Retried::default(),
+        "not due yet: just seen"
+    );
+
+    let later = chrono::Utc::now() + chrono::Duration::minutes(6);
+    let done = retry(&h.store, &h.channels[0], later, 25).await.unwrap();
+    assert_eq!(
+        done,
+        Retried {
+            recovered: 1,
+            gone: 1,
+            still_invalid: 1
+        }
+    );
+    let stored = h.stored("odd");
+    let corrected = stored
+        .iter()
+        .find(|o| o.order.external_id == "BAD-UK")
+        .expect("the corrected order is stored");
+    assert_eq!(corrected.order.tags, ["corrected"]);
+    let left = h.store.quarantined(None).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (left[0].external_id.as_str(), left[0].times),
+        ("BAD-HUGE", 2)
+    );
+    assert!(
+        left[0].reason.contains("beyond any real amount"),
+        "{}",
+        left[0].reason
+    );
+    // The next try waits twice as long.
+    let again = retry(&h.store, &h.channels[0], later, 25).await.unwrap();
+    assert_eq!(again, Retried::default());
+    let much_later = later + chrono::Duration::minutes(11);
+    let again = retry(&h.store, &h.channels[0], much_later, 25)
+        .await
+        .unwrap();
+    assert_eq!(again.still_invalid, 1);
 }

@@ -316,6 +316,19 @@ impl Store {
             .collect()
     }
 
+    /// Take one order out of quarantine (its channel no longer has it).
+    pub fn release_quarantined(
+        &self,
+        seller: &str,
+        channel: &str,
+        external_id: &str,
+    ) -> Result<(), StoreError> {
+        self.quarantine
+            .remove(key(&[seller, channel, external_id]))
+            .map_err(|e| self.noting(e.into()))?;
+        Ok(())
+    }
+
     /// How many orders are in quarantine.
     pub fn quarantine_count(&self) -> usize {
         self.quarantine.len()

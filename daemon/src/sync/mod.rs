@@ -19,6 +19,8 @@
 //! and are flushed; the next page is fetched meanwhile, and its commit
 //! waits for the previous one.
 
+pub mod requarantine;
+
 use crate::host::{CallError, CallErrorKind, PluginAccount};
 use crate::model::{OrderPage, OrderQuery};
 use crate::schedule::Schedule;
@@ -121,6 +123,8 @@ pub struct PassReport {
     pub stale: u32,
     /// Orders refused by validation, kept in quarantine.
     pub quarantined: u32,
+    /// Quarantined orders read again at the end of the pass.
+    pub requarantine: requarantine::Retried,
     /// The pass stopped early for shutdown (committed pages are kept).
     pub interrupted: bool,
 }
@@ -285,6 +289,10 @@ pub async fn run_pass(
         });
         if last {
             finish(&mut report, join(handle).await)?;
+            report.requarantine =
+                requarantine::retry(store, channel, Utc::now(), requarantine::PER_PASS)
+                    .await
+                    .map_err(store_err)?;
             return Ok(report);
         }
         pending = Some(handle);

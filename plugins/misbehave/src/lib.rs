@@ -16,7 +16,7 @@
 //! | `hmac-loop` | calls the host's HMAC without end (host calls count against the deadline) |
 //! | `pages`     | returns `count` orders of `size` bytes of tags per page, and always a next page |
 //! | `cache`     | writes `count` cache entries of `size` bytes (the cache caps must bound it) |
-//! | `bad-orders`| returns one good order and three the host must refuse (country `UK`, year 9999, an amount past any real one) |
+//! | `bad-orders`| returns one good order and three the host must refuse (country `UK`, year 9999, an amount past any real one); `fetch-order` then returns BAD-UK corrected, BAD-9999 gone, BAD-HUGE still huge |
 //! | `ok`        | returns one order built from its settings, no I/O          |
 //!
 //! Escapes that the sandbox prevents come back as `invalid-response`
@@ -56,6 +56,21 @@ impl Plugin for Misbehave {
 }
 
 impl Marketplace for Misbehave {
+    fn fetch_order(settings: &Settings, external_id: String) -> sdk::Result<Option<Order>> {
+        if settings.require("mode")? != "bad-orders" {
+            return Err(sdk::unsupported("fetch-order"));
+        }
+        Ok(match external_id.as_str() {
+            "BAD-UK" => Some(order("BAD-UK", "corrected")),
+            "BAD-HUGE" => {
+                let mut huge = order("BAD-HUGE", "bad-orders");
+                huge.totals.total.amount_minor = i64::MAX;
+                Some(huge)
+            }
+            _ => None,
+        })
+    }
+
     fn fetch_orders(settings: &Settings, query: OrderQuery) -> sdk::Result<OrderPage> {
         match settings.require("mode")? {
             "loop" => {
