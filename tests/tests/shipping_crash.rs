@@ -182,3 +182,78 @@ fn terminate(pid: u32) {
         .status()
         .unwrap();
 }
+
+/// Amazon's and eBay's push paths, killed where a push is most at risk:
+/// before it (the label stored) and after it (the marketplace has the
+/// tracking, tradelane has not recorded it). The restart adopts what the
+/// marketplace already has: every order ends with one label and one
+/// fulfillment on its own marketplace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_around_amazon_and_ebay_pushes_still_pushes_each_once() {
+    for (channel, market) in [("amazon", "amazon"), ("ebay", "ebay")] {
+        for point in ["after-stored", "after-push-call"] {
+            let context = format!("{channel}, crash {point}");
+            let mut c = sandbox_config(0, 11);
+            c.amazon_orders = 40;
+            c.ebay_orders = 12;
+            let sandbox = tradelane_sandbox::Sandbox::start(c).await.unwrap();
+            let url = sandbox.url();
+            let dir = tempfile::tempdir().unwrap();
+            let block = match channel {
+                "amazon" => amazon_channel("amazon", &url, 100),
+                _ => ebay_channel("ebay", &url, 100),
+            };
+            let text = config_text(
+                dir.path(),
+                &[block, shipping_block(&url, "", &only("easypost"), &[])],
+            );
+            let (config, _) = write_config(dir.path(), &text);
+            succeeded(&cli(&config, &["sync", "--once"], None), "sync");
+            let crashed = cli(&config, &["ship", "--once"], Some(point));
+            assert!(
+                !crashed.status.success(),
+                "{context}: the fault point fires"
+            );
+            succeeded(&cli(&config, &["ship", "--once"], None), &context);
+            succeeded(&cli(&config, &["sync", "--once"], None), "sync");
+            succeeded(&cli(&config, &["ship", "--once"], None), &context);
+
+            let truth = market_truth(&url, market).await;
+            let pushed: usize = truth
+                .iter()
+                .map(|o| {
+                    let n = o["fulfillments"].as_array().unwrap().len();
+                    assert!(n <= 1, "{context}: {} pushed {n} times", o["market_id"]);
+                    n
+                })
+                .sum();
+            let prefix = format!("label:s1:{channel}:");
+            let labels: usize = carrier_shipments(&url)
+                .await
+                .iter()
+                .filter(|s| {
+                    s["reference"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with(&prefix))
+                })
+                .map(|s| s["purchases"].as_array().map_or(0, Vec::len))
+                .sum();
+            let listed = succeeded(
+                &cli(&config, &["shipments", "list", "--format", "json"], None),
+                "list",
+            );
+            let done = listed
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .filter(|r| r["status"] == "done")
+                .count();
+            assert!(pushed >= 3, "{context}: {pushed} pushed");
+            assert_eq!(
+                (labels, done),
+                (pushed, pushed),
+                "{context}: one label, one push, one record each"
+            );
+            sandbox.shutdown().await;
+        }
+    }
+}
