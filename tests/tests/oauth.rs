@@ -145,3 +145,115 @@ async fn a_rotated_refresh_token_survives_kill_9_between_the_refresh_and_the_nex
     assert_eq!(orders.len(), 25, "every order synced after the crash");
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_prints_the_consent_page_takes_the_redirect_and_saves_a_working_refresh_token() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = ebay_sandbox(7).await;
+    let url = sandbox.url();
+    let refresh = SandboxConfig::default().ebay_refresh_token;
+    let channel = ebay_channel("ebay", &url, 50).replace(
+        &format!("refresh_token = \"{refresh}\"\n"),
+        &format!("auth_url = \"{url}/oauth2/authorize\"\n"),
+    );
+    let (config, _) = write_config(
+        dir.path(),
+        &config_text(&dir.path().join("data"), std::slice::from_ref(&channel)),
+    );
+    // Without a refresh token the channel cannot start, and says how to get one.
+    let check = cli(&config, &["check"], None);
+    assert!(!check.status.success());
+    assert!(
+        String::from_utf8_lossy(&check.stderr).contains("tradelane connect"),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let mut child = Command::new(binary())
+        .arg("--config")
+        .arg(&config)
+        .args(["connect", "s1/ebay"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let consent = loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "connect printed no consent URL"
+        );
+        if line.trim_start().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    assert!(consent.contains("response_type=code") && consent.contains("sell.fulfillment"));
+    // The seller agrees in a browser; the consent page redirects.
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(&consent)
+        .send()
+        .await
+        .unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_string();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "connect failed: {rest}");
+    let line = rest
+        .lines()
+        .find(|l| l.trim_start().starts_with("refresh_token = { file = "))
+        .unwrap_or_else(|| panic!("no config line: {rest}"));
+    let path = line.split('"').nth(1).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(
+        !rest.contains(&std::fs::read_to_string(path).unwrap()),
+        "the token is not printed"
+    );
+
+    // The printed line, pasted into config, makes the channel work.
+    let with_token = channel.replace(
+        "[sellers.channels.settings]\n",
+        &format!("[sellers.channels.settings]\n{}\n", line.trim()),
+    );
+    let (config, _) = write_config(
+        dir.path(),
+        &config_text(&dir.path().join("data"), &[with_token]),
+    );
+    succeeded(
+        &cli(&config, &["sync", "--once"], None),
+        "sync with the connected token",
+    );
+    let grants = oauth_control(&url, "ebay", "").await;
+    assert_eq!(grants["grants"]["authorization_code"], 1, "{grants}");
+    assert_eq!(grants["grants"]["refresh_token"], 1, "{grants}");
+
+    // An answer to another consent request is refused.
+    let wrong = cli(
+        &config,
+        &[
+            "connect",
+            "s1/ebay",
+            "--redirect-url",
+            "https://x.invalid/accepted?state=nope&code=abc",
+        ],
+        None,
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("state"));
+    sandbox.shutdown().await;
+}

@@ -1,5 +1,6 @@
 //! The `tradelane` command line.
 
+mod connect;
 mod ops;
 pub mod orders;
 mod settlement;
@@ -134,6 +135,20 @@ pub enum Command {
     Plugins,
     /// Validate the config and load every plugin.
     Check,
+    /// Authorise a channel whose marketplace uses OAuth (eBay, Amazon):
+    /// print the consent page, take back the redirect, save the refresh token.
+    Connect {
+        /// `SELLER/CHANNEL`, as in config.
+        target: String,
+        /// Paste a refresh token the marketplace gave directly (Amazon's
+        /// self-authorisation) instead of visiting a consent page.
+        #[arg(long)]
+        self_authorized: bool,
+        /// The address the consent page sent the browser to (or its code),
+        /// instead of reading it from standard input.
+        #[arg(long)]
+        redirect_url: Option<String>,
+    },
     /// What each channel is doing (asks the running daemon).
     Status,
     /// Serve the simulated APIs in the foreground.
@@ -342,6 +357,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Import { file } => orders::import(&cli.config, &file),
         Command::Plugins => ops::plugins(&cli.config).await,
         Command::Check => ops::check(&cli.config).await,
+        Command::Connect {
+            target,
+            self_authorized,
+            redirect_url,
+        } => connect::connect(&cli.config, &target, self_authorized, redirect_url).await,
         Command::Status => ops::status(&cli.config).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox {

@@ -130,6 +130,13 @@ impl Plugin for Ebay {
             "The app's RuName (eBay's redirect URI name), needed by `tradelane connect`",
         ))
         .setting(sdk::SettingSpec {
+            default_value: Some("https://auth.ebay.com/oauth2/authorize".into()),
+            ..sdk::setting(
+                "auth_url",
+                "The consent page `tradelane connect` sends the seller to (https://auth.sandbox.ebay.com/oauth2/authorize for eBay's sandbox)",
+            )
+        })
+        .setting(sdk::SettingSpec {
             default_value: Some("https://api.ebay.com".into()),
             ..sdk::setting(
                 "base_url",
@@ -145,7 +152,7 @@ impl Plugin for Ebay {
         })
         .oauth(sdk::OAuthClient {
             scopes: vec!["https://api.ebay.com/oauth/api_scope/sell.fulfillment".into()],
-            authorize_url: Some("https://auth.ebay.com/oauth2/authorize".into()),
+            authorize_url: Some("{{setting:auth_url}}".into()),
             redirect_uri_setting: Some("ru_name".into()),
             ..sdk::oauth_refresh(
                 OAUTH,
