@@ -420,7 +420,12 @@ impl LoadedConfig {
                 shipping.check(self, &format!("sellers[{si}].shipping"))?;
             }
             if let Some(settlement) = &seller.settlement {
-                settlement.check(self, &format!("sellers[{si}].settlement"))?;
+                let channels: Vec<&str> = seller
+                    .channels
+                    .iter()
+                    .map(|c| c.id.get_ref().as_str())
+                    .collect();
+                settlement.check(self, &format!("sellers[{si}].settlement"), &channels)?;
             }
         }
         Ok(())

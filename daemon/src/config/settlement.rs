@@ -45,6 +45,12 @@ pub struct SettlementConfig {
     pub history: HumanDuration,
     #[serde(default)]
     pub reference: ReferenceConfig,
+    /// The channels whose orders these accounts settle (default: every
+    /// channel). Marketplaces that pay the seller out themselves (Amazon,
+    /// eBay) are left out, or each of their paid orders would be reported
+    /// as unsettled here.
+    #[serde(default)]
+    pub channels: Option<toml::Spanned<Vec<String>>>,
     #[serde(default)]
     pub accounts: Vec<PaymentAccountConfig>,
 }
@@ -124,7 +130,22 @@ impl SettlementConfig {
         &self,
         loaded: &super::LoadedConfig,
         prefix: &str,
+        seller_channels: &[&str],
     ) -> Result<(), super::error::ConfigError> {
+        if let Some(channels) = &self.channels {
+            for c in channels.get_ref() {
+                if !seller_channels.contains(&c.as_str()) {
+                    return Err(loaded.locator.error(
+                        Some(channels.span().start),
+                        format!("{prefix}.channels"),
+                        format!(
+                            "`{c}` is not a channel of this seller (its channels: {})",
+                            seller_channels.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         let mut ids = std::collections::HashSet::new();
         for (i, account) in self.accounts.iter().enumerate() {
             let key = format!("{prefix}.accounts[{i}]");

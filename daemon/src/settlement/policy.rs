@@ -13,6 +13,8 @@ pub struct SettlementPolicy {
     pub history: chrono::Duration,
     pub field: ReferenceField,
     pub pattern: regex::Regex,
+    /// The channels settled here; `None`: every channel.
+    pub channels: Option<std::collections::BTreeSet<String>>,
 }
 
 impl SettlementPolicy {
@@ -28,7 +30,16 @@ impl SettlementPolicy {
             history: d(c.history),
             field: c.reference.field,
             pattern: c.reference.pattern.0.clone(),
+            channels: c
+                .channels
+                .as_ref()
+                .map(|l| l.get_ref().iter().cloned().collect()),
         }
+    }
+
+    /// Whether orders of `channel` are settled by these accounts.
+    pub fn settles(&self, channel: &str) -> bool {
+        self.channels.as_ref().is_none_or(|c| c.contains(channel))
     }
 
     /// The value a reference names (`#1001` → `1001` with the default

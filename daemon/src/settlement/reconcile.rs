@@ -320,7 +320,11 @@ impl Ctx<'_> {
         let charged = settled
             .get(&(order.channel.clone(), o.external_id.clone()))
             .is_some_and(|s| s.lines.iter().any(|l| l.kind == PayoutLineKind::Charge));
-        if !paid || charged || self.now - o.created_at <= self.policy.unsettled_after {
+        if !paid
+            || charged
+            || !self.policy.settles(&order.channel)
+            || self.now - o.created_at <= self.policy.unsettled_after
+        {
             return None;
         }
         let mut d = discrepancy(
@@ -447,7 +451,30 @@ mod tests {
             history: chrono::Duration::days(90),
             field: ReferenceField::Number,
             pattern: regex::Regex::new(r"^#?(\d+)$").unwrap(),
+            channels: None,
         }
+    }
+
+    #[test]
+    fn only_the_settled_channels_orders_can_be_unsettled() {
+        let mut orders = vec![
+            order("shop", "1", "#1001", m(1000, "EUR")),
+            order("amazon", "202-1", "202-1", m(1000, "EUR")),
+        ];
+        for o in &mut orders {
+            o.order.created_at = Utc::now() - chrono::Duration::days(30);
+        }
+        let everything = reconcile("s", &policy(), &[], &orders, Utc::now());
+        assert_eq!(everything.discrepancies.len(), 2);
+        let mut only_shop = policy();
+        only_shop.channels = Some(["shop".to_string()].into_iter().collect());
+        let out = reconcile("s", &only_shop, &[], &orders, Utc::now());
+        assert_eq!(out.discrepancies.len(), 1);
+        assert!(
+            out.discrepancies[0].id.contains("shop:1"),
+            "{:?}",
+            out.discrepancies[0].id
+        );
     }
 
     #[test]
