@@ -255,6 +255,7 @@ const SECTIONS: &[&str] = &[
     "pass",
     "sync12k",
     "sync12k-sled-default",
+    "marketplaces",
 ];
 
 /// Each section runs in its own process, so its peak RSS is its own.
@@ -324,6 +325,7 @@ async fn section(name: &str) -> Rows {
         "pass" => shipping_pass().await,
         "sync12k" => sync_rss(None).await,
         "sync12k-sled-default" => sync_rss(Some(1024)).await,
+        "marketplaces" => marketplaces().await,
         other => panic!("unknown section {other}"),
     }
 }
@@ -878,4 +880,67 @@ fn print_table(rows: &Rows) {
     for r in rows {
         line([&r[0], &r[1], &r[2], &r[3]]);
     }
+}
+
+/// (i) What Amazon's and eBay's APIs cost: requests per 1,000 orders, and
+/// the time of a first Amazon sync of ~10,000 orders under the real usage
+/// plan of searchOrders (a burst of 20, then 0.0056 requests/s). The
+/// sandbox enforces the plan with its rates multiplied by `SCALE`, and
+/// the host paces itself by the rate the sandbox states; the measured
+/// time × `SCALE` is the real plan's.
+async fn marketplaces() -> Rows {
+    const SCALE: u32 = 1000;
+    let mut rows = Rows::new();
+    let mut config = sandbox_config(0, 5);
+    // ~57% of the sandbox's destinations are on the EU channel.
+    config.amazon_orders = 17_500;
+    config.ebay_orders = 1_000;
+    config.faults.amazon_throttle = true;
+    config.faults.amazon_rate_scale = SCALE;
+    let sandbox = tradelane_sandbox::Sandbox::start(config).await.unwrap();
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &dir.path().join("data"),
+        &[amazon_channel("amazon", &url, 100), ebay_channel("ebay", &url, 200)],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    let t = Instant::now();
+    let report = h.pass(0).await.expect("amazon pass");
+    let elapsed = t.elapsed();
+    let count = |served: &[serde_json::Value], prefix: &str| {
+        served
+            .iter()
+            .filter(|s| s["path"].as_str().unwrap_or("").starts_with(prefix) && s["status"] == 200)
+            .count()
+    };
+    let searches = count(&served(&url).await, "/orders/2026-01-01/orders?");
+    let orders = report.created as usize;
+    row(
+        &mut rows,
+        "(i) Amazon: requests per 1,000 orders (searchOrders)",
+        format!("{:.1}", searches as f64 * 1000.0 / orders as f64),
+        "no per-order calls",
+        format!("{searches} for {orders} orders; v0 needed 2 per order more"),
+    );
+    let real = elapsed.as_secs_f64() * f64::from(SCALE);
+    row(
+        &mut rows,
+        &format!("(i) Amazon: first sync of {orders} orders, real usage plan"),
+        format!("{:.0} min", real / 60.0),
+        "report",
+        format!("measured {:.1} s at {SCALE}× the rate", elapsed.as_secs_f64()),
+    );
+    let report = h.pass(1).await.expect("ebay pass");
+    let pages = count(&served(&url).await, "/sell/fulfillment/v1/order?");
+    row(
+        &mut rows,
+        "(i) eBay: requests per 1,000 orders (getOrders, limit 200)",
+        format!("{:.1}", pages as f64 * 1000.0 / f64::from(report.created)),
+        "report",
+        format!("{pages} pages for {} orders (a fifth of each re-read)", report.created),
+    );
+    sandbox.shutdown().await;
+    rows
 }
