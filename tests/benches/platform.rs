@@ -902,7 +902,10 @@ async fn marketplaces() -> Rows {
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         &dir.path().join("data"),
-        &[amazon_channel("amazon", &url, 100), ebay_channel("ebay", &url, 200)],
+        &[
+            amazon_channel("amazon", &url, 100),
+            ebay_channel("ebay", &url, 200),
+        ],
     );
     let (_, config) = write_config(dir.path(), &text);
     let h = Harness::new(&config).await;
@@ -930,7 +933,10 @@ async fn marketplaces() -> Rows {
         &format!("(i) Amazon: first sync of {orders} orders, real usage plan"),
         format!("{:.0} min", real / 60.0),
         "report",
-        format!("measured {:.1} s at {SCALE}× the rate", elapsed.as_secs_f64()),
+        format!(
+            "measured {:.1} s at {SCALE}× the rate",
+            elapsed.as_secs_f64()
+        ),
     );
     let report = h.pass(1).await.expect("ebay pass");
     let pages = count(&served(&url).await, "/sell/fulfillment/v1/order?");
@@ -939,7 +945,10 @@ async fn marketplaces() -> Rows {
         "(i) eBay: requests per 1,000 orders (getOrders, limit 200)",
         format!("{:.1}", pages as f64 * 1000.0 / f64::from(report.created)),
         "report",
-        format!("{pages} pages for {} orders (a fifth of each re-read)", report.created),
+        format!(
+            "{pages} pages for {} orders (a fifth of each re-read)",
+            report.created
+        ),
     );
     sandbox.shutdown().await;
     rows

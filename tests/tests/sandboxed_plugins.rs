@@ -256,7 +256,9 @@ async fn another_contract_major_is_refused_at_load_naming_both_versions() {
         .expect("refused");
     let text = format!("{err:#}");
     assert!(
-        text.contains("tradelane:plugin@2.0.0") && text.contains("tradelane:plugin@0.1.0"),
+        text.contains("tradelane:plugin@2.0.0")
+            && text.contains("tradelane:plugin@0.2.0")
+            && text.contains("loads 0.1, 0.2"),
         "{text}"
     );
 
