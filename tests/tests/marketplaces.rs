@@ -22,6 +22,25 @@ fn harness_config(dir: &std::path::Path, channels: &[String]) -> tradelane::conf
     write_config(dir, &text).1
 }
 
+/// A simulated order's money, summed from its lines (integer minor units).
+struct SimMoney {
+    items: i64,
+    discount: i64,
+    tax: i64,
+    shipping: i64,
+}
+
+fn sim_money(t: &Value) -> SimMoney {
+    let lines = t["lines"].as_array().unwrap();
+    let sum = |f: &dyn Fn(&Value) -> i64| lines.iter().map(f).sum::<i64>();
+    SimMoney {
+        items: sum(&|l| l["price_minor"].as_i64().unwrap() * l["quantity"].as_i64().unwrap()),
+        discount: sum(&|l| l["discount_minor"].as_i64().unwrap()),
+        tax: sum(&|l| l["tax_minor"].as_i64().unwrap()),
+        shipping: t["shipping_minor"].as_i64().unwrap(),
+    }
+}
+
 fn by_id<'a>(stored: &'a [StoredOrder], id: &str) -> Option<&'a StoredOrder> {
     stored.iter().find(|o| o.order.external_id == id)
 }
@@ -89,16 +108,12 @@ async fn amazon_syncs_every_order_exactly_with_one_request_per_hundred() {
         let ctx = format!("amazon order {id} to {country}");
         assert_eq!(o.currency.code(), t["currency"].as_str().unwrap(), "{ctx}");
         let lines = t["lines"].as_array().unwrap();
-        let items: i64 = lines
-            .iter()
-            .map(|l| l["price_minor"].as_i64().unwrap() * l["quantity"].as_i64().unwrap())
-            .sum();
-        let discount: i64 = lines
-            .iter()
-            .map(|l| l["discount_minor"].as_i64().unwrap())
-            .sum();
-        let tax: i64 = lines.iter().map(|l| l["tax_minor"].as_i64().unwrap()).sum();
-        let shipping = t["shipping_minor"].as_i64().unwrap();
+        let SimMoney {
+            items,
+            discount,
+            tax,
+            shipping,
+        } = sim_money(&t);
         assert_eq!(
             o.totals.total.amount_minor,
             items - discount + shipping + tax,
@@ -362,16 +377,12 @@ async fn ebay_money_and_collect_and_remit_tax_are_exact() {
         let country = t["customer"]["country"].as_str().unwrap();
         let o = &by_id(&stored, id).unwrap().order;
         let lines = t["lines"].as_array().unwrap();
-        let items: i64 = lines
-            .iter()
-            .map(|l| l["price_minor"].as_i64().unwrap() * l["quantity"].as_i64().unwrap())
-            .sum();
-        let discount: i64 = lines
-            .iter()
-            .map(|l| l["discount_minor"].as_i64().unwrap())
-            .sum();
-        let tax: i64 = lines.iter().map(|l| l["tax_minor"].as_i64().unwrap()).sum();
-        let shipping = t["shipping_minor"].as_i64().unwrap();
+        let SimMoney {
+            items,
+            discount,
+            tax,
+            shipping,
+        } = sim_money(&t);
         assert_eq!(
             o.totals.total.amount_minor,
             items - discount + shipping + tax,

@@ -68,6 +68,19 @@ macro_rules! records {
     };
 }
 
+/// Records that only flow out of a plugin: old → new.
+macro_rules! records_up {
+    ($a:ident -> $b:ident: $($name:ident { $($field:ident),* $(,)? })*) => {
+        $(
+            impl Conv<$b::$name> for $a::$name {
+                fn conv(self) -> $b::$name {
+                    $b::$name { $($field: self.$field.conv()),* }
+                }
+            }
+        )*
+    };
+}
+
 /// Enums (no payloads) and variants (one payload each), both ways.
 macro_rules! cases {
     ($a:ident <-> $b:ident: $($name:ident { $($case:ident $(($x:ident))?),* $(,)? })*) => {
@@ -96,7 +109,6 @@ records! { old <-> new:
     ShippingLine { title, code, price }
     Totals { subtotal, shipping, tax, discount, total }
     OrderQuery { updated_after, page_token, page_size }
-    OrderPage { orders, next_page }
     FulfillmentLine { line_external_id, quantity }
     Fulfillment { order_external_id, carrier, service, tracking_number, tracking_url,
         shipped_at, lines, notify_buyer }
@@ -116,10 +128,14 @@ records! { old <-> new:
     PayoutPage { payouts, next_page }
     PayoutLinePage { lines, next_page }
     SettingSpec { key, description, required, secret, default_value }
-    RateLimit { milli_requests_per_second, burst, usage_header }
     Settings { values, secrets }
     SettingProblem { key, problem }
     RateLimited { retry_after_ms, detail }
+}
+
+records_up! { old -> new:
+    OrderPage { orders, next_page }
+    RateLimit { milli_requests_per_second, burst, usage_header }
 }
 
 cases! { old <-> new:
@@ -163,19 +179,6 @@ impl Conv<new::UsageHeader> for old::UsageHeader {
     }
 }
 
-impl Conv<old::UsageHeader> for new::UsageHeader {
-    /// Only for the round trip the macro asks of `RateLimit`; a 0.1 plugin
-    /// never receives a usage header.
-    fn conv(self) -> old::UsageHeader {
-        match self {
-            new::UsageHeader::UsedOfLimit(h) => old::UsageHeader::UsedOfLimit(h),
-            new::UsageHeader::Remaining(h) | new::UsageHeader::RatePerSecond(h) => {
-                old::UsageHeader::Remaining(h)
-            }
-        }
-    }
-}
-
 impl Conv<new::Order> for old::Order {
     /// A 0.1 order: one marketplace, shipped by the seller, no hold.
     fn conv(self) -> new::Order {
@@ -201,32 +204,6 @@ impl Conv<new::Order> for old::Order {
             marketplace: None,
             fulfilled_by: new::FulfilledBy::Seller,
             shipping_hold: None,
-        }
-    }
-}
-
-impl Conv<old::Order> for new::Order {
-    /// Never asked for: orders only flow out of a plugin.
-    fn conv(self) -> old::Order {
-        old::Order {
-            external_id: self.external_id,
-            number: self.number,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            status: self.status.conv(),
-            payment_status: self.payment_status.conv(),
-            fulfillment_status: self.fulfillment_status.conv(),
-            currency: self.currency,
-            totals: self.totals.conv(),
-            buyer: self.buyer.conv(),
-            shipping_address: self.shipping_address.conv(),
-            billing_address: self.billing_address.conv(),
-            line_items: self.line_items.conv(),
-            shipping_lines: self.shipping_lines.conv(),
-            tax_ids: self.tax_ids.conv(),
-            marketplace_collected_tax: self.marketplace_collected_tax,
-            taxes_included: self.taxes_included,
-            tags: self.tags,
         }
     }
 }
