@@ -113,7 +113,7 @@ async fn amazon_syncs_every_order_exactly_with_one_request_per_hundred() {
             discount,
             tax,
             shipping,
-        } = sim_money(&t);
+        } = sim_money(t);
         assert_eq!(
             o.totals.total.amount_minor,
             items - discount + shipping + tax,
