@@ -309,58 +309,65 @@ async fn a_filling_disk_pauses_writes_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disk_that_fills_anyway_stops_the_writer_and_the_store_opens_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let Some(tmpfs) = mount_tmpfs(&data, "12m") else {
-        return;
-    };
-    let sandbox = sandbox(3000, 9).await;
-    // No reserve: the disk fills under sled itself.
-    let text = config_text(
-        &data,
-        &[shopify_channel("shop", &sandbox.url(), TOKEN, 250)],
-    )
-    .replace("[daemon]\n", "[daemon]\nmin_free_mb = 0\n");
-    let (path, _) = write_config(dir.path(), &text);
-    let mut child = Command::new(binary())
-        .arg("--config")
-        .arg(&path)
-        .args(["sync", "--once"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut waited = Duration::ZERO;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            waited < Duration::from_secs(120),
-            "the writer hung on a full disk"
+    // Both writers: a one-off sync, and the daemon's scheduled one.
+    for command in [&["sync", "--once"][..], &["run"][..]] {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let Some(tmpfs) = mount_tmpfs(&data, "12m") else {
+            return;
+        };
+        let sandbox = sandbox(3000, 9).await;
+        // No reserve: the disk fills under sled itself.
+        let text = config_text(
+            &data,
+            &[shopify_channel("shop", &sandbox.url(), TOKEN, 250)],
+        )
+        .replace("[daemon]\n", "[daemon]\nmin_free_mb = 0\n");
+        let (path, _) = write_config(dir.path(), &text);
+        let mut child = Command::new(binary())
+            .arg("--config")
+            .arg(&path)
+            .args(command)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut waited = Duration::ZERO;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                waited < Duration::from_secs(120),
+                "{command:?}: the writer hung on a full disk"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += Duration::from_millis(100);
+        };
+        let out = child.wait_with_output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        waited += Duration::from_millis(100);
-    };
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("refused a write"), "{stderr}");
-    // Space returns: the store opens, keeps what was committed, and the
-    // next sync completes.
-    tmpfs.grow("512m");
-    succeeded(
-        &cli(&path, &["orders", "list"], None),
-        "orders list after the full disk",
-    );
-    succeeded(
-        &cli(&path, &["sync", "--once"], None),
-        "sync after space returns",
-    );
-    let all = succeeded(
-        &cli(&path, &["orders", "list", "--format", "json"], None),
-        "orders list",
-    );
-    assert_eq!(all.lines().count(), 3000);
-    sandbox.shutdown().await;
+        assert_eq!(status.code(), Some(1), "{command:?}: {said}");
+        assert!(said.contains("refused a write"), "{command:?}: {said}");
+        // Space returns: the store opens, keeps what was committed, and the
+        // next sync completes.
+        tmpfs.grow("512m");
+        succeeded(
+            &cli(&path, &["orders", "list"], None),
+            "orders list after the full disk",
+        );
+        succeeded(
+            &cli(&path, &["sync", "--once"], None),
+            "sync after space returns",
+        );
+        let all = succeeded(
+            &cli(&path, &["orders", "list", "--format", "json"], None),
+            "orders list",
+        );
+        assert_eq!(all.lines().count(), 3000, "{command:?}");
+        sandbox.shutdown().await;
+    }
 }
