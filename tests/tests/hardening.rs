@@ -535,3 +535,29 @@ async fn quarantined_orders_are_read_again_and_leave_quarantine_when_corrected()
         .unwrap();
     assert_eq!(again.still_invalid, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_the_remote_sends_unasked_is_not_stored() {
+    // The request carries no secret (so egress has nothing to take out),
+    // yet the remote knows the channel's token and sends it back.
+    let server =
+        Server::start(|_, _| http_response("200 OK", &[], &format!("your token is {TOKEN_VALUE}")))
+            .await;
+    let dir = tempfile::tempdir().unwrap();
+    let block = format!(
+        "\n[[sellers.channels]]\nid = \"odd\"\nplugin = \"{}\"\nallow_loopback = true\n[sellers.channels.settings]\nmode = \"get\"\nurl = \"http://127.0.0.1:{}/\"\nsend_token = \"false\"\ntoken = \"{TOKEN_VALUE}\"\n",
+        plugin_dir().join("misbehave.wasm").display(),
+        server.port
+    );
+    let (_, config) = write_config(dir.path(), &config_text(&dir.path().join("data"), &[block]));
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("pass");
+    assert!(
+        !server.heads.lock().unwrap()[0].contains(TOKEN_VALUE),
+        "the request did not carry it"
+    );
+    let stored = h.stored("odd");
+    let tags = stored[0].order.tags.join("\n");
+    assert!(!tags.contains(TOKEN_VALUE), "{tags}");
+    assert!(tags.contains("your token is {{secret:token}}"), "{tags}");
+}

@@ -217,6 +217,13 @@ impl Scrubber {
         out
     }
 
+    /// Whether any value occurs in `bytes`.
+    pub fn found_in(&self, bytes: &[u8]) -> bool {
+        self.pairs
+            .iter()
+            .any(|(value, _)| memchr::memmem::find(bytes, value.as_bytes()).is_some())
+    }
+
     /// `bytes` with every value replaced by its placeholder (no copy when
     /// none occurs).
     pub fn bytes(&self, bytes: Vec<u8>) -> Vec<u8> {

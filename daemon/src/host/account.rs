@@ -13,7 +13,7 @@ use super::state::{CallLimits, CallServices, CallSite, PluginCache};
 use crate::egress::{ChannelEgress, Egress, Scrubber};
 use crate::model::{
     Fulfillment, Label, Manifest, Order, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
-    PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
+    PayoutPage, PluginKind, Quarantined, Rate, Shipment, TrackingEvent,
 };
 use std::sync::Arc;
 
@@ -138,20 +138,70 @@ impl PluginAccount {
     /// `fetch-orders`: one page of orders, validated.
     pub async fn fetch_orders(&self, query: &OrderQuery) -> Result<OrderPage, CallError> {
         let s = self.services();
-        self.plugin
+        let page = self
+            .plugin
             .fetch_orders(s, self.limits, &self.settings, query)
             .await
-            .map_err(|e| self.scrub(e))
+            .map_err(|e| self.scrub(e))?;
+        if self.scrubber.is_empty() {
+            return Ok(page);
+        }
+        let mut clean = OrderPage {
+            orders: Vec::with_capacity(page.orders.len()),
+            quarantined: page.quarantined,
+            next_page: page.next_page,
+        };
+        for order in page.orders {
+            match self.scrub_order(order) {
+                Ok(order) => clean.orders.push(order),
+                Err(q) => clean.quarantined.push(q),
+            }
+        }
+        Ok(clean)
+    }
+
+    /// The backstop for what is stored: an order with one of the account's
+    /// secrets in a field gets the placeholder instead. (Responses reach
+    /// the plugin scrubbed already; this catches a secret the remote sent
+    /// in a request that did not carry it.) An order that cannot be
+    /// cleaned so is refused, like any invalid order.
+    fn scrub_order(&self, order: Order) -> Result<Order, Quarantined> {
+        let Ok(json) = serde_json::to_vec(&order) else {
+            return Ok(order);
+        };
+        if !self.scrubber.found_in(&json) {
+            return Ok(order);
+        }
+        let site = &self.site;
+        let id = crate::text::plain(&order.external_id);
+        tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, order = %id,
+            "an order carried one of the channel's secrets; it is replaced by its placeholder before storing");
+        serde_json::from_slice(&self.scrubber.bytes(json)).map_err(|_| Quarantined {
+            external_id: order.external_id.chars().take(256).collect(),
+            reason: "it carried one of the channel's secrets where a placeholder cannot stand"
+                .into(),
+        })
     }
 
     /// `fetch-order`: one order re-read, validated; `None` when the channel
     /// no longer has it (`unsupported` from a 0.1 plugin).
     pub async fn fetch_order(&self, external_id: &str) -> Result<Option<Order>, CallError> {
         let s = self.services();
-        self.plugin
+        let found = self
+            .plugin
             .fetch_order(s, self.limits, &self.settings, external_id)
             .await
-            .map_err(|e| self.scrub(e))
+            .map_err(|e| self.scrub(e))?;
+        match found {
+            Some(order) if !self.scrubber.is_empty() => match self.scrub_order(order) {
+                Ok(order) => Ok(Some(order)),
+                Err(q) => Err(CallError {
+                    site: self.site.clone(),
+                    kind: super::CallErrorKind::InvalidOutput(q.reason),
+                }),
+            },
+            other => Ok(other),
+        }
     }
 
     /// `push-fulfillment`: the channel's id for the fulfillment.

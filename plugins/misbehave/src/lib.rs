@@ -51,6 +51,10 @@ impl Plugin for Misbehave {
             required: false,
             ..sdk::secret("token", "a secret `get` sends as a bearer token")
         })
+        .setting(sdk::setting(
+            "send_token",
+            "`false`: `get` does not send the token (the server may still know it)",
+        ))
         .allow_host("127.0.0.1")
     }
 }
@@ -116,7 +120,9 @@ impl Marketplace for Misbehave {
             "get" => {
                 let url = settings.require("url")?;
                 let mut request = Request::get(url);
-                if let Ok(token) = settings.secret("token") {
+                if let Ok(token) = settings.secret("token")
+                    && settings.get("send_token") != Some("false")
+                {
                     request = request.bearer(&token);
                 }
                 let response = request.send()?;
