@@ -320,17 +320,22 @@ async fn gate(
     path: &str,
     method: &str,
 ) -> Result<String, Response> {
-    let scale = f64::from(state.config.faults.amazon_rate_scale.max(1));
-    let (rate, burst) = plan(operation);
-    let header = format!("{}", rate * scale);
     let token = headers
         .get("x-amz-access-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let (fault, latency, throttle) = {
+    let (fault, latency, throttle, scale) = {
         let mut f = state.faults.lock().unwrap_or_else(|p| p.into_inner());
-        (f.market_next(), f.latency(), f.faults.amazon_throttle)
+        let scale = f64::from(f.faults.amazon_rate_scale.max(1));
+        (
+            f.market_next(),
+            f.latency(),
+            f.faults.amazon_throttle,
+            scale,
+        )
     };
+    let (rate, burst) = plan(operation);
+    let header = format!("{}", rate * scale);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

@@ -622,3 +622,83 @@ async fn three_marketplaces_ship_and_each_push_reaches_its_own_once() {
     }
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_amazon_page_token_restarts_the_pass_instead_of_failing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start(30, 0).await;
+    let url = sandbox.url();
+    let h = Harness::new(&harness_config(
+        dir.path(),
+        &[amazon_channel("amazon", &url, 100)],
+    ))
+    .await;
+    // A token Amazon no longer accepts (they expire after 24 h).
+    let page = h.channels[0]
+        .account
+        .fetch_orders(&tradelane::model::OrderQuery {
+            updated_after: None,
+            page_token: Some("expired-or-foreign".into()),
+            page_size: 100,
+        })
+        .await
+        .expect("the plugin starts the search over");
+    let expected = served_by_search(market_truth(&url, "amazon").await).len();
+    assert_eq!(page.orders.len(), expected);
+    let served = served(&url).await;
+    assert_eq!(served.iter().filter(|s| s["status"] == 400).count(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_5xx_and_429_bursts_every_amazon_and_ebay_order_lands_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start(150, 150).await;
+    let url = sandbox.url();
+    // Amazon states a plan 1000× its real one, so the retries the faults
+    // cause do not run the host into the real plan's three-minute waits.
+    sandbox.set_faults(SandboxFaults {
+        error_percent: 25,
+        burst_429_every: 5,
+        amazon_rate_scale: 1000,
+        ..Default::default()
+    });
+    let h = Harness::new(&harness_config(
+        dir.path(),
+        &[
+            amazon_channel("amazon", &url, 20),
+            ebay_channel("ebay", &url, 20),
+        ],
+    ))
+    .await;
+    for i in 0..2 {
+        let mut passes = 0;
+        while let Err(e) = h.pass(i).await {
+            passes += 1;
+            assert!(
+                passes < 15,
+                "channel {i} still failing after {passes} passes: {e}"
+            );
+        }
+    }
+    let amazon = served_by_search(market_truth(&url, "amazon").await);
+    let stored = h.stored("amazon");
+    assert_eq!(stored.len(), amazon.len());
+    for t in &amazon {
+        assert!(by_id(&stored, t["market_id"].as_str().unwrap()).is_some());
+    }
+    let ebay = market_truth(&url, "ebay").await;
+    let stored = h.stored("ebay");
+    assert_eq!(stored.len(), ebay.len());
+    for t in &ebay {
+        assert!(by_id(&stored, t["market_id"].as_str().unwrap()).is_some());
+    }
+    let served = served(&url).await;
+    assert!(
+        served.iter().any(|s| s["status"] == 429)
+            && served
+                .iter()
+                .any(|s| s["status"] == 500 || s["status"] == 503)
+    );
+    sandbox.shutdown().await;
+}
