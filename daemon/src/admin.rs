@@ -72,6 +72,8 @@ pub enum Request {
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
     },
+    /// Re-read the config and apply it (as SIGHUP does).
+    Reload,
 }
 
 /// The answer.
@@ -104,10 +106,21 @@ pub enum Reply {
         #[serde(default)]
         quarantined: usize,
     },
+    /// The outcome of a reload: applied, or rolled back and why.
+    Reloaded {
+        applied: bool,
+        message: String,
+    },
     Error {
         message: String,
     },
 }
+
+/// The shipping workflows the admin socket acts through; swapped on reload.
+pub type SharedShipping = Arc<std::sync::RwLock<Vec<Arc<ShippingWorkflow>>>>;
+
+/// A reload asked for over the socket, with where to send its outcome.
+pub type ReloadAsk = tokio::sync::oneshot::Sender<(bool, String)>;
 
 /// What one admin connection may send in all.
 pub const MAX_REQUEST_BYTES: u64 = 1 << 20;
@@ -124,7 +137,8 @@ pub async fn serve(
     path: PathBuf,
     store: Store,
     board: StatusBoard,
-    shipping: Vec<Arc<ShippingWorkflow>>,
+    shipping: SharedShipping,
+    reload: tokio::sync::mpsc::Sender<ReloadAsk>,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let _ = std::fs::remove_file(&path);
@@ -139,9 +153,10 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
+                let (store, board, shipping, reload) =
+                    (store.clone(), board.clone(), shipping.clone(), reload.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, store, board, shipping).await {
+                    if let Err(e) = handle(stream, store, board, shipping, reload).await {
                         tracing::debug!("admin connection: {e}");
                     }
                 });
@@ -157,7 +172,8 @@ async fn handle(
     stream: UnixStream,
     store: Store,
     board: StatusBoard,
-    shipping: Vec<Arc<ShippingWorkflow>>,
+    shipping: SharedShipping,
+    reload: tokio::sync::mpsc::Sender<ReloadAsk>,
 ) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     // A connection may send at most MAX_REQUEST_BYTES in all (the CLI
@@ -181,8 +197,23 @@ async fn handle(
             Err(e) => Reply::Error {
                 message: format!("bad request: {e}"),
             },
+            Ok(Request::Reload) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                match reload.send(tx).await {
+                    Err(_) => Reply::Error {
+                        message: "the daemon is stopping".into(),
+                    },
+                    Ok(()) => match rx.await {
+                        Ok((applied, message)) => Reply::Reloaded { applied, message },
+                        Err(_) => Reply::Error {
+                            message: "the daemon stopped before the reload ended".into(),
+                        },
+                    },
+                }
+            }
             Ok(req) => {
-                let (store, board, shipping) = (store.clone(), board.clone(), shipping.clone());
+                let (store, board) = (store.clone(), board.clone());
+                let shipping = shipping.read().unwrap_or_else(|p| p.into_inner()).clone();
                 tokio::task::spawn_blocking(move || answer(req, &store, &board, &shipping)).await?
             }
         };
@@ -260,6 +291,9 @@ fn answer(
                 quarantined: store.quarantine_count(),
             })
         }
+        Request::Reload => Ok(Reply::Error {
+            message: "a reload is handled by the daemon, not here".into(),
+        }),
     };
     result.unwrap_or_else(|e| Reply::Error {
         message: e.to_string(),

@@ -20,21 +20,118 @@ use sd_notify::NotifyState;
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// OS signals the daemon reacts to, as a typed value.
+/// OS signals that stop the daemon, as a typed value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
     Terminate,
     Interrupt,
 }
 
-async fn next_signal() -> Signal {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => Signal::Terminate,
-        _ = int.recv() => Signal::Interrupt,
+/// What the daemon's main loop waits for.
+enum Event {
+    Stop(Signal),
+    /// SIGHUP (no one to answer) or `tradelane reload` (answered).
+    Reload(Option<crate::admin::ReloadAsk>),
+}
+
+/// The signal handlers, installed once.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
+
+    async fn next(
+        &mut self,
+        asks: &mut tokio::sync::mpsc::Receiver<crate::admin::ReloadAsk>,
+    ) -> Event {
+        tokio::select! {
+            _ = self.term.recv() => Event::Stop(Signal::Terminate),
+            _ = self.int.recv() => Event::Stop(Signal::Interrupt),
+            _ = self.hup.recv() => Event::Reload(None),
+            Some(ask) = asks.recv() => Event::Reload(Some(ask)),
+        }
+    }
+
+    /// The next stopping signal (SIGHUP is ignored while stopping).
+    async fn next_stop(&mut self) -> Signal {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return Signal::Terminate,
+                _ = self.int.recv() => return Signal::Interrupt,
+                _ = self.hup.recv() => {}
+            }
+        }
+    }
+}
+
+/// One configuration's scheduler: every channel and workflow of one
+/// [`Assembly`], stopped as a whole on reload or shutdown.
+struct Generation {
+    stop: shutdown::ShutdownTrigger,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Generation {
+    fn start(store: &Store, assembly: &Assembly, board: &StatusBoard, concurrency: usize) -> Self {
+        let (stop, shutdown) = shutdown::channel();
+        board.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let task = tokio::spawn(scheduler::run(
+            store.clone(),
+            assembly.channels.clone(),
+            assembly.workflows(),
+            board.clone(),
+            concurrency,
+            shutdown,
+        ));
+        Generation { stop, task }
+    }
+
+    /// Stop, letting the passes in flight commit, for at most `grace`.
+    async fn finish(self, grace: std::time::Duration) -> bool {
+        self.stop.fire();
+        let mut task = self.task;
+        tokio::select! {
+            _ = &mut task => true,
+            _ = tokio::time::sleep(grace) => {
+                task.abort();
+                false
+            }
+        }
+    }
+}
+
+/// Read the config at `path` again and build everything from it, loading
+/// every plugin, without touching what runs: the new parts, or why not.
+async fn prepare_reload(
+    path: &std::path::Path,
+    running: &LoadedConfig,
+    host: &PluginHost,
+    store: &Store,
+    http: Arc<HttpEgress>,
+) -> Result<(LoadedConfig, Assembly), String> {
+    let config = LoadedConfig::load(path).map_err(|e| e.to_string())?;
+    if config.data_dir() != running.data_dir() {
+        return Err(format!(
+            "`[daemon] data_dir` changed ({} → {}); that takes a restart",
+            running.data_dir().display(),
+            config.data_dir().display()
+        ));
+    }
+    let assembly = Assembly::build(&config, host, Some(store), http)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    Ok((config, assembly))
 }
 
 /// Open the store of `config`, saying clearly when another process has it.
@@ -120,49 +217,107 @@ fn locked(e: &crate::store::StoreError) -> bool {
             || io.to_string().starts_with("could not acquire lock"))
 }
 
-/// Run until a signal.
+/// Run until SIGTERM or SIGINT; SIGHUP and `tradelane reload` re-read
+/// the config and, when it builds completely, swap it in.
 pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
+    let mut signals = Signals::install()?;
     let data_dir = config.data_dir();
     let store = open_store(&config)?;
     let sandbox = crate::demo::start(&config).await?;
     let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
     let http = Arc::new(HttpEgress::new(EgressSettings::default()));
-    let assembly = Assembly::build(&config, &host, Some(&store), http).await?;
+    let assembly = Assembly::build(&config, &host, Some(&store), http.clone()).await?;
     for p in assembly.plugins.values() {
         info!(plugin = %p.manifest.name, version = %p.manifest.version, kind = %p.kind(), source = %p.source, "plugin loaded");
     }
     let board: StatusBoard = Default::default();
     let (stop, shutdown) = shutdown::channel();
+    let shipping: crate::admin::SharedShipping =
+        Arc::new(std::sync::RwLock::new(assembly.shipping.clone()));
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
 
     let admin_task = tokio::spawn(admin::serve(
         admin::socket_path(&data_dir),
         store.clone(),
         board.clone(),
-        assembly.shipping.clone(),
+        shipping.clone(),
+        reload_tx,
         shutdown.clone(),
     ));
     let watchdog = spawn_watchdog(shutdown.clone());
-    let scheduler_task = tokio::spawn(scheduler::run(
-        store.clone(),
-        assembly.channels.clone(),
-        assembly.workflows(),
-        board,
+    let mut config = config;
+    let mut generation = Generation::start(
+        &store,
+        &assembly,
+        &board,
         config.config.daemon.max_concurrent_syncs,
-        shutdown.clone(),
-    ));
+    );
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
     info!(channels = assembly.channels.len(), shipping_sellers = assembly.shipping.len(), settlement_sellers = assembly.settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
 
-    let signal = next_signal().await;
+    let signal = loop {
+        let answer = match signals.next(&mut reload_rx).await {
+            Event::Stop(signal) => break signal,
+            Event::Reload(answer) => answer,
+        };
+        let path = config.path.clone();
+        let outcome = match prepare_reload(&path, &config, &host, &store, http.clone()).await {
+            Err(why) => {
+                warn!("config reload rolled back, the running config stays: {why}");
+                (false, format!("rolled back: {why}"))
+            }
+            Ok((new_config, new_assembly)) => {
+                let _ = sd_notify::notify(false, &[NotifyState::Reloading]);
+                // Work in flight finishes under the config it started with.
+                let grace = config.config.daemon.shutdown_grace.0;
+                if !generation.finish(grace).await {
+                    warn!(
+                        "reload: passes still running after {}s were stopped; they resume under the new config",
+                        grace.as_secs()
+                    );
+                }
+                *shipping.write().unwrap_or_else(|p| p.into_inner()) =
+                    new_assembly.shipping.clone();
+                generation = Generation::start(
+                    &store,
+                    &new_assembly,
+                    &board,
+                    new_config.config.daemon.max_concurrent_syncs,
+                );
+                let message = format!(
+                    "applied: {} channel(s), {} shipping and {} settlement workflow(s)",
+                    new_assembly.channels.len(),
+                    new_assembly.shipping.len(),
+                    new_assembly.settlement.len()
+                );
+                info!("config reloaded from {}: {message}", path.display());
+                config = new_config;
+                let _ = sd_notify::notify(false, &[NotifyState::Ready]);
+                (true, message)
+            }
+        };
+        board.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            "daemon/config".into(),
+            scheduler::ChannelStatus {
+                state: format!("reload {}", outcome.1),
+                last_success: outcome.0.then(chrono::Utc::now),
+                ..Default::default()
+            },
+        );
+        if let Some(answer) = answer {
+            let _ = answer.send(outcome);
+        }
+    };
     info!(?signal, "shutting down after the pages in flight commit");
     let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
     stop.fire();
     let grace = config.config.daemon.shutdown_grace.0;
     tokio::select! {
-        _ = scheduler_task => {}
-        _ = tokio::time::sleep(grace) => warn!("grace period of {}s over; exiting with syncs in flight", grace.as_secs()),
-        s = next_signal() => warn!(signal = ?s, "second signal; exiting now"),
+        finished = generation.finish(grace) => if !finished {
+            warn!("grace period of {}s over; exiting with syncs in flight", grace.as_secs());
+        },
+        s = signals.next_stop() => warn!(signal = ?s, "second signal; exiting now"),
     }
     let _ = admin_task.await;
     watchdog.abort();

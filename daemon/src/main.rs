@@ -30,7 +30,7 @@ fn main() {
         }
         Err(e) => {
             eprintln!("error: {e:#}");
-            2
+            tradelane::cli::exit_code(&e)
         }
     };
     std::process::exit(code);

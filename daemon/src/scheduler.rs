@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tracing::{error, info, warn};
 
 /// What a channel is doing, for `tradelane status` and the admin socket.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ChannelStatus {
     pub state: String,
     pub next_run: Option<DateTime<Utc>>,

@@ -123,7 +123,7 @@ fn absurd_values_are_refused_at_their_line_and_nothing_panics() {
     for (text, place, message) in cases {
         let (_dir, out) = run_on(text, &["check"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(out.status.code(), Some(78), "{stderr}");
         assert!(
             stderr.contains(place) && stderr.contains(message),
             "{stderr}"
@@ -140,4 +140,36 @@ fn absurd_values_are_refused_at_their_line_and_nothing_panics() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn one_cli_contract_usage_2_not_found_1_config_78() {
+    let text = "[daemon]\ndata_dir = \"DATA\"\n";
+    // An invalid value: 2, and the valid ones.
+    let (_dir, out) = run_on(text, &["shipments", "list", "--state", "bogus"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("dead_letter") && stderr.contains("label_bought"),
+        "{stderr}"
+    );
+    let (_dir, out) = run_on(text, &["orders", "list", "--status", "shipped"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("partially_refunded"), "{stderr}");
+    // Not found: 1, with a message, whatever the format.
+    for format in ["table", "json"] {
+        let (_dir, out) = run_on(text, &["payouts", "show", "nope", "--format", format]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+        assert!(stderr.contains("no stored payout"), "{stderr}");
+    }
+    // A config that does not load: 78 (EX_CONFIG).
+    let (_dir, out) = run_on("[daemon]\nbogus = 1\n", &["check"]);
+    assert_eq!(out.status.code(), Some(78));
+    // No daemon: status says so, for people and scripts, and exits 1.
+    let (_dir, out) = run_on(text, &["status", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["running"], false);
 }

@@ -293,10 +293,145 @@ fn a_malformed_config_names_file_line_and_key() {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(out.status.code(), Some(78), "{stderr}");
         assert!(
             stderr.contains(&format!("config.toml{line}")) && stderr.contains(key),
             "expected {line} and {key} in: {stderr}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_applies_a_valid_config_rolls_back_an_invalid_one_and_loses_nothing() {
+    let sandbox = sandbox(20, 5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let one = config_text(&data, &[shopify_channel("shop", &sandbox.url(), TOKEN, 7)]);
+    let (path, _) = write_config(dir.path(), &one);
+    let mut daemon: Child = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = |path: &std::path::Path| {
+        let out = tradelane(path, &["status", "--format", "json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
+    };
+    let wait_for = |what: &str, ok: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = status(&path);
+            if ok(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "{what}: {s}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let s = wait_for("the first channel syncs", &|s| {
+        s["parts"]["s1/shop"]["last_success"].is_string()
+    });
+    assert_eq!(
+        (s["failing"].as_u64(), s["orders"].as_u64()),
+        (Some(0), Some(20))
+    );
+
+    // A valid change: a second channel, applied by SIGHUP while running.
+    let two = config_text(
+        &data,
+        &[
+            shopify_channel("shop", &sandbox.url(), TOKEN, 7),
+            shopify_channel("shop2", &sandbox.url(), TOKEN, 7),
+        ],
+    );
+    std::fs::write(&path, &two).unwrap();
+    Command::new("kill")
+        .args(["-HUP", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    let s = wait_for("the reload applies and the new channel syncs", &|s| {
+        s["parts"]["s1/shop2"]["last_success"].is_string()
+    });
+    assert!(
+        s["parts"]["daemon/config"]["state"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("reload applied"),
+        "{s}"
+    );
+
+    // An invalid change is refused; the running config stays.
+    std::fs::write(
+        &path,
+        two.replace("[daemon]\n", "[daemon]\nbogus_key = 1\n"),
+    )
+    .unwrap();
+    let out = tradelane(&path.clone(), &["reload"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    // The CLI itself loads the config to find the socket: refused at once.
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    std::fs::write(
+        &path,
+        two.replace(
+            "access_token = \"shpat_sandbox\"",
+            "access_token = { env = \"TRADELANE_TEST_UNSET\" }",
+        ),
+    )
+    .unwrap();
+    let out = tradelane(&path, &["reload"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("rolled back") && said.contains("TRADELANE_TEST_UNSET"),
+        "{said}"
+    );
+    assert!(daemon.try_wait().unwrap().is_none(), "still running");
+    std::fs::write(&path, &two).unwrap();
+    let s = status(&path);
+    assert!(
+        s["parts"]["s1/shop"].is_object() && s["parts"]["s1/shop2"].is_object(),
+        "{s}"
+    );
+    assert!(
+        s["parts"]["daemon/config"]["state"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rolled back"),
+        "{s}"
+    );
+
+    // Nothing lost, nothing twice: each channel holds the sandbox's 20.
+    let listed = tradelane(&path, &["orders", "list", "--format", "json"]);
+    let orders: Vec<serde_json::Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for channel in ["shop", "shop2"] {
+        let mut ids: Vec<&str> = orders
+            .iter()
+            .filter(|o| o["channel"] == channel)
+            .map(|o| o["order"]["external_id"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 20, "{channel}");
+    }
+    assert_eq!(orders.len(), 40);
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    let out = daemon.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    // The test config logs warnings only: the refused reload is one.
+    assert!(log.contains("config reload rolled back"), "{log}");
+    assert!(
+        !log.contains("\u{1b}["),
+        "no colour codes when the log is not a terminal"
+    );
+    sandbox.shutdown().await;
 }

@@ -33,6 +33,32 @@ async fn answer<T>(
     offline(&crate::daemon::open_store(&config)?, request)
 }
 
+/// A command used wrongly (an invalid value): exit 2, with the valid ones.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Something asked for does not exist: exit 1, with what to look at.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFound(pub String);
+
+/// The exit code for a command's error: 78 (EX_CONFIG, as `vector
+/// validate` uses it) for a config that does not load, 2 for a usage
+/// error, 1 for everything that went wrong at run time.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.chain().any(|c| {
+        c.downcast_ref::<crate::config::error::ConfigError>()
+            .is_some()
+    }) {
+        78
+    } else if e.chain().any(|c| c.downcast_ref::<Usage>().is_some()) {
+        2
+    } else {
+        1
+    }
+}
+
 /// tradelane: orders, shipping and settlement glue for cross-border sellers.
 #[derive(Debug, Parser)]
 #[command(name = "tradelane", version, about)]
@@ -149,8 +175,15 @@ pub enum Command {
         #[arg(long)]
         redirect_url: Option<String>,
     },
-    /// What each channel is doing (asks the running daemon).
-    Status,
+    /// Make the running daemon re-read its config (as SIGHUP does): applied
+    /// when the new one loads completely, else rolled back, saying why.
+    Reload,
+    /// What each channel and workflow is doing (asks the running daemon);
+    /// exit 1 when one is failing or stopped, or no daemon runs.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Serve the simulated APIs in the foreground.
     #[cfg(feature = "sandbox")]
     Sandbox {
@@ -362,7 +395,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             self_authorized,
             redirect_url,
         } => connect::connect(&cli.config, &target, self_authorized, redirect_url).await,
-        Command::Status => ops::status(&cli.config).await,
+        Command::Status { format } => ops::status(&cli.config, format).await,
+        Command::Reload => ops::reload(&cli.config).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox {
             listen,

@@ -259,14 +259,18 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub async fn status(path: &Path) -> anyhow::Result<i32> {
+pub async fn status(path: &Path, format: super::Format) -> anyhow::Result<i32> {
     let config = LoadedConfig::load(path)?;
     match admin::ask(&admin::socket_path(&config.data_dir()), &Request::Status).await {
         None => {
-            println!(
-                "tradelane is not running for {}",
-                config.data_dir().display()
-            );
+            if format == super::Format::Json {
+                println!("{}", serde_json::json!({"running": false}));
+            } else {
+                println!(
+                    "tradelane is not running for {}",
+                    config.data_dir().display()
+                );
+            }
             Ok(1)
         }
         Some(reply) => match reply? {
@@ -276,16 +280,101 @@ pub async fn status(path: &Path) -> anyhow::Result<i32> {
                 store_bytes,
                 quarantined,
             } => {
-                println!(
-                    "{orders} orders, {quarantined} in quarantine (`tradelane orders quarantined`), store {} KiB",
-                    store_bytes / 1024
-                );
-                println!("{}", serde_json::to_string_pretty(&channels)?);
-                Ok(0)
+                let parts: std::collections::BTreeMap<String, crate::scheduler::ChannelStatus> =
+                    serde_json::from_value(channels)?;
+                // Failing: a stopped channel or workflow, or one whose last
+                // run failed. Cron and monitoring read the exit code.
+                let failing = parts
+                    .values()
+                    .filter(|s| s.state.starts_with("stopped") || s.consecutive_failures > 0)
+                    .count();
+                if format == super::Format::Json {
+                    let out = serde_json::json!({
+                        "running": true,
+                        "orders": orders,
+                        "quarantined": quarantined,
+                        "store_bytes": store_bytes,
+                        "failing": failing,
+                        "parts": parts,
+                    });
+                    println!("{out}");
+                } else {
+                    print_status(&parts, orders as u64, quarantined as u64, store_bytes)?;
+                }
+                Ok(if failing > 0 { 1 } else { 0 })
             }
             other => bail!("unexpected answer {other:?}"),
         },
     }
+}
+
+/// Ask the running daemon to reload its config: 0 applied, 1 rolled back
+/// (or no daemon).
+pub async fn reload(path: &Path) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(path)?;
+    match admin::ask(&admin::socket_path(&config.data_dir()), &Request::Reload).await {
+        None => {
+            eprintln!(
+                "tradelane is not running for {}",
+                config.data_dir().display()
+            );
+            Ok(1)
+        }
+        Some(reply) => match reply? {
+            Reply::Reloaded { applied, message } => {
+                println!("config reload {}", crate::text::plain(&message));
+                Ok(if applied { 0 } else { 1 })
+            }
+            Reply::Error { message } => bail!("{message}"),
+            other => bail!("unexpected answer {other:?}"),
+        },
+    }
+}
+
+/// The status board as a table: one line per channel and workflow.
+fn print_status(
+    parts: &std::collections::BTreeMap<String, crate::scheduler::ChannelStatus>,
+    orders: u64,
+    quarantined: u64,
+    store_bytes: u64,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let when = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
+    writeln!(
+        out,
+        "{orders} orders stored, {quarantined} in quarantine (`tradelane orders quarantined`), store {} KiB",
+        store_bytes / 1024
+    )?;
+    let width = parts.keys().map(|k| k.len()).max().unwrap_or(4).max(4);
+    writeln!(
+        out,
+        "{:<width$}  {:<24}  {:<19}  {:<19}  {:>8}  {:>6}  LAST ERROR",
+        "PART", "STATE", "LAST SUCCESS", "NEXT RUN", "SYNCED", "FAILS"
+    )?;
+    for (name, s) in parts {
+        let mut state = s.state.clone();
+        if state.chars().count() > 24 {
+            state = state.chars().take(23).collect::<String>() + "…";
+        }
+        let error = s
+            .last_error
+            .as_deref()
+            .map(|e| e.chars().take(160).collect::<String>())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{name:<width$}  {state:<24}  {:<19}  {:<19}  {:>8}  {:>6}  {error}",
+            when(&s.last_success),
+            when(&s.next_run),
+            s.orders_synced,
+            s.consecutive_failures
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(feature = "sandbox")]

@@ -45,7 +45,11 @@ pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32
             let payment_status = status
                 .map(|s| {
                     serde_json::from_value::<PaymentStatus>(serde_json::Value::String(s.clone()))
-                        .with_context(|| format!("unknown status `{s}`"))
+                        .map_err(|_| {
+                            super::Usage(format!(
+                                "unknown status `{s}`: use one of pending, authorized, paid, partially_paid, partially_refunded, refunded, voided, unknown"
+                            ))
+                        })
                 })
                 .transpose()?;
             let since = since.map(|s| parse_since(&s)).transpose()?;

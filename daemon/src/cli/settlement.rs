@@ -56,6 +56,12 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
     let Reply::Payouts { payouts } = ask(config, request).await? else {
         bail!("unexpected answer");
     };
+    if show && payouts.is_empty() {
+        return Err(super::NotFound(
+            "no stored payout with that id (see `tradelane payouts list`)".into(),
+        )
+        .into());
+    }
     let mut out = crate::text::PlainWriter(std::io::stdout().lock());
     if format == Format::Json {
         for p in &payouts {
@@ -65,10 +71,6 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
         return Ok(0);
     }
     if show {
-        if payouts.is_empty() {
-            eprintln!("no stored payout with that id");
-            return Ok(1);
-        }
         for p in &payouts {
             print_payout(&mut out, p)?;
         }

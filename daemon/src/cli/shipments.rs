@@ -53,6 +53,23 @@ pub async fn shipments(config: &Path, command: ShipmentsCommand) -> anyhow::Resu
             state,
             format,
         } => {
+            if let Some(s) = &state {
+                use crate::shipping::record::{Stage, Status};
+                let wanted = s.replace('-', "_");
+                let names: Vec<&str> = Status::ALL
+                    .iter()
+                    .map(|x| x.name())
+                    .chain(Stage::ALL.iter().map(|x| x.name()))
+                    .collect();
+                if !names.contains(&wanted.as_str()) {
+                    return Err(super::Usage(format!(
+                        "unknown state `{s}`: use a status ({}) or a stage ({})",
+                        names[..Status::ALL.len()].join(", "),
+                        names[Status::ALL.len()..].join(", ")
+                    ))
+                    .into());
+                }
+            }
             let records = ask(config, Request::ListShipments { seller, state }).await?;
             print_list(&records, format)?;
             return Ok(0);

@@ -27,6 +27,16 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in order.
+    pub const ALL: [Stage; 6] = [
+        Stage::Intent,
+        Stage::Quoted,
+        Stage::RateChosen,
+        Stage::LabelBought,
+        Stage::LabelStored,
+        Stage::Pushed,
+    ];
+
     /// The name used in the CLI.
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +69,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Status; 6] = [
+        Status::Active,
+        Status::Held,
+        Status::DeadLetter,
+        Status::Skipped,
+        Status::DryRun,
+        Status::Done,
+    ];
+
     /// The name used in the CLI.
     pub fn name(self) -> &'static str {
         match self {
