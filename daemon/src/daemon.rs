@@ -83,7 +83,16 @@ struct Generation {
 }
 
 impl Generation {
-    fn start(store: &Store, assembly: &Assembly, board: &StatusBoard, concurrency: usize) -> Self {
+    fn start(
+        store: &Store,
+        assembly: &Assembly,
+        board: &StatusBoard,
+        config: &LoadedConfig,
+    ) -> Self {
+        let settings = scheduler::Settings {
+            concurrency: config.config.daemon.max_concurrent_syncs,
+            stopped_retry: config.config.daemon.stopped_retry.0,
+        };
         let (stop, shutdown) = shutdown::channel();
         board.lock().unwrap_or_else(|p| p.into_inner()).clear();
         let task = tokio::spawn(scheduler::run(
@@ -91,7 +100,7 @@ impl Generation {
             assembly.channels.clone(),
             assembly.workflows(),
             board.clone(),
-            concurrency,
+            settings,
             shutdown,
         ));
         Generation { stop, task }
@@ -246,12 +255,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     ));
     let watchdog = spawn_watchdog(shutdown.clone());
     let mut config = config;
-    let mut generation = Generation::start(
-        &store,
-        &assembly,
-        &board,
-        config.config.daemon.max_concurrent_syncs,
-    );
+    let mut generation = Generation::start(&store, &assembly, &board, &config);
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
     info!(channels = assembly.channels.len(), shipping_sellers = assembly.shipping.len(), settlement_sellers = assembly.settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
@@ -279,12 +283,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
                 }
                 *shipping.write().unwrap_or_else(|p| p.into_inner()) =
                     new_assembly.shipping.clone();
-                generation = Generation::start(
-                    &store,
-                    &new_assembly,
-                    &board,
-                    new_config.config.daemon.max_concurrent_syncs,
-                );
+                generation = Generation::start(&store, &new_assembly, &board, &new_config);
                 let message = format!(
                     "applied: {} channel(s), {} shipping and {} settlement workflow(s)",
                     new_assembly.channels.len(),

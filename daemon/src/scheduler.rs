@@ -35,16 +35,35 @@ pub struct ChannelStatus {
 /// Status of every channel, by `seller/channel`.
 pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
 
+/// How the scheduler paces channels, from `[daemon]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Channels synced at once.
+    pub concurrency: usize,
+    /// The first wait before a stopped channel is tried again.
+    pub stopped_retry: std::time::Duration,
+}
+
+/// The longest wait before a stopped channel is tried again.
+pub const STOPPED_RETRY_CAP: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// The wait before the `n`-th retry (from 1) of a stopped channel.
+pub fn stopped_wait(first: std::time::Duration, n: u32) -> std::time::Duration {
+    first
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(STOPPED_RETRY_CAP.max(first))
+}
+
 /// Schedule every channel and workflow until `shutdown` is requested.
 pub async fn run(
     store: Store,
     channels: Vec<Arc<Channel>>,
     workflows: Vec<Arc<dyn Workflow>>,
     board: StatusBoard,
-    concurrency: usize,
+    settings: Settings,
     shutdown: Shutdown,
 ) {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for channel in channels {
         let wake: Vec<Arc<dyn Workflow>> = workflows
@@ -58,9 +77,10 @@ pub async fn run(
             permits.clone(),
             shutdown.clone(),
         );
-        tasks.spawn(
-            async move { channel_loop(store, channel, wake, board, permits, shutdown).await },
-        );
+        let retry = settings.stopped_retry;
+        tasks.spawn(async move {
+            channel_loop(store, channel, wake, board, permits, retry, shutdown).await
+        });
     }
     for workflow in workflows {
         let (store, board, shutdown) = (store.clone(), board.clone(), shutdown.clone());
@@ -80,6 +100,7 @@ async fn channel_loop(
     wake: Vec<Arc<dyn Workflow>>,
     board: StatusBoard,
     permits: Arc<Semaphore>,
+    stopped_retry: std::time::Duration,
     mut shutdown: Shutdown,
 ) {
     let label = channel.label();
@@ -94,9 +115,14 @@ async fn channel_loop(
         .and_then(|c| c.last_completed);
     let mut next = channel.schedule.first_run(last, Utc::now());
     let mut failures = 0u32;
+    // Why the channel is stopped, and how often it was retried since.
+    let mut stopped: Option<(String, u32)> = None;
     loop {
         update(&board, &label, |s| {
-            s.state = "scheduled".into();
+            s.state = match &stopped {
+                Some((what, _)) => format!("stopped: {what}"),
+                None => "scheduled".into(),
+            };
             s.next_run = Some(next);
         });
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
@@ -115,6 +141,10 @@ async fn channel_loop(
         match result {
             Ok(report) => {
                 failures = 0;
+                if let Some((what, _)) = stopped.take() {
+                    info!(seller = %seller, channel = %channel_id, plugin = %plugin,
+                        "sync recovered: the channel works again (it was stopped: {what})");
+                }
                 if report.created + report.updated + report.quarantined > 0 || report.pages > 1 {
                     info!(seller = %seller, channel = %channel_id, plugin = %plugin,
                         pages = report.pages, created = report.created, updated = report.updated, unchanged = report.unchanged,
@@ -170,13 +200,18 @@ async fn channel_loop(
                 });
                 match remedy {
                     Remedy::Fix(what) => {
-                        error!(seller = %seller, channel = %channel_id, plugin = %plugin,
-                            "sync stopped for this channel: {message}. To fix: {what}; then restart tradelane");
-                        update(&board, &label, |s| {
-                            s.state = format!("stopped: {what}");
-                            s.next_run = None;
-                        });
-                        return;
+                        let tries = stopped.as_ref().map_or(0, |(_, n)| *n) + 1;
+                        let wait = stopped_wait(stopped_retry, tries);
+                        if tries == 1 {
+                            error!(seller = %seller, channel = %channel_id, plugin = %plugin,
+                                "sync stopped for this channel: {message}. To fix: {what}; it is tried again in {} (doubling up to 6 h), and at once on reload",
+                                humantime::format_duration(wait));
+                        } else {
+                            warn!(seller = %seller, channel = %channel_id, plugin = %plugin, tries,
+                                "still stopped: {message}; next try in {}", humantime::format_duration(wait));
+                        }
+                        stopped = Some((what, tries));
+                        next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                     }
                     Remedy::Defer(d) => {
                         warn!(seller = %seller, channel = %channel_id, plugin = %plugin,
@@ -249,5 +284,25 @@ async fn workflow_loop(
             return;
         }
         next = workflow.schedule().next_after(Utc::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_stopped_channel_waits_longer_each_time_up_to_six_hours() {
+        let first = Duration::from_secs(15 * 60);
+        assert_eq!(stopped_wait(first, 1), first);
+        assert_eq!(stopped_wait(first, 2), first * 2);
+        assert_eq!(stopped_wait(first, 5), first * 16);
+        assert_eq!(stopped_wait(first, 6), STOPPED_RETRY_CAP);
+        assert_eq!(stopped_wait(first, 40), STOPPED_RETRY_CAP);
+        assert_eq!(
+            stopped_wait(Duration::from_secs(1), 3),
+            Duration::from_secs(4)
+        );
     }
 }

@@ -132,6 +132,10 @@ pub struct SandboxFaults {
     /// this (tests: 100 makes searchOrders 0.56 req/s). 0 means 1.
     #[serde(default)]
     pub amazon_rate_scale: u32,
+    /// The simulated Shopify refuses every token (401), as after the seller
+    /// revoked the app; switching it off lets the same token work again.
+    #[serde(default)]
+    pub reject_auth: bool,
     /// After each eBay order page served, this many orders change (and
     /// move to the end of a `lastmodifieddate` search).
     #[serde(default)]

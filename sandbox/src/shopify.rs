@@ -61,7 +61,13 @@ async fn gate(
     let token = headers
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok());
-    if token != Some(state.config.access_token.as_str()) {
+    let revoked = state
+        .faults
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .faults
+        .reject_auth;
+    if revoked || token != Some(state.config.access_token.as_str()) {
         state.record(method, path.to_string(), 401, Vec::new());
         let body = json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"});
         return Err(json_response(

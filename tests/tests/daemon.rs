@@ -435,3 +435,72 @@ async fn reload_applies_a_valid_config_rolls_back_an_invalid_one_and_loses_nothi
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
+    let sandbox = sandbox(10, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 50)],
+    )
+    .replace("[daemon]\n", "[daemon]\nstopped_retry = \"1s\"\n");
+    let (path, _) = write_config(dir.path(), &text);
+    // The seller revoked the app: every token is refused.
+    sandbox.set_faults(SandboxFaults {
+        reject_auth: true,
+        ..Default::default()
+    });
+    let mut daemon: Child = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = |path: &std::path::Path| {
+        let out = tradelane(path, &["status", "--format", "json"]);
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, s) = status(&path);
+        let state = s["parts"]["s1/shop"]["state"].as_str().unwrap_or("");
+        if state.starts_with("stopped") {
+            assert_eq!(
+                code,
+                Some(1),
+                "status fails while a channel is stopped: {s}"
+            );
+            assert!(
+                s["parts"]["s1/shop"]["next_run"].is_string(),
+                "it will be tried again: {s}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never stopped: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The seller authorises the app again; nobody restarts anything.
+    sandbox.set_faults(SandboxFaults::default());
+    loop {
+        let (code, s) = status(&path);
+        if s["parts"]["s1/shop"]["last_success"].is_string() {
+            assert_eq!(code, Some(0), "{s}");
+            assert_eq!(s["orders"], 10);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never resumed: {s}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success());
+    sandbox.shutdown().await;
+}

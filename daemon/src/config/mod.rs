@@ -52,6 +52,11 @@ pub struct DaemonConfig {
     /// Channels synced at once.
     #[serde(default = "default_concurrency")]
     pub max_concurrent_syncs: usize,
+    /// A channel stopped for something a person must fix (credentials,
+    /// settings) is tried again after this, then twice as long each time,
+    /// up to 6 h: it resumes on its own once the fix is made.
+    #[serde(default = "default_stopped_retry")]
+    pub stopped_retry: HumanDuration,
     /// Free disk space kept in reserve on the store's file system, in MiB:
     /// below it, syncs and workflows pause and say so.
     #[serde(default = "default_min_free")]
@@ -148,6 +153,9 @@ fn default_log_level() -> String {
 fn default_grace() -> HumanDuration {
     HumanDuration(std::time::Duration::from_secs(30))
 }
+fn default_stopped_retry() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(15 * 60))
+}
 fn default_concurrency() -> usize {
     8
 }
@@ -207,6 +215,7 @@ impl Default for DaemonConfig {
             log_level: default_log_level(),
             shutdown_grace: default_grace(),
             max_concurrent_syncs: default_concurrency(),
+            stopped_retry: default_stopped_retry(),
             store_cache_mb: default_store_cache(),
             min_free_mb: default_min_free(),
             plugins: PluginLimits::default(),
@@ -294,7 +303,12 @@ impl LoadedConfig {
         let d = &self.config.daemon;
         let p = &d.plugins;
         let ms = |h: &HumanDuration| h.0.as_millis();
-        let checks: [(&str, bool, &str); 12] = [
+        let checks: [(&str, bool, &str); 13] = [
+            (
+                "daemon.stopped_retry",
+                (1_000..=21_600_000).contains(&ms(&d.stopped_retry)),
+                "from 1s to 6h",
+            ),
             (
                 "daemon.plugins.max_store_mb_per_channel",
                 p.max_store_mb_per_channel >= 1,
