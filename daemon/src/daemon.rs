@@ -88,10 +88,12 @@ impl Generation {
         assembly: &Assembly,
         board: &StatusBoard,
         config: &LoadedConfig,
+        heartbeat: &Arc<std::sync::atomic::AtomicI64>,
     ) -> Self {
         let settings = scheduler::Settings {
             concurrency: config.config.daemon.max_concurrent_syncs,
             stopped_retry: config.config.daemon.stopped_retry.0,
+            heartbeat: heartbeat.clone(),
         };
         let (stop, shutdown) = shutdown::channel();
         board.lock().unwrap_or_else(|p| p.into_inner()).clear();
@@ -253,9 +255,12 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
         reload_tx,
         shutdown.clone(),
     ));
-    let watchdog = spawn_watchdog(shutdown.clone());
+    let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(
+        chrono::Utc::now().timestamp(),
+    ));
+    let watchdog = spawn_watchdog(heartbeat.clone(), board.clone(), shutdown.clone());
     let mut config = config;
-    let mut generation = Generation::start(&store, &assembly, &board, &config);
+    let mut generation = Generation::start(&store, &assembly, &board, &config, &heartbeat);
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
     info!(channels = assembly.channels.len(), shipping_sellers = assembly.shipping.len(), settlement_sellers = assembly.settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
@@ -283,7 +288,8 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
                 }
                 *shipping.write().unwrap_or_else(|p| p.into_inner()) =
                     new_assembly.shipping.clone();
-                generation = Generation::start(&store, &new_assembly, &board, &new_config);
+                generation =
+                    Generation::start(&store, &new_assembly, &board, &new_config, &heartbeat);
                 let message = format!(
                     "applied: {} channel(s), {} shipping and {} settlement workflow(s)",
                     new_assembly.channels.len(),
@@ -328,21 +334,66 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ping systemd's watchdog at half of `WatchdogSec`, when it is set.
-fn spawn_watchdog(mut shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
+/// Feed systemd: `WATCHDOG=1` at half of `WatchdogSec` (when set), but
+/// only while the scheduler's heartbeat is fresh, so a scheduler that
+/// stopped making progress gets the daemon restarted; and `STATUS=` with
+/// a one-line summary of the status board (`systemctl status`).
+fn spawn_watchdog(
+    heartbeat: Arc<std::sync::atomic::AtomicI64>,
+    board: StatusBoard,
+    mut shutdown: Shutdown,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut usec = 0u64;
-        if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
-            return;
-        }
-        let mut every = tokio::time::interval(std::time::Duration::from_micros(usec / 2));
+        let watchdog = sd_notify::watchdog_enabled(false, &mut usec) && usec > 0;
+        let period = if watchdog {
+            std::time::Duration::from_micros(usec / 2)
+        } else {
+            std::time::Duration::from_secs(10)
+        };
+        let mut every = tokio::time::interval(period);
         loop {
             tokio::select! {
-                _ = every.tick() => { let _ = sd_notify::notify(false, &[NotifyState::Watchdog]); }
+                _ = every.tick() => {
+                    let age = chrono::Utc::now().timestamp()
+                        - heartbeat.load(std::sync::atomic::Ordering::Relaxed);
+                    let summary = summary(&board);
+                    let mut states = vec![NotifyState::Status(&summary)];
+                    // A heartbeat older than the watchdog period means the
+                    // scheduler is stuck: stop feeding, let systemd act.
+                    if watchdog && (age as u128) * 1_000_000 <= u128::from(usec) {
+                        states.push(NotifyState::Watchdog);
+                    }
+                    let _ = sd_notify::notify(false, &states);
+                }
                 _ = shutdown.requested() => return,
             }
         }
     })
+}
+
+/// `3 parts: 2 ok, 1 stopped, 0 failing; last sync 12:00:01 UTC`.
+pub fn summary(board: &StatusBoard) -> String {
+    let b = board.lock().unwrap_or_else(|p| p.into_inner());
+    let stopped = b
+        .values()
+        .filter(|s| s.state.starts_with("stopped"))
+        .count();
+    let failing = b
+        .values()
+        .filter(|s| !s.state.starts_with("stopped") && s.consecutive_failures > 0)
+        .count();
+    let last = b
+        .values()
+        .filter_map(|s| s.last_success)
+        .max()
+        .map(|t| t.format("%H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "none yet".into());
+    format!(
+        "{} parts: {} ok, {stopped} stopped, {failing} failing; last success {last}",
+        b.len(),
+        b.len() - stopped - failing
+    )
 }
 
 #[cfg(test)]

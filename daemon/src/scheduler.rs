@@ -36,12 +36,26 @@ pub struct ChannelStatus {
 pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
 
 /// How the scheduler paces channels, from `[daemon]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Channels synced at once.
     pub concurrency: usize,
     /// The first wait before a stopped channel is tried again.
     pub stopped_retry: std::time::Duration,
+    /// Set to the current Unix time every second while the scheduler's
+    /// loop runs: what systemd's watchdog is fed from.
+    pub heartbeat: Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// The scheduler's heartbeat, every second, until `shutdown`.
+async fn beat(heartbeat: Arc<std::sync::atomic::AtomicI64>, mut shutdown: Shutdown) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = every.tick() => heartbeat.store(Utc::now().timestamp(), std::sync::atomic::Ordering::Relaxed),
+            _ = shutdown.requested() => return,
+        }
+    }
 }
 
 /// The longest wait before a stopped channel is tried again.
@@ -65,6 +79,7 @@ pub async fn run(
 ) {
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(beat(settings.heartbeat.clone(), shutdown.clone()));
     for channel in channels {
         let wake: Vec<Arc<dyn Workflow>> = workflows
             .iter()

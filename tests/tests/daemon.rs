@@ -504,3 +504,58 @@ async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
     assert!(daemon.wait().unwrap().success());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn systemd_hears_ready_a_status_line_and_the_watchdog_fed_by_the_scheduler() {
+    use std::os::unix::net::UnixDatagram;
+    let sandbox = sandbox(5, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 50)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let socket = dir.path().join("notify.sock");
+    let listener = UnixDatagram::bind(&socket).unwrap();
+    listener
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // systemd names the watched process in WATCHDOG_PID: the shell's pid
+    // is the daemon's after `exec`.
+    let mut daemon: Child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"WATCHDOG_PID=$$ exec "$0" --config "$1" run"#)
+        .arg(binary())
+        .arg(&path)
+        .env("NOTIFY_SOCKET", &socket)
+        .env("WATCHDOG_USEC", "2000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut heard = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline
+        && !(heard.contains("READY=1")
+            && heard.contains("WATCHDOG=1")
+            && heard.contains("1 ok, 0 stopped"))
+    {
+        if let Ok(n) = listener.recv(&mut buf) {
+            heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+            heard.push('\n');
+        }
+    }
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success());
+    assert!(heard.contains("READY=1"), "{heard}");
+    assert!(heard.contains("WATCHDOG=1"), "{heard}");
+    assert!(
+        heard.contains("STATUS=") && heard.contains("1 ok, 0 stopped"),
+        "{heard}"
+    );
+    sandbox.shutdown().await;
+}
