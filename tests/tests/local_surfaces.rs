@@ -371,3 +371,47 @@ async fn a_disk_that_fills_anyway_stops_the_writer_and_the_store_opens_after() {
         sandbox.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_checks_the_environment_and_online_the_credentials() {
+    let sandbox = sandbox(3, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = config_text(&data, &[shopify_channel("shop", &sandbox.url(), TOKEN, 50)]);
+    let (path, _) = write_config(dir.path(), &good);
+    let out = cli(&path, &["check", "--online"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("s1/shop: credentials ok"), "{stdout}");
+    assert!(
+        stderr.contains("is a secret written inline"),
+        "the warnings run would log: {stderr}"
+    );
+
+    // A wrong token passes the offline check and fails the online one.
+    let (path, _) = write_config(dir.path(), &good.replace(TOKEN, "shpat_wrong"));
+    assert_eq!(cli(&path, &["check"], None).status.code(), Some(0));
+    let out = cli(&path, &["check", "--online"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("s1/shop") && stderr.contains("credentials refused"),
+        "{stderr}"
+    );
+
+    // A data_dir that is a file, and a sandbox port already taken.
+    std::fs::write(dir.path().join("file"), b"").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let bad = config_text(&dir.path().join("file"), &[])
+        + &format!("\n[sandbox]\nlisten = \"127.0.0.1:{port}\"\n");
+    let (path, _) = write_config(dir.path(), &bad);
+    let out = cli(&path, &["check"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    assert!(stderr.contains("[sandbox] listen"), "{stderr}");
+    drop(taken);
+    sandbox.shutdown().await;
+}

@@ -159,8 +159,13 @@ pub enum Command {
     },
     /// List built-in and configured plugins.
     Plugins,
-    /// Validate the config and load every plugin.
-    Check,
+    /// Validate the config, load every plugin, and check the environment
+    /// (data_dir, free space, sandbox port, secrets); `--online` also asks
+    /// every channel and account to prove its credentials.
+    Check {
+        #[arg(long)]
+        online: bool,
+    },
     /// Authorise a channel whose marketplace uses OAuth (eBay, Amazon):
     /// print the consent page, take back the redirect, save the refresh token.
     Connect {
@@ -389,7 +394,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export { output, .. } => orders::export(&cli.config, output).await,
         Command::Import { file } => orders::import(&cli.config, &file),
         Command::Plugins => ops::plugins(&cli.config).await,
-        Command::Check => ops::check(&cli.config).await,
+        Command::Check { online } => ops::check(&cli.config, online).await,
         Command::Connect {
             target,
             self_authorized,

@@ -201,7 +201,9 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub async fn check(path: &Path) -> anyhow::Result<i32> {
+pub async fn check(path: &Path, online: bool) -> anyhow::Result<i32> {
+    // The warnings `run` would log (inline secrets…) show here too.
+    logging::init(Default::default(), "warn");
     let config = LoadedConfig::load(path)?;
     let host = PluginHost::new(None)?;
     let http = Arc::new(HttpEgress::new(EgressSettings::default()));
@@ -256,7 +258,69 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
             );
         }
     }
-    Ok(0)
+    let mut problems = environment_problems(&config);
+    if online {
+        let accounts = channels
+            .iter()
+            .map(|c| c.account.as_ref())
+            .chain(shipping.iter().flat_map(|s| s.carriers.values()))
+            .chain(settlement.iter().flat_map(|s| s.accounts.iter()));
+        for account in accounts {
+            match account.check().await {
+                Ok(()) => println!("  {}: credentials ok", account.label()),
+                Err(e) => problems.push(format!("{}: {e}", account.label())),
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(0);
+    }
+    for p in &problems {
+        eprintln!("problem: {}", crate::text::plain(p));
+    }
+    Ok(1)
+}
+
+/// What would stop `run` on this machine although the config is valid.
+fn environment_problems(config: &LoadedConfig) -> Vec<String> {
+    let mut problems = Vec::new();
+    let data_dir = config.data_dir();
+    match crate::daemon::prepare_data_dir(&data_dir) {
+        Err(e) => problems.push(format!("{e:#}")),
+        Ok(()) => {
+            let probe = data_dir.join(format!(".check-{}", std::process::id()));
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => problems.push(format!(
+                    "data_dir {} cannot be written ({e}); give the daemon's user write access or set `[daemon] data_dir`",
+                    data_dir.display()
+                )),
+            }
+            let reserve = u64::from(config.config.daemon.min_free_mb) << 20;
+            if let Ok(free) = fs2::available_space(&data_dir)
+                && free < reserve
+            {
+                problems.push(format!(
+                    "only {} MiB free under {}, below `[daemon] min_free_mb` ({} MiB): syncs would pause at once",
+                    free >> 20,
+                    data_dir.display(),
+                    reserve >> 20
+                ));
+            }
+        }
+    }
+    #[cfg(feature = "sandbox")]
+    if let Some(s) = config.config.sandbox.as_ref().filter(|s| s.enabled)
+        && let Err(e) = std::net::TcpListener::bind(&s.listen)
+    {
+        problems.push(format!(
+            "the sandbox cannot listen on {} ({e}; a running tradelane?): change `[sandbox] listen` (and every `base_url` that points at it), or stop what uses it",
+            s.listen
+        ));
+    }
+    problems
 }
 
 pub async fn status(path: &Path, format: super::Format) -> anyhow::Result<i32> {
