@@ -326,3 +326,30 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     );
     assert_eq!(totals, paid_out, "and so do the total rows");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_run_does_not_cry_wolf_before_the_first_full_sync() {
+    let sandbox = sandbox(40, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        dir.path(),
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            settlement_block(&url),
+        ],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    // Settlement runs before the channel ever synced: payouts are read and
+    // kept, but against an empty store every line would look orderless.
+    let early = h.settle().await;
+    assert!(early.payouts_stored > 0, "{early:?}");
+    assert_eq!(early.discrepancies_new, 0, "{early:?}");
+    assert!(h.store.discrepancies(false).unwrap().is_empty());
+    // After the first full sync, exactly the injected five.
+    h.pass(0).await.expect("sync");
+    let report = h.settle().await;
+    assert_eq!(report.discrepancies_new, 5, "{report:?}");
+    sandbox.shutdown().await;
+}

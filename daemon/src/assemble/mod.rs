@@ -266,12 +266,22 @@ impl Parts<'_> {
                     kind: PluginKind::Payment,
                 })?);
             }
-            out.push(Arc::new(SettlementWorkflow::new(
-                seller_id.clone(),
-                SettlementPolicy::new(settlement),
-                accounts,
-                settlement.schedule.clone(),
-            )));
+            let policy = SettlementPolicy::new(settlement);
+            let channels = seller
+                .channels
+                .iter()
+                .filter(|c| c.enabled && policy.settles(c.id.get_ref()))
+                .map(|c| c.id.get_ref().clone())
+                .collect();
+            out.push(Arc::new(
+                SettlementWorkflow::new(
+                    seller_id.clone(),
+                    policy,
+                    accounts,
+                    settlement.schedule.clone(),
+                )
+                .waiting_for(channels),
+            ));
         }
         Ok(out)
     }

@@ -66,10 +66,16 @@ pub fn reconcile(
         (a.payout.created_at, &a.payout.external_id)
             .cmp(&(b.payout.created_at, &b.payout.external_id))
     });
+    let since = orders
+        .iter()
+        .filter(|o| policy.settles(&o.channel))
+        .map(|o| o.order.created_at)
+        .min();
     let ctx = Ctx {
         seller,
         policy,
         now,
+        since,
     };
     for p in sorted {
         out.discrepancies.extend(ctx.payout_mismatch(p));
@@ -106,6 +112,9 @@ struct Ctx<'a> {
     seller: &'a str,
     policy: &'a SettlementPolicy,
     now: DateTime<Utc>,
+    /// When the oldest stored order (of the settled channels) was placed:
+    /// money moved before it is "before tradelane", not a discrepancy.
+    since: Option<DateTime<Utc>>,
 }
 
 /// The order of a payout line.
@@ -211,6 +220,11 @@ impl Ctx<'_> {
             PayoutLineKind::Charge | PayoutLineKind::Refund | PayoutLineKind::Dispute
         );
         if !needs_order {
+            return Lookup::NotNeeded;
+        }
+        // Before the oldest stored order (or before any): the money of an
+        // order tradelane never saw, not a discrepancy.
+        if self.since.is_none_or(|since| line.created_at < since) {
             return Lookup::NotNeeded;
         }
         let subject = format!("{}:{}", p.account, line.external_id);
@@ -453,6 +467,34 @@ mod tests {
             pattern: regex::Regex::new(r"^#?(\d+)$").unwrap(),
             channels: None,
         }
+    }
+
+    #[test]
+    fn money_from_before_the_oldest_stored_order_is_not_a_discrepancy() {
+        let orders = vec![order("shop", "1", "#1001", m(1000, "EUR"))];
+        let mut early = line("ch_old", "#999", m(500, "EUR"), None);
+        early.created_at = orders[0].order.created_at - chrono::Duration::days(1);
+        let late = line("ch_new", "#998", m(500, "EUR"), None);
+        let payout = PayoutRecord {
+            seller: "s".into(),
+            account: "stripe".into(),
+            payout: Payout {
+                external_id: "po_1".into(),
+                amount: m(1000, "EUR"),
+                status: PayoutStatus::Paid,
+                created_at: Utc::now(),
+                arrival_date: None,
+            },
+            lines: vec![early, late],
+        };
+        let out = reconcile("s", &policy(), &[payout], &orders, Utc::now());
+        let without: Vec<_> = out
+            .discrepancies
+            .iter()
+            .filter(|d| d.kind == DiscrepancyKind::LineWithoutOrder)
+            .collect();
+        assert_eq!(without.len(), 1, "{without:?}");
+        assert_eq!(without[0].line_id.as_deref(), Some("ch_new"));
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub struct SettlementWorkflow {
     reconciled_at: Mutex<Option<Instant>>,
     /// Poked when a sync brought changes.
     pub wake: tokio::sync::Notify,
+    /// The seller's channels whose orders these accounts settle:
+    /// reconciliation waits until each has completed a first full sync.
+    pub channels: Vec<String>,
 }
 
 /// What a pass did.
@@ -95,7 +98,29 @@ impl SettlementWorkflow {
             running: tokio::sync::Mutex::new(()),
             reconciled_at: Mutex::new(None),
             wake: tokio::sync::Notify::new(),
+            channels: Vec::new(),
         }
+    }
+
+    /// Reconcile only once every one of `channels` completed a first sync.
+    pub fn waiting_for(mut self, channels: Vec<String>) -> Self {
+        self.channels = channels;
+        self
+    }
+
+    /// The channels that have not completed a first full sync yet.
+    fn not_synced_yet(&self, store: &Store) -> Result<Vec<&str>, StoreError> {
+        let mut out = Vec::new();
+        for c in &self.channels {
+            if store
+                .cursor(&self.seller, c, crate::sync::ORDERS)?
+                .last_completed
+                .is_none()
+            {
+                out.push(c.as_str());
+            }
+        }
+        Ok(out)
     }
 
     /// Read every account, then reconcile if anything changed.
@@ -124,6 +149,17 @@ impl SettlementWorkflow {
             if shutdown.is_requested() {
                 return Ok(report);
             }
+        }
+        let waiting = self.not_synced_yet(store)?;
+        if !waiting.is_empty() {
+            // Against a half-synced store every payout line would look like
+            // money without an order: wait for the first full syncs.
+            tracing::info!(seller = %self.seller, channels = %waiting.join(", "),
+                "payouts read; reconciliation waits for these channels' first full sync");
+            return match first_error {
+                Some(e) if report.accounts_failed as usize == self.accounts.len() => Err(e),
+                _ => Ok(report),
+            };
         }
         let tail = store.event_tail()?;
         if report.payouts_stored > 0 || self.reconcile_due() || self.orders_changed(store, tail)? {
