@@ -149,8 +149,26 @@ async fn channel_loop(
             return;
         };
         update(&board, &label, |s| s.state = "syncing".into());
+        // A pass in flight shows its progress in status, and a long one
+        // says how far it got every 10 s.
+        let started = std::time::Instant::now();
+        let (mut orders, mut logged) = (0usize, started);
         let result = sync::run_pass(&store, &channel, &shutdown, |p| {
+            orders += p.orders;
             tracing::debug!(channel = %label, page = p.page, orders = p.orders, created = p.outcome.created, updated = p.outcome.updated, "page committed");
+            let secs = started.elapsed().as_secs_f64().max(0.001);
+            update(&board, &label, |s| {
+                s.state = format!(
+                    "syncing: page {}, {orders} orders, {:.0}/s",
+                    p.page,
+                    orders as f64 / secs
+                );
+            });
+            if logged.elapsed() >= std::time::Duration::from_secs(10) {
+                logged = std::time::Instant::now();
+                info!(seller = %seller, channel = %channel_id, pages = p.page, orders,
+                    rate = format!("{:.0}/s", orders as f64 / secs), "sync pass in progress");
+            }
         })
         .await;
         match result {

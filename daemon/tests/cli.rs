@@ -173,3 +173,30 @@ fn one_cli_contract_usage_2_not_found_1_config_78() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["running"], false);
 }
+
+#[test]
+fn plugins_counts_every_use_and_shows_settings_keys() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config.toml");
+    let out = tradelane()
+        .arg("--config")
+        .arg(&config)
+        .arg("plugins")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for (name, used, key) in [
+        ("easypost", "1", "api_key"),
+        ("paypal", "1", "client_secret"),
+        ("amazon", "1", "marketplace_ids"),
+        ("example", "0", ""),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}:\n{text}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cols[4], used, "{line}");
+        assert!(line.contains(key), "{line}");
+    }
+}

@@ -189,6 +189,17 @@ fn invalid_orders_are_quarantined_and_the_channel_goes_on() {
         stored.contains("GOOD-1") && !stored.contains("BAD-"),
         "{stored}"
     );
+    // One order for a person: money as amounts, not a JSON dump.
+    let shown = succeeded(
+        &cli(&path, &["orders", "show", "GOOD-1"], None),
+        "orders show",
+    );
+    assert!(
+        shown.contains("GOOD-1") && shown.contains("total 0.00 EUR") && !shown.contains('{'),
+        "{shown}"
+    );
+    let missing = cli(&path, &["orders", "show", "NOPE"], None);
+    assert_eq!(missing.status.code(), Some(1));
     let listed = succeeded(
         &cli(&path, &["orders", "quarantined"], None),
         "orders quarantined",

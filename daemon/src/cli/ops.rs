@@ -147,50 +147,60 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
 pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
     let config = LoadedConfig::load(path).ok();
     let host = PluginHost::new(None)?;
-    println!(
-        "{:<12} {:<12} {:<9} {:<9} {:<9} SOURCE",
-        "NAME", "KIND", "VERSION", "CONTRACT", "USED BY"
-    );
-    let mut listed = Vec::new();
-    for (name, bytes) in builtin::BUILTIN {
-        let p = host.load(PluginSource::Builtin(name), bytes).await?;
-        let used = config
-            .as_ref()
-            .map(|c| {
-                c.channels()
-                    .filter(|(_, ch)| ch.plugin.get_ref() == name)
-                    .count()
-            })
-            .unwrap_or(0);
-        println!(
-            "{:<12} {:<12} {:<9} {:<9} {:<9} {}",
+    // Every plugin reference in config: channels, carriers, payment accounts.
+    let uses: Vec<String> = config
+        .as_ref()
+        .map(|c| {
+            let sellers = &c.config.sellers;
+            let channels = c.channels().map(|(_, ch)| ch.plugin.get_ref().clone());
+            let carriers = sellers
+                .iter()
+                .filter_map(|s| s.shipping.as_ref())
+                .flat_map(|sh| sh.carriers.iter().map(|x| x.plugin.get_ref().clone()));
+            let accounts = sellers
+                .iter()
+                .filter_map(|s| s.settlement.as_ref())
+                .flat_map(|st| st.accounts.iter().map(|x| x.plugin.get_ref().clone()));
+            channels.chain(carriers).chain(accounts).collect()
+        })
+        .unwrap_or_default();
+    let used = |spec: &str| uses.iter().filter(|u| u.as_str() == spec).count();
+    let rows = |p: &crate::host::Plugin, used: usize| {
+        let keys: Vec<&str> = p.manifest.settings.iter().map(|s| s.key.as_str()).collect();
+        format!(
+            "{:<12} {:<12} {:<9} {:<9} {:<8} {:<24} {}",
             p.manifest.name,
             p.kind().to_string(),
             p.manifest.version,
             p.manifest.contract_version,
             used,
-            p.source
-        );
+            p.source.to_string(),
+            keys.join(", ")
+        )
+    };
+    println!(
+        "{:<12} {:<12} {:<9} {:<9} {:<8} {:<24} SETTINGS",
+        "NAME", "KIND", "VERSION", "CONTRACT", "USED BY", "SOURCE"
+    );
+    let mut listed: Vec<String> = Vec::new();
+    for (name, bytes) in builtin::BUILTIN {
+        let p = host.load(PluginSource::Builtin(name), bytes).await?;
+        println!("{}", crate::text::plain(&rows(&p, used(name))));
         listed.push(name.to_string());
     }
     if let Some(config) = &config {
-        for (_, ch) in config.channels() {
-            let spec = ch.plugin.get_ref();
+        for spec in &uses {
             if listed.contains(spec) {
                 continue;
             }
             listed.push(spec.clone());
             match assemble::load_one(config, &host, spec).await {
-                Ok(p) => println!(
-                    "{:<12} {:<12} {:<9} {:<9} {:<9} {}",
-                    p.manifest.name,
-                    p.kind().to_string(),
-                    p.manifest.version,
-                    p.manifest.contract_version,
-                    1,
-                    p.source
+                Ok(p) => println!("{}", crate::text::plain(&rows(&p, used(spec)))),
+                Err(e) => println!(
+                    "{:<12} ERROR: {}",
+                    spec,
+                    crate::text::plain(&format!("{e:#}"))
                 ),
-                Err(e) => println!("{spec:<12} ERROR: {e:#}"),
             }
         }
     }

@@ -109,14 +109,96 @@ pub async fn orders(config: &Path, command: OrdersCommand) -> anyhow::Result<i32
             match format {
                 Format::Json => print(&orders, Format::Json)?,
                 Format::Table => {
+                    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
                     for o in &orders {
-                        println!("{}", serde_json::to_string_pretty(o)?);
+                        show(&mut out, o)?;
                     }
                 }
             }
         }
     }
     Ok(0)
+}
+
+/// One order for a person: who, where, what, money as amounts.
+fn show(out: &mut impl std::io::Write, stored: &StoredOrder) -> std::io::Result<()> {
+    let o = &stored.order;
+    writeln!(
+        out,
+        "{} {} on {}/{} ({}), placed {}, updated {}",
+        o.number,
+        o.external_id,
+        stored.seller,
+        stored.channel,
+        o.marketplace.as_deref().unwrap_or("-"),
+        o.created_at.format("%Y-%m-%d %H:%M UTC"),
+        o.updated_at.format("%Y-%m-%d %H:%M UTC"),
+    )?;
+    writeln!(
+        out,
+        "  status {:?}, payment {:?}, fulfillment {:?}, shipped by {:?}",
+        o.status, o.payment_status, o.fulfillment_status, o.fulfilled_by
+    )?;
+    if let Some(hold) = &o.shipping_hold {
+        writeln!(out, "  held: {hold}")?;
+    }
+    if let Some(b) = &o.buyer {
+        writeln!(
+            out,
+            "  buyer: {} {}",
+            b.name.as_deref().unwrap_or("-"),
+            b.email.as_deref().unwrap_or("")
+        )?;
+    }
+    if let Some(a) = &o.shipping_address {
+        writeln!(
+            out,
+            "  ship to: {}, {}{}, {} {}, {}",
+            a.name.as_deref().unwrap_or("-"),
+            a.line1,
+            a.line2
+                .as_deref()
+                .map(|l| format!(", {l}"))
+                .unwrap_or_default(),
+            a.postal_code.as_deref().unwrap_or(""),
+            a.city,
+            a.country.as_str()
+        )?;
+    }
+    for l in &o.line_items {
+        writeln!(
+            out,
+            "  {:>3} × {:<14} {:<40} {:>14} each",
+            l.quantity,
+            l.sku.as_deref().unwrap_or("-"),
+            l.title.chars().take(40).collect::<String>(),
+            l.unit_price.to_string()
+        )?;
+    }
+    let t = &o.totals;
+    writeln!(
+        out,
+        "  subtotal {}, shipping {}, tax {}, discount {}, total {}",
+        t.subtotal, t.shipping, t.tax, t.discount, t.total
+    )?;
+    if !o.tax_ids.is_empty() {
+        let ids: Vec<String> = o
+            .tax_ids
+            .iter()
+            .map(|t| format!("{} {}", t.scheme.to_ascii_uppercase(), t.value))
+            .collect();
+        writeln!(
+            out,
+            "  tax ids: {}{}",
+            ids.join(", "),
+            if o.marketplace_collected_tax {
+                " (tax collected by the marketplace)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    writeln!(out)
 }
 
 /// `--since`: an RFC 3339 time, or a duration back from now (`2d`).
