@@ -255,6 +255,22 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
         reload_tx,
         shutdown.clone(),
     ));
+    let metrics_task = match config.config.daemon.http_listen.clone() {
+        Some(listen) => {
+            crate::metrics::handle();
+            let sources = Arc::new(crate::metrics::Sources {
+                store: store.clone(),
+                board: board.clone(),
+                data_dir: data_dir.clone(),
+            });
+            Some(tokio::spawn(crate::metrics::serve(
+                listen,
+                sources,
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
     let heartbeat = Arc::new(std::sync::atomic::AtomicI64::new(
         chrono::Utc::now().timestamp(),
     ));
@@ -325,6 +341,9 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
         s = signals.next_stop() => warn!(signal = ?s, "second signal; exiting now"),
     }
     let _ = admin_task.await;
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
     watchdog.abort();
     store.flush().await?;
     if let Some(s) = sandbox {

@@ -12,6 +12,7 @@ pub mod egress;
 pub mod host;
 pub mod logging;
 pub mod memory;
+pub mod metrics;
 pub mod model;
 pub mod schedule;
 pub mod scheduler;

@@ -174,6 +174,10 @@ async fn channel_loop(
         match result {
             Ok(report) => {
                 failures = 0;
+                metrics::counter!("tradelane_orders_synced_total", "seller" => seller.clone(), "channel" => channel_id.clone())
+                    .increment(u64::from(report.created + report.updated));
+                metrics::histogram!("tradelane_sync_pass_duration_seconds", "seller" => seller.clone(), "channel" => channel_id.clone())
+                    .record(started.elapsed().as_secs_f64());
                 if let Some((what, _)) = stopped.take() {
                     info!(seller = %seller, channel = %channel_id, plugin = %plugin,
                         "sync recovered: the channel works again (it was stopped: {what})");
@@ -222,6 +226,8 @@ async fn channel_loop(
             }
             Err(e) => {
                 failures += 1;
+                metrics::counter!("tradelane_sync_failures_total", "seller" => seller.clone(), "channel" => channel_id.clone())
+                    .increment(1);
                 let remedy = match &e {
                     SyncError::Call(c) => c.remedy(),
                     _ => Remedy::Retry,

@@ -559,3 +559,122 @@ async fn systemd_hears_ready_a_status_line_and_the_watchdog_fed_by_the_scheduler
     );
     sandbox.shutdown().await;
 }
+
+/// GET `path` from `addr` with a bare HTTP/1.1 request: (status, body).
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nhost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_health_and_ready_are_served_and_parse_as_prometheus() {
+    let sandbox = sandbox(20, 4).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 7)],
+    )
+    .replace(
+        "[daemon]\n",
+        &format!("[daemon]\nhttp_listen = \"{addr}\"\n"),
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let mut daemon: Child = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            let (status, body) = http_get(&addr, "/metrics");
+            if status == 200 && body.contains("tradelane_orders_synced_total") {
+                break body;
+            }
+        }
+        assert!(Instant::now() < deadline, "no metrics in 60 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(http_get(&addr, "/health").0, 200);
+    assert_eq!(http_get(&addr, "/ready").0, 200);
+    assert_eq!(http_get(&addr, "/nope").0, 404);
+    let parsed = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        parsed
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .filter(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    assert_eq!(
+        value("tradelane_orders_synced_total", &[("channel", "shop")]),
+        20.0
+    );
+    assert_eq!(value("tradelane_orders_stored", &[]), 20.0);
+    assert!(
+        value(
+            "tradelane_plugin_calls_total",
+            &[
+                ("plugin", "shopify"),
+                ("function", "fetch-orders"),
+                ("outcome", "ok")
+            ]
+        ) >= 3.0
+    );
+    assert!(
+        value(
+            "tradelane_http_requests_total",
+            &[("host", "127.0.0.1"), ("status", "200")]
+        ) >= 3.0
+    );
+    assert!(
+        value(
+            "tradelane_last_success_timestamp_seconds",
+            &[("part", "s1/shop")]
+        ) > 1.7e9
+    );
+    assert!(value("tradelane_disk_free_bytes", &[]) > 0.0);
+    assert!(
+        parsed
+            .samples
+            .iter()
+            .any(|s| s.metric.starts_with("tradelane_sync_pass_duration_seconds")),
+        "a pass-duration histogram:\n{metrics}"
+    );
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success());
+    sandbox.shutdown().await;
+}

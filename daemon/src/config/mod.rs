@@ -52,6 +52,10 @@ pub struct DaemonConfig {
     /// Channels synced at once.
     #[serde(default = "default_concurrency")]
     pub max_concurrent_syncs: usize,
+    /// Where `/metrics`, `/health` and `/ready` are served (off when unset),
+    /// e.g. `127.0.0.1:9464`.
+    #[serde(default)]
+    pub http_listen: Option<String>,
     /// A channel stopped for something a person must fix (credentials,
     /// settings) is tried again after this, then twice as long each time,
     /// up to 6 h: it resumes on its own once the fix is made.
@@ -216,6 +220,7 @@ impl Default for DaemonConfig {
             shutdown_grace: default_grace(),
             max_concurrent_syncs: default_concurrency(),
             stopped_retry: default_stopped_retry(),
+            http_listen: None,
             store_cache_mb: default_store_cache(),
             min_free_mb: default_min_free(),
             plugins: PluginLimits::default(),
@@ -303,7 +308,14 @@ impl LoadedConfig {
         let d = &self.config.daemon;
         let p = &d.plugins;
         let ms = |h: &HumanDuration| h.0.as_millis();
-        let checks: [(&str, bool, &str); 13] = [
+        let checks: [(&str, bool, &str); 14] = [
+            (
+                "daemon.http_listen",
+                d.http_listen
+                    .as_deref()
+                    .is_none_or(|l| l.parse::<std::net::SocketAddr>().is_ok()),
+                "an address and port such as \"127.0.0.1:9464\"",
+            ),
             (
                 "daemon.stopped_retry",
                 (1_000..=21_600_000).contains(&ms(&d.stopped_retry)),

@@ -190,10 +190,20 @@ impl HttpEgress {
             let mut redirects = 0u32;
             loop {
                 attempt += 1;
-                if let Some(bucket) = bucket
-                    && let Err(wait) = bucket.acquire_within(retry.max_retry_after).await
-                {
-                    return Ok(budget_spent(request.operation.as_deref(), wait));
+                if let Some(bucket) = bucket {
+                    let waited = std::time::Instant::now();
+                    if let Err(wait) = bucket.acquire_within(retry.max_retry_after).await {
+                        metrics::counter!("tradelane_rate_limit_deferrals_total", "channel" => channel.label.clone())
+                            .increment(1);
+                        return Ok(budget_spent(request.operation.as_deref(), wait));
+                    }
+                    let waited = waited.elapsed();
+                    if waited >= Duration::from_millis(1) {
+                        metrics::counter!("tradelane_rate_limit_waits_total", "channel" => channel.label.clone())
+                            .increment(1);
+                        metrics::counter!("tradelane_rate_limit_wait_seconds_total", "channel" => channel.label.clone())
+                            .increment(waited.as_millis() as u64 / 1000);
+                    }
                 }
                 let result = self.attempt(&client, method, &url, &headers, &body).await;
                 let last = attempt >= retry.max_attempts;
@@ -216,6 +226,10 @@ impl HttpEgress {
                     bucket.observe(&response.headers);
                 }
                 debug!(channel = %channel.label, host = url.host_str(), path = url.path(), status = response.status, attempt, "http");
+                metrics::counter!("tradelane_http_requests_total",
+                    "host" => url.host_str().unwrap_or("").to_string(),
+                    "status" => response.status.to_string())
+                .increment(1);
                 match response.status {
                     429 => {
                         let wait =

@@ -117,6 +117,23 @@ impl PluginAccount {
         e.map_text(|t| self.scrubber.text(t))
     }
 
+    /// Run one plugin call, counting it and its duration for `/metrics`.
+    async fn timed<T>(
+        &self,
+        function: &'static str,
+        call: impl std::future::Future<Output = Result<T, CallError>>,
+    ) -> Result<T, CallError> {
+        let started = std::time::Instant::now();
+        let result = call.await;
+        crate::metrics::plugin_call(
+            &self.plugin.manifest.name,
+            function,
+            started.elapsed().as_secs_f64(),
+            result.is_ok(),
+        );
+        result
+    }
+
     fn services(&self) -> CallServices {
         CallServices {
             site: self.site.clone(),
@@ -129,8 +146,7 @@ impl PluginAccount {
     /// `check`: prove the credentials with one cheap call.
     pub async fn check(&self) -> Result<(), CallError> {
         let s = self.services();
-        self.plugin
-            .check(s, self.limits, &self.settings)
+        self.timed("check", self.plugin.check(s, self.limits, &self.settings))
             .await
             .map_err(|e| self.scrub(e))
     }
@@ -139,8 +155,11 @@ impl PluginAccount {
     pub async fn fetch_orders(&self, query: &OrderQuery) -> Result<OrderPage, CallError> {
         let s = self.services();
         let page = self
-            .plugin
-            .fetch_orders(s, self.limits, &self.settings, query)
+            .timed(
+                "fetch-orders",
+                self.plugin
+                    .fetch_orders(s, self.limits, &self.settings, query),
+            )
             .await
             .map_err(|e| self.scrub(e))?;
         if self.scrubber.is_empty() {
@@ -188,8 +207,11 @@ impl PluginAccount {
     pub async fn fetch_order(&self, external_id: &str) -> Result<Option<Order>, CallError> {
         let s = self.services();
         let found = self
-            .plugin
-            .fetch_order(s, self.limits, &self.settings, external_id)
+            .timed(
+                "fetch-order",
+                self.plugin
+                    .fetch_order(s, self.limits, &self.settings, external_id),
+            )
             .await
             .map_err(|e| self.scrub(e))?;
         match found {
@@ -207,19 +229,24 @@ impl PluginAccount {
     /// `push-fulfillment`: the channel's id for the fulfillment.
     pub async fn push_fulfillment(&self, fulfillment: &Fulfillment) -> Result<String, CallError> {
         let s = self.services();
-        self.plugin
-            .push_fulfillment(s, self.limits, &self.settings, fulfillment)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "push-fulfillment",
+            self.plugin
+                .push_fulfillment(s, self.limits, &self.settings, fulfillment),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `quote`: the carrier's rates, validated.
     pub async fn quote(&self, shipment: &Shipment) -> Result<Vec<Rate>, CallError> {
         let s = self.services();
-        self.plugin
-            .quote(s, self.limits, &self.settings, shipment)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "quote",
+            self.plugin.quote(s, self.limits, &self.settings, shipment),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `buy-label`: the label and its document.
@@ -230,26 +257,31 @@ impl PluginAccount {
         idempotency_key: &str,
     ) -> Result<(Label, Vec<u8>), CallError> {
         let s = self.services();
-        self.plugin
-            .buy_label(
+        self.timed(
+            "buy-label",
+            self.plugin.buy_label(
                 s,
                 self.limits,
                 &self.settings,
                 shipment,
                 rate,
                 idempotency_key,
-            )
-            .await
-            .map_err(|e| self.scrub(e))
+            ),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `find-label`: a label bought earlier under `reference`, if any.
     pub async fn find_label(&self, reference: &str) -> Result<Option<(Label, Vec<u8>)>, CallError> {
         let s = self.services();
-        self.plugin
-            .find_label(s, self.limits, &self.settings, reference)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "find-label",
+            self.plugin
+                .find_label(s, self.limits, &self.settings, reference),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `track`: a parcel's events, oldest first.
@@ -259,19 +291,25 @@ impl PluginAccount {
         tracking_number: &str,
     ) -> Result<Vec<TrackingEvent>, CallError> {
         let s = self.services();
-        self.plugin
-            .track(s, self.limits, &self.settings, carrier, tracking_number)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "track",
+            self.plugin
+                .track(s, self.limits, &self.settings, carrier, tracking_number),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `fetch-payouts`: one page of payouts, validated.
     pub async fn fetch_payouts(&self, query: &PageQuery) -> Result<PayoutPage, CallError> {
         let s = self.services();
-        self.plugin
-            .fetch_payouts(s, self.limits, &self.settings, query)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "fetch-payouts",
+            self.plugin
+                .fetch_payouts(s, self.limits, &self.settings, query),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 
     /// `fetch-payout-lines`: one page of a payout's lines.
@@ -281,9 +319,12 @@ impl PluginAccount {
         page_token: Option<&str>,
     ) -> Result<PayoutLinePage, CallError> {
         let s = self.services();
-        self.plugin
-            .fetch_payout_lines(s, self.limits, &self.settings, payout, page_token)
-            .await
-            .map_err(|e| self.scrub(e))
+        self.timed(
+            "fetch-payout-lines",
+            self.plugin
+                .fetch_payout_lines(s, self.limits, &self.settings, payout, page_token),
+        )
+        .await
+        .map_err(|e| self.scrub(e))
     }
 }
