@@ -3,7 +3,6 @@
 //! and refresh token read. Problems name the setting to fix.
 
 use super::settings::ResolvedSettings;
-use crate::egress::Secret;
 use crate::egress::oauth::ClientConfig;
 use crate::model::{Manifest, OAuthGrant};
 
@@ -13,21 +12,7 @@ pub fn clients(
     manifest: &Manifest,
     resolved: &ResolvedSettings,
 ) -> Result<Vec<ClientConfig>, (String, String)> {
-    let value = |key: &str| -> Option<Secret> {
-        resolved
-            .secrets
-            .get(key)
-            .cloned()
-            .or_else(|| {
-                resolved
-                    .settings
-                    .values
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| Secret::new(v.clone()))
-            })
-            .filter(|v| !v.expose().is_empty())
-    };
+    let value = |key: &str| resolved.value(key);
     let mut out = Vec::new();
     for spec in &manifest.oauth {
         let need = |key: &str, what: &str| {
@@ -59,15 +44,8 @@ pub fn clients(
             }
             (OAuthGrant::ClientCredentials, _) => None,
         };
-        let token_url = fill_settings(&spec.token_url, &|key| {
-            resolved
-                .settings
-                .values
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        })
-        .map_err(|why| (spec.name.clone(), why))?;
+        let token_url = fill_settings(&spec.token_url, &|key| resolved.plain(key))
+            .map_err(|why| (spec.name.clone(), why))?;
         out.push(ClientConfig {
             spec: spec.clone(),
             token_url,

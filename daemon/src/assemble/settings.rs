@@ -16,6 +16,26 @@ pub struct ResolvedSettings {
     pub warnings: Vec<String>,
 }
 
+impl ResolvedSettings {
+    /// A plain setting's value (a manifest default included).
+    pub fn plain(&self, key: &str) -> Option<String> {
+        self.settings
+            .values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// A setting's value, secret or plain, when it is set and not empty.
+    pub fn value(&self, key: &str) -> Option<Secret> {
+        self.secrets
+            .get(key)
+            .cloned()
+            .or_else(|| self.plain(key).map(Secret::new))
+            .filter(|v| !v.expose().is_empty())
+    }
+}
+
 /// Check `channel.settings` against the manifest and read the secrets.
 pub fn resolve(
     loaded: &LoadedConfig,

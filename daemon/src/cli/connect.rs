@@ -18,7 +18,7 @@ use crate::assemble::oauth::fill_settings;
 use crate::assemble::settings::{host_policy, resolve};
 use crate::assemble::{load_one, oauth};
 use crate::config::{Connection, LoadedConfig};
-use crate::egress::{ChannelEgress, Egress, EgressSettings, HttpEgress, Method, Request};
+use crate::egress::{ChannelEgress, Egress, EgressSettings, HttpEgress};
 use crate::host::PluginHost;
 use crate::model::{OAuthClient, OAuthGrant};
 use anyhow::{Context, bail};
@@ -78,21 +78,7 @@ pub async fn connect(
         }
     }
     let resolved = resolve(&config, &prefix, channel, &manifest)?;
-    let value = |key: &str| -> Option<String> {
-        resolved
-            .secrets
-            .get(key)
-            .map(|s| s.expose().to_string())
-            .or_else(|| {
-                resolved
-                    .settings
-                    .values
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.clone())
-            })
-            .filter(|v| !v.is_empty())
-    };
+    let value = |key: &str| resolved.value(key).map(|v| v.expose().to_string());
 
     let refresh_token = if self_authorized {
         eprintln!(
@@ -106,15 +92,8 @@ pub async fn connect(
                 plugin.manifest.name
             )
         })?;
-        let plain = |key: &str| {
-            resolved
-                .settings
-                .values
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-        };
-        let authorize = fill_settings(&authorize, &plain).map_err(anyhow::Error::msg)?;
+        let authorize =
+            fill_settings(&authorize, &|key| resolved.plain(key)).map_err(anyhow::Error::msg)?;
         let client_id = value(&client.client_id_setting)
             .with_context(|| format!("set `{}` first", client.client_id_setting))?;
         let redirect = match &client.redirect_uri_setting {
@@ -249,40 +228,6 @@ async fn exchange(
     if let Some(r) = redirect {
         fields.push(("redirect_uri", r.to_string()));
     }
-    let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-    if client.basic_auth {
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            resolved_client.client_id.expose(),
-            resolved_client.client_secret.expose()
-        ));
-        headers.push(("Authorization".into(), format!("Basic {basic}")));
-    } else {
-        fields.push(("client_id", resolved_client.client_id.expose().to_string()));
-        fields.push((
-            "client_secret",
-            resolved_client.client_secret.expose().to_string(),
-        ));
-    }
-    let body = if client.json_body {
-        headers.push(("Content-Type".into(), "application/json".into()));
-        let map: serde_json::Map<String, serde_json::Value> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.into()))
-            .collect();
-        serde_json::to_vec(&map)?
-    } else {
-        headers.push((
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        ));
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &fields {
-            form.append_pair(k, v);
-        }
-        form.finish().into_bytes()
-    };
     let mut policy = host_policy(config, prefix, channel, manifest)?;
     policy.follow_redirects = false;
     let egress = ChannelEgress {
@@ -296,15 +241,7 @@ async fn exchange(
     };
     let http = HttpEgress::new(EgressSettings::default());
     let response = http
-        .send(
-            &egress,
-            Request::new(
-                Method::Post,
-                resolved_client.token_url.clone(),
-                headers,
-                Some(body),
-            ),
-        )
+        .send(&egress, resolved_client.token_request(fields))
         .await
         .map_err(|e| anyhow::anyhow!("token endpoint {}: {e}", resolved_client.token_url))?;
     let answer: serde_json::Value = serde_json::from_slice(&response.body).unwrap_or_default();

@@ -90,6 +90,44 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// A request to the token endpoint carrying `fields` (the grant's), the
+    /// client authenticated the way the manifest says (HTTP Basic or in the
+    /// body) and the body encoded as it says (form or JSON).
+    pub fn token_request(&self, mut fields: Vec<(&str, String)>) -> Request {
+        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
+        if self.spec.basic_auth {
+            use base64::Engine as _;
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                self.client_id.expose(),
+                self.client_secret.expose()
+            ));
+            headers.push(("Authorization".into(), format!("Basic {basic}")));
+        } else {
+            fields.push(("client_id", self.client_id.expose().to_string()));
+            fields.push(("client_secret", self.client_secret.expose().to_string()));
+        }
+        let body = if self.spec.json_body {
+            headers.push(("Content-Type".into(), "application/json".into()));
+            let map: serde_json::Map<String, serde_json::Value> = fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                .collect();
+            serde_json::to_vec(&map).unwrap_or_default()
+        } else {
+            headers.push((
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &fields {
+                form.append_pair(k, v);
+            }
+            form.finish().into_bytes()
+        };
+        Request::new(Method::Post, self.token_url.clone(), headers, Some(body))
+    }
+
     /// A digest of the credentials, to tell whether a stored token
     /// belongs to them.
     fn digest(&self) -> String {
@@ -279,38 +317,7 @@ impl OAuth {
         if !config.spec.scopes.is_empty() {
             fields.push(("scope", config.spec.scopes.join(" ")));
         }
-        let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-        if config.spec.basic_auth {
-            use base64::Engine as _;
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                config.client_id.expose(),
-                config.client_secret.expose()
-            ));
-            headers.push(("Authorization".into(), format!("Basic {basic}")));
-        } else {
-            fields.push(("client_id", config.client_id.expose().to_string()));
-            fields.push(("client_secret", config.client_secret.expose().to_string()));
-        }
-        let body = if config.spec.json_body {
-            headers.push(("Content-Type".into(), "application/json".into()));
-            let map: serde_json::Map<String, serde_json::Value> = fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-                .collect();
-            serde_json::to_vec(&map).unwrap_or_default()
-        } else {
-            headers.push((
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &fields {
-                form.append_pair(k, v);
-            }
-            form.finish().into_bytes()
-        };
-        let request = Request::new(Method::Post, config.token_url.clone(), headers, Some(body));
+        let request = config.token_request(fields);
         let response = http
             .send(&self.egress, request)
             .await
