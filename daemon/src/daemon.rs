@@ -394,14 +394,8 @@ fn spawn_watchdog(
 /// `3 parts: 2 ok, 1 stopped, 0 failing; last sync 12:00:01 UTC`.
 pub fn summary(board: &StatusBoard) -> String {
     let b = board.lock().unwrap_or_else(|p| p.into_inner());
-    let stopped = b
-        .values()
-        .filter(|s| s.state.starts_with("stopped"))
-        .count();
-    let failing = b
-        .values()
-        .filter(|s| !s.state.starts_with("stopped") && s.consecutive_failures > 0)
-        .count();
+    let stopped = b.values().filter(|s| s.is_stopped()).count();
+    let failing = b.values().filter(|s| s.is_failing()).count();
     let last = b
         .values()
         .filter_map(|s| s.last_success)

@@ -136,9 +136,7 @@ fn not_ready(sources: &Sources) -> Option<String> {
     let board = sources.board.lock().unwrap_or_else(|p| p.into_inner());
     let bad: Vec<String> = board
         .iter()
-        .filter(|(_, s)| {
-            s.state.starts_with("stopped") || s.consecutive_failures >= NOT_READY_AFTER_FAILURES
-        })
+        .filter(|(_, s)| s.is_stopped() || s.consecutive_failures >= NOT_READY_AFTER_FAILURES)
         .map(|(name, s)| format!("{name}: {}", s.state))
         .collect();
     (!bad.is_empty()).then(|| format!("not ready: {}", bad.join("; ")))

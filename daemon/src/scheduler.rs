@@ -32,6 +32,18 @@ pub struct ChannelStatus {
     pub orders_synced: u64,
 }
 
+impl ChannelStatus {
+    /// Stopped for something a person must fix (retried on a long backoff).
+    pub fn is_stopped(&self) -> bool {
+        self.state.starts_with("stopped")
+    }
+
+    /// Not stopped, but its last run failed.
+    pub fn is_failing(&self) -> bool {
+        !self.is_stopped() && self.consecutive_failures > 0
+    }
+}
+
 /// Status of every channel, by `seller/channel`.
 pub type StatusBoard = Arc<Mutex<BTreeMap<String, ChannelStatus>>>;
 

@@ -360,7 +360,7 @@ pub async fn status(path: &Path, format: super::Format) -> anyhow::Result<i32> {
                 // run failed. Cron and monitoring read the exit code.
                 let failing = parts
                     .values()
-                    .filter(|s| s.state.starts_with("stopped") || s.consecutive_failures > 0)
+                    .filter(|s| s.is_stopped() || s.is_failing())
                     .count();
                 if format == super::Format::Json {
                     let out = serde_json::json!({

@@ -50,8 +50,9 @@ pub async fn retry(
     entries.sort_by_key(|e| e.last_seen);
     entries.truncate(limit);
     let mut done = Retried::default();
+    // Retries leave the cursor as it is: each commit writes it back unchanged.
+    let cursor = store.cursor(seller, id, ORDERS)?;
     for entry in entries {
-        let cursor = store.cursor(seller, id, ORDERS)?;
         match channel.account.fetch_order(&entry.external_id).await {
             Ok(Some(order)) => {
                 store.commit_page_with(seller, id, ORDERS, &[order], &[], &cursor)?;
