@@ -201,8 +201,8 @@ impl HttpEgress {
                     if waited >= Duration::from_millis(1) {
                         metrics::counter!("tradelane_rate_limit_waits_total", "channel" => channel.label.clone())
                             .increment(1);
-                        metrics::counter!("tradelane_rate_limit_wait_seconds_total", "channel" => channel.label.clone())
-                            .increment(waited.as_millis() as u64 / 1000);
+                        metrics::histogram!("tradelane_rate_limit_wait_seconds", "channel" => channel.label.clone())
+                            .record(waited.as_secs_f64());
                     }
                 }
                 let result = self.attempt(&client, method, &url, &headers, &body).await;
