@@ -130,7 +130,7 @@ async fn prepare_reload(
     host: &PluginHost,
     store: &Store,
     http: Arc<HttpEgress>,
-) -> Result<(LoadedConfig, Assembly), String> {
+) -> Result<(LoadedConfig, Assembly, Vec<crate::notify::Sink>), String> {
     let config = LoadedConfig::load(path).map_err(|e| e.to_string())?;
     if config.data_dir() != running.data_dir() {
         return Err(format!(
@@ -139,10 +139,11 @@ async fn prepare_reload(
             config.data_dir().display()
         ));
     }
+    let sinks = crate::notify::build(&config).map_err(|e| e.to_string())?;
     let assembly = Assembly::build(&config, host, Some(store), http)
         .await
         .map_err(|e| format!("{e:#}"))?;
-    Ok((config, assembly))
+    Ok((config, assembly, sinks))
 }
 
 /// Open the store of `config`, saying clearly when another process has it.
@@ -237,7 +238,9 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let sandbox = crate::demo::start(&config).await?;
     let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;
     let http = Arc::new(HttpEgress::new(EgressSettings::default()));
+    let sinks = crate::notify::build(&config)?;
     let assembly = Assembly::build(&config, &host, Some(&store), http.clone()).await?;
+    let mut notifier = crate::notify::Notifier::start(sinks);
     for p in assembly.plugins.values() {
         info!(plugin = %p.manifest.name, version = %p.manifest.version, kind = %p.kind(), source = %p.source, "plugin loaded");
     }
@@ -292,7 +295,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
                 warn!("config reload rolled back, the running config stays: {why}");
                 (false, format!("rolled back: {why}"))
             }
-            Ok((new_config, new_assembly)) => {
+            Ok((new_config, new_assembly, sinks)) => {
                 let _ = sd_notify::notify(false, &[NotifyState::Reloading]);
                 // Work in flight finishes under the config it started with.
                 let grace = config.config.daemon.shutdown_grace.0;
@@ -306,6 +309,8 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
                     new_assembly.shipping.clone();
                 generation =
                     Generation::start(&store, &new_assembly, &board, &new_config, &heartbeat);
+                notifier.stop().await;
+                notifier = crate::notify::Notifier::start(sinks);
                 let message = format!(
                     "applied: {} channel(s), {} shipping and {} settlement workflow(s)",
                     new_assembly.channels.len(),
@@ -341,6 +346,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
         s = signals.next_stop() => warn!(signal = ?s, "second signal; exiting now"),
     }
     let _ = admin_task.await;
+    notifier.stop().await;
     if let Some(t) = metrics_task {
         t.abort();
     }

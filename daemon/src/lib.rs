@@ -14,6 +14,7 @@ pub mod logging;
 pub mod memory;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod schedule;
 pub mod scheduler;
 pub mod settlement;

@@ -10,6 +10,7 @@
 
 use crate::backoff::backoff;
 use crate::host::Remedy;
+use crate::notify::{self, EventKind};
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::sync::{self, Channel, SyncError};
@@ -193,6 +194,12 @@ async fn channel_loop(
                 if let Some((what, _)) = stopped.take() {
                     info!(seller = %seller, channel = %channel_id, plugin = %plugin,
                         "sync recovered: the channel works again (it was stopped: {what})");
+                    notify::tell(
+                        EventKind::ChannelRecovered,
+                        &seller,
+                        &channel_id,
+                        format!("the channel syncs again (it was stopped: {what})"),
+                    );
                 }
                 if report.created + report.updated + report.quarantined > 0 || report.pages > 1 {
                     info!(seller = %seller, channel = %channel_id, plugin = %plugin,
@@ -221,6 +228,12 @@ async fn channel_loop(
             Err(e @ SyncError::DiskLow { .. }) => {
                 let message = e.to_string();
                 warn!(seller = %seller, channel = %channel_id, "{message}; retrying in 30 s");
+                notify::tell(
+                    EventKind::DiskSpaceLow,
+                    &seller,
+                    &channel_id,
+                    format!("sync paused: {message}"),
+                );
                 update(&board, &label, |s| {
                     s.state = "paused: disk space low".into();
                     s.last_error = Some(message.clone());
@@ -257,6 +270,15 @@ async fn channel_loop(
                             error!(seller = %seller, channel = %channel_id, plugin = %plugin,
                                 "sync stopped for this channel: {message}. To fix: {what}; it is tried again in {} (doubling up to 6 h), and at once on reload",
                                 humantime::format_duration(wait));
+                            notify::tell(
+                                EventKind::ChannelStopped,
+                                &seller,
+                                &channel_id,
+                                format!(
+                                    "{message}. To fix: {what}. It is tried again in {}, and at once on `tradelane reload`.",
+                                    humantime::format_duration(wait)
+                                ),
+                            );
                         } else {
                             warn!(seller = %seller, channel = %channel_id, plugin = %plugin, tries,
                                 "still stopped: {message}; next try in {}", humantime::format_duration(wait));
@@ -308,6 +330,12 @@ async fn workflow_loop(
                 reserve >> 20
             );
             warn!(workflow = %label, "{message}; retrying in 30 s");
+            notify::tell(
+                EventKind::DiskSpaceLow,
+                workflow.seller(),
+                &label,
+                format!("workflow paused: {message}"),
+            );
             update(&board, &label, |s| {
                 s.state = "paused: disk space low".into();
                 s.last_error = Some(message.clone());

@@ -2,6 +2,8 @@
 //! port, a config pointing at it, a temp data dir, and a way to compare
 //! what the store holds with what the sandbox served.
 
+pub mod receivers;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tradelane::assemble::Assembly;

@@ -439,12 +439,17 @@ async fn reload_applies_a_valid_config_rolls_back_an_invalid_one_and_loses_nothi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
     let sandbox = sandbox(10, 3).await;
+    let hooks = tradelane_tests::receivers::HttpReceiver::start().await;
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         &dir.path().join("data"),
         &[shopify_channel("shop", &sandbox.url(), TOKEN, 50)],
     )
-    .replace("[daemon]\n", "[daemon]\nstopped_retry = \"1s\"\n");
+    .replace("[daemon]\n", "[daemon]\nstopped_retry = \"1s\"\n")
+        + &format!(
+            "\n[[notify]]\nkind = \"webhook\"\nurl = \"{}/hook\"\n",
+            hooks.url
+        );
     let (path, _) = write_config(dir.path(), &text);
     // The seller revoked the app: every token is refused.
     sandbox.set_faults(SandboxFaults {
@@ -497,6 +502,22 @@ async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
         assert!(Instant::now() < deadline, "never resumed: {s}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // A person was told, once each: stopped (with the fix), then recovered.
+    let told: Vec<serde_json::Value> = hooks
+        .wait_for(2, 10)
+        .await
+        .iter()
+        .map(|r| r.json())
+        .collect();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(told[0]["type"], "channel_stopped");
+    assert_eq!(told[0]["seller"], "s1");
+    assert_eq!(told[0]["channel"], "shop");
+    assert!(
+        told[0]["message"].as_str().unwrap().contains("To fix"),
+        "{told:?}"
+    );
+    assert_eq!(told[1]["type"], "channel_recovered");
     Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()

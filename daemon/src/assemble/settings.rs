@@ -141,7 +141,10 @@ fn check_url(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn read_secret(loaded: &LoadedConfig, r: &crate::config::SecretRef) -> Result<String, String> {
+pub(crate) fn read_secret(
+    loaded: &LoadedConfig,
+    r: &crate::config::SecretRef,
+) -> Result<String, String> {
     let value = match (&r.env, &r.file, &r.credential) {
         (Some(name), None, None) => {
             std::env::var(name).map_err(|_| format!("environment variable `{name}` is not set"))?

@@ -268,8 +268,29 @@ pub async fn check(path: &Path, online: bool) -> anyhow::Result<i32> {
             );
         }
     }
+    let sinks = crate::notify::build(&config)?;
+    for s in &sinks {
+        println!("  notify → {}", s.name);
+    }
     let mut problems = environment_problems(&config);
     if online {
+        // A test message to every sink: the webhook answers, the relay
+        // takes the mail.
+        let test = crate::notify::Event::new(
+            crate::notify::EventKind::ChannelRecovered,
+            None,
+            None,
+            "a test notification from `tradelane check --online`; nothing needs you",
+        );
+        for s in &sinks {
+            match s
+                .deliver_now(&crate::notify::message::Message::Event(test.clone()))
+                .await
+            {
+                Ok(()) => println!("  notify {}: test message delivered", s.name),
+                Err(e) => problems.push(format!("notify {}: {e}", s.name)),
+            }
+        }
         let accounts = channels
             .iter()
             .map(|c| c.account.as_ref())

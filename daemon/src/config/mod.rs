@@ -9,6 +9,7 @@
 
 mod connection;
 pub mod error;
+pub mod notify;
 pub mod settlement;
 pub mod shipping;
 pub mod values;
@@ -32,6 +33,9 @@ pub struct Config {
     pub sandbox: Option<SandboxSection>,
     #[serde(default)]
     pub sellers: Vec<SellerConfig>,
+    /// Where a person is told that something needs them.
+    #[serde(default)]
+    pub notify: Vec<notify::NotifyConfig>,
 }
 
 /// `[daemon]`
@@ -403,6 +407,9 @@ impl LoadedConfig {
                 "sandbox",
                 "this tradelane was built without the sandbox (cargo feature `sandbox`); remove [sandbox] or build with default features",
             ));
+        }
+        for (i, n) in self.config.notify.iter().enumerate() {
+            n.check(self, i)?;
         }
         let mut sellers = HashSet::new();
         for (si, seller) in self.config.sellers.iter().enumerate() {

@@ -105,10 +105,19 @@ impl Plugin {
         } else {
             CallErrorKind::Trap(format!("{error:#}"))
         };
-        CallError {
+        let error = CallError {
             site: site.clone(),
             kind,
+        };
+        if error.is_limit() {
+            crate::notify::tell(
+                crate::notify::EventKind::PluginLimitHit,
+                &site.seller,
+                &site.channel,
+                error.to_string(),
+            );
         }
+        error
     }
 
     pub(super) fn wrong_kind(&self, site: &CallSite, wanted: PluginKind) -> CallError {

@@ -120,6 +120,15 @@ pub enum Remedy {
 }
 
 impl CallError {
+    /// The call ran into one of the limits a plugin lives under (CPU,
+    /// memory, wall time, requests, pages…).
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self.kind,
+            CallErrorKind::Deadline(_) | CallErrorKind::Memory(_) | CallErrorKind::Limit { .. }
+        )
+    }
+
     /// The same error with `f` applied to every text it carries (to take
     /// secrets out before it is logged or stored).
     pub fn map_text(self, f: impl Fn(&str) -> String) -> CallError {

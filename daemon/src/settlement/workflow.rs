@@ -335,6 +335,15 @@ impl SettlementWorkflow {
                 None => {
                     report.discrepancies_new += 1;
                     tracing::warn!(seller = %self.seller, id = %d.id, "settlement discrepancy: {}", d.detail);
+                    crate::notify::tell(
+                        crate::notify::EventKind::DiscrepancyOpened,
+                        &self.seller,
+                        "settlement",
+                        format!(
+                            "{}: {} (`tradelane settlement discrepancies`)",
+                            d.id, d.detail
+                        ),
+                    );
                     d.clone()
                 }
                 Some(old) => Discrepancy {

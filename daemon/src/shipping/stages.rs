@@ -414,6 +414,12 @@ impl ShippingWorkflow {
             return Ok(Step::End(Outcome::Unchanged));
         }
         tracing::warn!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number, "shipment held: {why}");
+        crate::notify::tell(
+            crate::notify::EventKind::OrderHeld,
+            &rec.seller,
+            &rec.channel,
+            format!("order {} held: {why}", rec.order_number),
+        );
         rec.held_by_user = false;
         rec.stop(Status::Held, why);
         store.put_shipment(rec)?;
@@ -466,6 +472,17 @@ impl ShippingWorkflow {
         if outcome == Outcome::DeadLettered {
             tracing::error!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
                 "shipment dead-lettered: {}", rec.reason.as_deref().unwrap_or(""));
+            crate::notify::tell(
+                crate::notify::EventKind::OrderDeadLettered,
+                &rec.seller,
+                &rec.channel,
+                format!(
+                    "order {} dead-lettered: {} (retry with `tradelane shipments retry {}` once fixed)",
+                    rec.order_number,
+                    rec.reason.as_deref().unwrap_or(""),
+                    rec.order_number
+                ),
+            );
         } else {
             tracing::warn!(seller = %rec.seller, channel = %rec.channel, order = %rec.order_number,
                 "shipment step failed, will retry: {}", rec.reason.as_deref().unwrap_or(""));

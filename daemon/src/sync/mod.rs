@@ -330,13 +330,20 @@ fn check_page(channel: &Channel, page: &OrderPage, read: u32) -> Result<(), Sync
         }
     }
     if read + 1 > channel.limits.max_pages && page.next_page.is_some() {
-        return Err(SyncError::Call(CallError {
+        let error = CallError {
             site: channel.account.site().clone(),
             kind: CallErrorKind::Limit {
                 limit: format!("{} pages in one pass", channel.limits.max_pages),
                 key: "max_pages_per_pass",
             },
-        }));
+        };
+        crate::notify::tell(
+            crate::notify::EventKind::PluginLimitHit,
+            channel.seller(),
+            channel.id(),
+            error.to_string(),
+        );
+        return Err(SyncError::Call(error));
     }
     Ok(())
 }
