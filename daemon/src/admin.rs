@@ -2,6 +2,7 @@
 //! commands work while `tradelane run` holds the store (sled allows one
 //! process). One JSON request per line, one JSON response per line.
 
+use crate::control::{Controls, PassEvent};
 use crate::scheduler::StatusBoard;
 use crate::settlement::SettlementStore;
 use crate::settlement::queries;
@@ -74,6 +75,17 @@ pub enum Request {
     },
     /// Re-read the config and apply it (as SIGHUP does).
     Reload,
+    /// Pause or resume channels (`seller/channel` or a channel id).
+    Pause {
+        channel: String,
+        paused: bool,
+    },
+    /// A pass now on the named channels (all for `None`), its pages and
+    /// outcome streamed back as [`Reply::Pass`] lines, then
+    /// [`Reply::Synced`].
+    SyncNow {
+        channel: Option<String>,
+    },
 }
 
 /// The answer.
@@ -105,6 +117,20 @@ pub enum Reply {
         /// Orders in quarantine.
         #[serde(default)]
         quarantined: usize,
+    },
+    /// Channels paused or resumed: each label, and whether it changed.
+    Paused {
+        paused: bool,
+        channels: Vec<(String, bool)>,
+    },
+    /// An event of a pass asked for with [`Request::SyncNow`].
+    Pass {
+        channel: String,
+        event: PassEvent,
+    },
+    /// Every pass asked for ended; `failed` of them failed.
+    Synced {
+        failed: usize,
     },
     /// The outcome of a reload: applied, or rolled back and why.
     Reloaded {
@@ -138,6 +164,7 @@ pub async fn serve(
     store: Store,
     board: StatusBoard,
     shipping: SharedShipping,
+    controls: Controls,
     reload: tokio::sync::mpsc::Sender<ReloadAsk>,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -155,8 +182,9 @@ pub async fn serve(
                 let Ok((stream, _)) = accepted else { continue };
                 let (store, board, shipping, reload) =
                     (store.clone(), board.clone(), shipping.clone(), reload.clone());
+                let controls = controls.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, store, board, shipping, reload).await {
+                    if let Err(e) = handle(stream, store, board, shipping, controls, reload).await {
                         tracing::debug!("admin connection: {e}");
                     }
                 });
@@ -173,6 +201,7 @@ async fn handle(
     store: Store,
     board: StatusBoard,
     shipping: SharedShipping,
+    controls: Controls,
     reload: tokio::sync::mpsc::Sender<ReloadAsk>,
 ) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
@@ -194,6 +223,28 @@ async fn handle(
             }
         };
         let reply = match serde_json::from_str::<Request>(&line) {
+            Ok(Request::SyncNow { channel }) => {
+                sync_now(&controls, channel.as_deref(), &mut write).await?;
+                continue;
+            }
+            Ok(Request::Pause { channel, paused }) => match controls.find(Some(&channel)) {
+                Err(message) => Reply::Error { message },
+                Ok(found) => Reply::Paused {
+                    paused,
+                    channels: found
+                        .iter()
+                        .map(|c| {
+                            let changed = c.set_paused(paused);
+                            if !paused {
+                                // Resuming tries at once, a stopped channel too.
+                                let _ = c.ask_pass();
+                            }
+                            tracing::info!(channel = %c.label(), "channel {} by `tradelane channel`", if paused { "paused" } else { "resumed" });
+                            (c.label().to_string(), changed)
+                        })
+                        .collect(),
+                },
+            },
             Err(e) => Reply::Error {
                 message: format!("bad request: {e}"),
             },
@@ -291,13 +342,80 @@ fn answer(
                 quarantined: store.quarantine_count(),
             })
         }
-        Request::Reload => Ok(Reply::Error {
-            message: "a reload is handled by the daemon, not here".into(),
+        Request::Reload | Request::Pause { .. } | Request::SyncNow { .. } => Ok(Reply::Error {
+            message: "handled by the daemon's connection loop, not here".into(),
         }),
     };
     result.unwrap_or_else(|e| Reply::Error {
         message: e.to_string(),
     })
+}
+
+/// Ask the named channels for a pass now and stream its pages and
+/// outcome to `write`, then [`Reply::Synced`].
+async fn sync_now(
+    controls: &Controls,
+    channel: Option<&str>,
+    write: &mut (impl AsyncWriteExt + Unpin),
+) -> anyhow::Result<()> {
+    let targets = match controls.find(channel) {
+        Ok(t) => t,
+        Err(message) => return send(write, &Reply::Error { message }).await,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Reply>(64);
+    for control in targets {
+        let (want, mut events) = control.ask_pass();
+        let (tx, label) = (tx.clone(), control.label().to_string());
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                let event = match events.recv().await {
+                    // Pages and the end of a pass that started before the ask are not ours.
+                    Ok(PassEvent::Page { serves, .. } | PassEvent::Done { serves, .. })
+                        if serves < want =>
+                    {
+                        continue;
+                    }
+                    Ok(event) => event,
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => PassEvent::Done {
+                        serves: want,
+                        result: Err("the channel was stopped (reload or shutdown) before its pass ended; run it again".into()),
+                    },
+                };
+                let done = matches!(event, PassEvent::Done { .. });
+                let reply = Reply::Pass {
+                    channel: label.clone(),
+                    event,
+                };
+                if tx.send(reply).await.is_err() || done {
+                    return;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut failed = 0;
+    while let Some(reply) = rx.recv().await {
+        if matches!(
+            reply,
+            Reply::Pass {
+                event: PassEvent::Done { result: Err(_), .. },
+                ..
+            }
+        ) {
+            failed += 1;
+        }
+        send(write, &reply).await?;
+    }
+    send(write, &Reply::Synced { failed }).await
+}
+
+async fn send(write: &mut (impl AsyncWriteExt + Unpin), reply: &Reply) -> anyhow::Result<()> {
+    let mut bytes = serde_json::to_vec(reply)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await?;
+    Ok(())
 }
 
 /// An action under the order's single-flight slot, then wake the workflow.
@@ -322,6 +440,33 @@ fn act(
         r.wake.notify_one();
     }
     Ok(record)
+}
+
+/// Ask a running daemon for a stream of replies, each handed to
+/// `on_reply` until it returns `false`; `None` when no daemon listens.
+pub async fn ask_stream(
+    path: &Path,
+    request: &Request,
+    mut on_reply: impl FnMut(Reply) -> bool,
+) -> Option<anyhow::Result<()>> {
+    let stream = UnixStream::connect(path).await.ok()?;
+    Some(
+        async move {
+            let (read, mut write) = stream.into_split();
+            let mut bytes = serde_json::to_vec(request)?;
+            bytes.push(b'\n');
+            write.write_all(&bytes).await?;
+            write.shutdown().await?;
+            let mut lines = BufReader::new(read).lines();
+            while let Some(line) = lines.next_line().await? {
+                if !on_reply(serde_json::from_str(&line)?) {
+                    return Ok(());
+                }
+            }
+            anyhow::bail!("the daemon closed the admin socket before answering")
+        }
+        .await,
+    )
 }
 
 /// Ask a running daemon; `None` when no daemon listens there.

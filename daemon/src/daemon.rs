@@ -10,6 +10,7 @@
 use crate::admin;
 use crate::assemble::Assembly;
 use crate::config::LoadedConfig;
+use crate::control::Controls;
 use crate::egress::{EgressSettings, HttpEgress};
 use crate::host::PluginHost;
 use crate::scheduler::{self, StatusBoard};
@@ -89,6 +90,7 @@ impl Generation {
         board: &StatusBoard,
         config: &LoadedConfig,
         heartbeat: &Arc<std::sync::atomic::AtomicI64>,
+        controls: &Controls,
     ) -> Self {
         let settings = scheduler::Settings {
             concurrency: config.config.daemon.max_concurrent_syncs,
@@ -103,6 +105,7 @@ impl Generation {
             assembly.workflows(),
             board.clone(),
             settings,
+            controls.clone(),
             shutdown,
         ));
         Generation { stop, task }
@@ -249,12 +252,14 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let shipping: crate::admin::SharedShipping =
         Arc::new(std::sync::RwLock::new(assembly.shipping.clone()));
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
+    let controls = Controls::default();
 
     let admin_task = tokio::spawn(admin::serve(
         admin::socket_path(&data_dir),
         store.clone(),
         board.clone(),
         shipping.clone(),
+        controls.clone(),
         reload_tx,
         shutdown.clone(),
     ));
@@ -279,7 +284,8 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     ));
     let watchdog = spawn_watchdog(heartbeat.clone(), board.clone(), shutdown.clone());
     let mut config = config;
-    let mut generation = Generation::start(&store, &assembly, &board, &config, &heartbeat);
+    let mut generation =
+        Generation::start(&store, &assembly, &board, &config, &heartbeat, &controls);
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
     info!(channels = assembly.channels.len(), shipping_sellers = assembly.shipping.len(), settlement_sellers = assembly.settlement.len(), orders = store.order_count(), data_dir = %data_dir.display(),
         sandbox = sandbox.as_ref().map(|s| s.url()).unwrap_or_default(), "tradelane running");
@@ -307,8 +313,14 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
                 }
                 *shipping.write().unwrap_or_else(|p| p.into_inner()) =
                     new_assembly.shipping.clone();
-                generation =
-                    Generation::start(&store, &new_assembly, &board, &new_config, &heartbeat);
+                generation = Generation::start(
+                    &store,
+                    &new_assembly,
+                    &board,
+                    &new_config,
+                    &heartbeat,
+                    &controls,
+                );
                 notifier.stop().await;
                 notifier = crate::notify::Notifier::start(sinks);
                 let message = format!(

@@ -5,6 +5,7 @@ pub mod assemble;
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod crash;
 pub mod daemon;
 pub mod demo;

@@ -9,6 +9,7 @@
 //! channel with a message saying what to fix.
 
 use crate::backoff::backoff;
+use crate::control::{ChannelControl, Controls, PassEvent, PassSummary};
 use crate::host::Remedy;
 use crate::notify::{self, EventKind};
 use crate::shutdown::Shutdown;
@@ -88,12 +89,18 @@ pub async fn run(
     workflows: Vec<Arc<dyn Workflow>>,
     board: StatusBoard,
     settings: Settings,
+    controls: Controls,
     shutdown: Shutdown,
 ) {
+    let handles: Vec<Arc<ChannelControl>> = channels
+        .iter()
+        .map(|c| ChannelControl::new(c.label()))
+        .collect();
+    controls.replace(handles.iter().cloned());
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(beat(settings.heartbeat.clone(), shutdown.clone()));
-    for channel in channels {
+    for (channel, control) in channels.into_iter().zip(handles) {
         let wake: Vec<Arc<dyn Workflow>> = workflows
             .iter()
             .filter(|w| w.seller() == channel.seller())
@@ -107,7 +114,10 @@ pub async fn run(
         );
         let retry = settings.stopped_retry;
         tasks.spawn(async move {
-            channel_loop(store, channel, wake, board, permits, retry, shutdown).await
+            channel_loop(
+                store, channel, control, wake, board, permits, retry, shutdown,
+            )
+            .await
         });
     }
     for workflow in workflows {
@@ -122,9 +132,11 @@ fn update(board: &StatusBoard, label: &str, f: impl FnOnce(&mut ChannelStatus)) 
     f(b.entry(label.to_string()).or_default());
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn channel_loop(
     store: Store,
     channel: Arc<Channel>,
+    control: Arc<ChannelControl>,
     wake: Vec<Arc<dyn Workflow>>,
     board: StatusBoard,
     permits: Arc<Semaphore>,
@@ -145,22 +157,31 @@ async fn channel_loop(
     let mut failures = 0u32;
     // Why the channel is stopped, and how often it was retried since.
     let mut stopped: Option<(String, u32)> = None;
+    // The last pass request a pass started for (`tradelane sync --once`).
+    let mut served = 0u64;
     loop {
+        let paused = control.is_paused();
         update(&board, &label, |s| {
-            s.state = match &stopped {
-                Some((what, _)) => format!("stopped: {what}"),
-                None => "scheduled".into(),
+            s.state = match (&stopped, paused) {
+                (_, true) => format!("paused (`tradelane channel resume {label}`)"),
+                (Some((what, _)), false) => format!("stopped: {what}"),
+                (None, false) => "scheduled".into(),
             };
-            s.next_run = Some(next);
+            s.next_run = (!paused).then_some(next);
         });
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.requested() => return,
+        if !control.pass_wanted(served) {
+            let wait = (next - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = tokio::time::sleep(wait), if !paused => {}
+                // Paused, resumed, or a pass asked for: look again.
+                _ = control.wake.notified() => continue,
+                _ = shutdown.requested() => return,
+            }
         }
         let Ok(_permit) = permits.acquire().await else {
             return;
         };
+        let serves = control.serving();
         update(&board, &label, |s| s.state = "syncing".into());
         // A pass in flight shows its progress in status, and a long one
         // says how far it got every 10 s.
@@ -168,6 +189,15 @@ async fn channel_loop(
         let (mut orders, mut logged) = (0usize, started);
         let result = sync::run_pass(&store, &channel, &shutdown, |p| {
             orders += p.orders;
+            control.publish(PassEvent::Page {
+                serves,
+                page: p.page,
+                orders: p.orders,
+                created: p.outcome.created,
+                updated: p.outcome.updated,
+                unchanged: p.outcome.unchanged,
+                last: p.last,
+            });
             tracing::debug!(channel = %label, page = p.page, orders = p.orders, created = p.outcome.created, updated = p.outcome.updated, "page committed");
             let secs = started.elapsed().as_secs_f64().max(0.001);
             update(&board, &label, |s| {
@@ -184,6 +214,16 @@ async fn channel_loop(
             }
         })
         .await;
+        if !matches!(result, Err(SyncError::Busy(_))) {
+            served = serves;
+            control.publish(PassEvent::Done {
+                serves,
+                result: result
+                    .as_ref()
+                    .map(PassSummary::from)
+                    .map_err(|e| e.to_string()),
+            });
+        }
         match result {
             Ok(report) => {
                 failures = 0;

@@ -699,3 +699,102 @@ async fn metrics_health_and_ready_are_served_and_parse_as_prometheus() {
     assert!(daemon.wait().unwrap().success());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_once_asks_the_running_daemon_and_channels_pause_and_resume() {
+    let sandbox = sandbox(30, 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    )
+    .replace("schedule = \"every 1s\"", "schedule = \"every 1h\"");
+    let (path, _) = write_config(dir.path(), &text);
+    let parts = |path: &std::path::Path| {
+        let out = tradelane(path, &["status", "--format", "json"]);
+        (
+            out.status.code(),
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default(),
+        )
+    };
+    // Nothing to ask yet: pause needs the daemon, and says so.
+    let out = tradelane(&path, &["channel", "pause", "s1/shop"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
+
+    let mut daemon = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, s) = parts(&path);
+        if s["orders"] == 30 && s["parts"]["s1/shop"]["last_success"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "first pass never ended: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // New orders arrive; the next scheduled pass is an hour away. A pass
+    // asked for now runs in the daemon, and its pages stream back.
+    control(&sandbox.url(), "/_sandbox/tick?new=25&updates=0", None).await;
+    let out = tradelane(&path, &["sync", "--once"]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("s1/shop: page 1 — "), "{printed}");
+    assert!(
+        printed.contains("s1/shop: done — ") && printed.contains("25 new"),
+        "{printed}"
+    );
+    assert_eq!(parts(&path).1["orders"], 55);
+    let out = tradelane(&path, &["sync", "--once", "--channel", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("running: s1/shop"));
+
+    // Paused: no scheduled runs, status says how to resume and is not a failure.
+    let out = tradelane(&path, &["channel", "pause", "s1/shop"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("s1/shop: paused"));
+    let (code, s) = parts(&path);
+    let state = s["parts"]["s1/shop"]["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        state.starts_with("paused") && state.contains("channel resume s1/shop"),
+        "{s}"
+    );
+    assert!(s["parts"]["s1/shop"]["next_run"].is_null(), "{s}");
+    assert_eq!(code, Some(0), "paused on purpose is not failing");
+    let out = tradelane(&path, &["channel", "pause", "shop"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already paused"));
+
+    // Resumed: a pass starts at once and picks up what arrived meanwhile.
+    control(&sandbox.url(), "/_sandbox/tick?new=5&updates=0", None).await;
+    let out = tradelane(&path, &["channel", "resume", "s1/shop"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("resumed"));
+    loop {
+        let (_, s) = parts(&path);
+        if s["orders"] == 60 && s["parts"]["s1/shop"]["state"] == "scheduled" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "resume did not sync: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success());
+    sandbox.shutdown().await;
+}

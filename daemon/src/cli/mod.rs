@@ -87,7 +87,8 @@ pub enum Format {
 pub enum Command {
     /// Run the daemon (syncs every channel on its schedule; stops on SIGTERM/SIGINT).
     Run,
-    /// Sync channels now, outside the daemon.
+    /// Sync channels now: asks the running daemon for a pass and follows
+    /// it, or syncs by itself when no daemon runs.
     Sync {
         /// One pass over the channels, then exit (non-zero if any failed).
         #[arg(long)]
@@ -183,6 +184,11 @@ pub enum Command {
     /// Make the running daemon re-read its config (as SIGHUP does): applied
     /// when the new one loads completely, else rolled back, saying why.
     Reload,
+    /// Pause or resume a channel of the running daemon.
+    Channel {
+        #[command(subcommand)]
+        command: ChannelCommand,
+    },
     /// What each channel and workflow is doing (asks the running daemon);
     /// exit 1 when one is failing or stopped, or no daemon runs.
     Status {
@@ -236,6 +242,22 @@ pub enum OrdersCommand {
         seller: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Stop syncing it on schedule until `resume`, a reload or a restart
+    /// (`sync --once` still runs it when asked).
+    Pause {
+        /// `seller/channel` (or a channel id: every seller's).
+        channel: String,
+    },
+    /// Sync it on schedule again, starting with a pass now (a channel
+    /// stopped for credentials is tried at once too).
+    Resume {
+        /// `seller/channel` (or a channel id: every seller's).
+        channel: String,
     },
 }
 
@@ -402,6 +424,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => connect::connect(&cli.config, &target, self_authorized, redirect_url).await,
         Command::Status { format } => ops::status(&cli.config, format).await,
         Command::Reload => ops::reload(&cli.config).await,
+        Command::Channel { command } => match command {
+            ChannelCommand::Pause { channel } => ops::pause(&cli.config, &channel, true).await,
+            ChannelCommand::Resume { channel } => ops::pause(&cli.config, &channel, false).await,
+        },
         #[cfg(feature = "sandbox")]
         Command::Sandbox {
             listen,

@@ -78,6 +78,9 @@ pub async fn sync(path: &Path, once: bool, only: Option<String>) -> anyhow::Resu
     if !once {
         bail!("`tradelane sync` needs --once (for continuous sync run `tradelane run`)");
     }
+    if let Some(code) = sync_in_daemon(path, only.as_deref()).await? {
+        return Ok(code);
+    }
     let offline = Offline::open(path, "already syncs on schedule; stop it to sync by hand").await?;
     let store = offline.store.clone();
     let selected: Vec<_> = offline
@@ -398,6 +401,103 @@ pub async fn status(path: &Path, format: super::Format) -> anyhow::Result<i32> {
                 }
                 Ok(if failing > 0 { 1 } else { 0 })
             }
+            other => bail!("unexpected answer {other:?}"),
+        },
+    }
+}
+
+/// `sync --once` while the daemon runs: ask it for a pass and print its
+/// pages as they commit. `None` when no daemon runs.
+async fn sync_in_daemon(path: &Path, only: Option<&str>) -> anyhow::Result<Option<i32>> {
+    use crate::control::PassEvent;
+    let config = LoadedConfig::load(path)?;
+    let request = Request::SyncNow {
+        channel: only.map(str::to_string),
+    };
+    let mut code = None;
+    let mut problem = None;
+    let asked = admin::ask_stream(&admin::socket_path(&config.data_dir()), &request, |reply| {
+        match reply {
+            Reply::Pass { channel, event } => match event {
+                PassEvent::Page {
+                    page,
+                    orders,
+                    created,
+                    updated,
+                    unchanged,
+                    last,
+                    ..
+                } => crate::text::say!(
+                    "{channel}: page {page} — {orders} orders ({created} new, {updated} updated, {unchanged} unchanged){}",
+                    if last { ", last page" } else { "" }
+                ),
+                PassEvent::Done { result: Ok(r), .. } => crate::text::say!(
+                    "{channel}: done — {} pages, {} orders, {} new, {} updated, {} unchanged, {} quarantined",
+                    r.pages, r.orders, r.created, r.updated, r.unchanged, r.quarantined
+                ),
+                PassEvent::Done { result: Err(e), .. } => {
+                    crate::text::say!("{channel}: FAILED — {e}")
+                }
+            },
+            Reply::Synced { failed } => {
+                code = Some(if failed > 0 { 1 } else { 0 });
+                return false;
+            }
+            Reply::Error { message } => {
+                problem = Some(message);
+                return false;
+            }
+            other => {
+                problem = Some(format!("unexpected answer {other:?}"));
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    match asked {
+        None => Ok(None),
+        Some(result) => {
+            result?;
+            if let Some(message) = problem {
+                return Err(crate::cli::NotFound(message).into());
+            }
+            Ok(code)
+        }
+    }
+}
+
+/// `channel pause|resume`: ask the running daemon.
+pub async fn pause(path: &Path, channel: &str, paused: bool) -> anyhow::Result<i32> {
+    let config = LoadedConfig::load(path)?;
+    let request = Request::Pause {
+        channel: channel.to_string(),
+        paused,
+    };
+    match admin::ask(&admin::socket_path(&config.data_dir()), &request).await {
+        None => {
+            eprintln!(
+                "tradelane is not running for {}; pause and resume act on the running daemon (the config's `enabled = false` turns a channel off for good)",
+                config.data_dir().display()
+            );
+            Ok(1)
+        }
+        Some(reply) => match reply? {
+            Reply::Paused { paused, channels } => {
+                for (label, changed) in channels {
+                    let what = match (paused, changed) {
+                        (true, true) => {
+                            "paused; `tradelane channel resume` (or a reload) syncs it again"
+                        }
+                        (true, false) => "was already paused",
+                        (false, true) => "resumed; a pass starts now",
+                        (false, false) => "was not paused; a pass starts now",
+                    };
+                    println!("{label}: {what}");
+                }
+                Ok(0)
+            }
+            Reply::Error { message } => Err(crate::cli::NotFound(message).into()),
             other => bail!("unexpected answer {other:?}"),
         },
     }
