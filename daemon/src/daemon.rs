@@ -220,6 +220,43 @@ pub fn prepare_data_dir(data_dir: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("data_dir {} is not writable", data_dir.display()))
 }
 
+/// Claim `data_dir` for this daemon: an exclusive lock on
+/// `data_dir/daemon.pid`, which holds our pid. A second daemon is told at
+/// once which process holds it, instead of waiting on the store's lock.
+/// The lock goes with the process, however it ends.
+pub fn claim_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use fs2::FileExt as _;
+    use std::io::{Read as _, Seek as _, Write as _};
+    let path = data_dir.join("daemon.pid");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    if file.try_lock_exclusive().is_err() {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        let pid = pid.trim();
+        let who = if pid.is_empty() {
+            "another tradelane daemon".to_string()
+        } else {
+            format!("another tradelane daemon (pid {pid})")
+        };
+        anyhow::bail!(
+            "{who} is running on {}; stop it first (`systemctl stop tradelane`{}), or point `[daemon] data_dir` elsewhere",
+            data_dir.display(),
+            if pid.is_empty() { String::new() } else { format!(" or `kill {pid}`") }
+        );
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())?;
+    file.sync_all()?;
+    Ok(file)
+}
+
 /// How long opening the store waits for another process to let go of it.
 pub const STORE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -237,6 +274,8 @@ fn locked(e: &crate::store::StoreError) -> bool {
 pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let mut signals = Signals::install()?;
     let data_dir = config.data_dir();
+    prepare_data_dir(&data_dir)?;
+    let _claim = claim_data_dir(&data_dir)?;
     let store = open_store(&config)?;
     let sandbox = crate::demo::start(&config).await?;
     let host = PluginHost::new(Some(data_dir.join("plugin-cache")))?;

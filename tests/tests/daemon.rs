@@ -798,3 +798,46 @@ async fn sync_once_asks_the_running_daemon_and_channels_pause_and_resume() {
     assert!(daemon.wait().unwrap().success());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_daemon_on_the_same_data_dir_is_told_at_once_who_runs() {
+    let sandbox = sandbox(3, 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &dir.path().join("data"),
+        &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
+    );
+    let (path, _) = write_config(dir.path(), &text);
+    let mut first = Command::new(binary())
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tradelane(&path, &["status"]).status.code() != Some(0) {
+        assert!(Instant::now() < deadline, "the first daemon never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let started = Instant::now();
+    let second = tradelane(&path, &["run"]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(pid {})", first.id())) && stderr.contains("is running on"),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "told at once, not after the store's lock wait: {:?}",
+        started.elapsed()
+    );
+    Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(first.wait().unwrap().success());
+    sandbox.shutdown().await;
+}
