@@ -247,7 +247,11 @@ pub fn claim_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::Fil
         anyhow::bail!(
             "{who} is running on {}; stop it first (`systemctl stop tradelane`{}), or point `[daemon] data_dir` elsewhere",
             data_dir.display(),
-            if pid.is_empty() { String::new() } else { format!(" or `kill {pid}`") }
+            if pid.is_empty() {
+                String::new()
+            } else {
+                format!(" or `kill {pid}`")
+            }
         );
     }
     file.set_len(0)?;

@@ -395,9 +395,16 @@ async fn check_checks_the_environment_and_online_the_credentials() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("s1/shop: credentials ok"), "{stdout}");
+    let token_line = good
+        .lines()
+        .position(|l| l.starts_with("access_token"))
+        .unwrap()
+        + 1;
     assert!(
-        stderr.contains("is a secret written inline"),
-        "the warnings run would log: {stderr}"
+        stderr.contains(&format!(
+            "config.toml:{token_line}: `access_token` is a secret written inline"
+        )),
+        "the warnings run would log, at the key's own line {token_line}: {stderr}"
     );
 
     // A wrong token passes the offline check and fails the online one.

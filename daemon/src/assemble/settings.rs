@@ -43,11 +43,20 @@ pub fn resolve(
     channel: &dyn Connection,
     manifest: &Manifest,
 ) -> Result<ResolvedSettings, ConfigError> {
-    let span = channel.settings().span().start;
-    let at = |key: &str, message: String| {
+    let table = channel.settings().span();
+    // A key's own line when it is written, else the settings table's.
+    let span_of = |key: &str| {
         loaded
             .locator
-            .error(Some(span), format!("{key_prefix}.settings.{key}"), message)
+            .key_within(table.clone(), key)
+            .unwrap_or(table.start)
+    };
+    let at = |key: &str, message: String| {
+        loaded.locator.error(
+            Some(span_of(key)),
+            format!("{key_prefix}.settings.{key}"),
+            message,
+        )
     };
     let given = channel.settings().get_ref();
     let mut out = ResolvedSettings {
@@ -109,7 +118,7 @@ pub fn resolve(
                 if spec.secret {
                     out.warnings.push(format!(
                         "{}: `{}` is a secret written inline; prefer {{ env = \"…\" }}, {{ file = \"…\" }} or {{ credential = \"…\" }}",
-                        loaded.locator.location(span),
+                        loaded.locator.location(span_of(&spec.key)),
                         spec.key
                     ));
                     out.secrets.insert(spec.key.clone(), Secret::new(text));

@@ -74,6 +74,43 @@ impl Locator {
         None
     }
 
+    /// Where `key = …` is written inside the table spanning `within` (a
+    /// `[table]` section or an inline `{ … }`), for checks on one key of
+    /// a map whose keys carry no position. `None` when not found.
+    pub fn key_within(&self, within: std::ops::Range<usize>, key: &str) -> Option<usize> {
+        let mut end = within.end.min(self.text.len());
+        // A `[table]` section's span is its header: its keys follow, up
+        // to the next header.
+        if self.text.get(within.start..)?.starts_with('[') {
+            let body = self.text[within.start..]
+                .find('\n')
+                .map_or(self.text.len(), |n| within.start + n + 1);
+            end = self.text[body..]
+                .split_inclusive('\n')
+                .scan(body, |at, line| {
+                    let start = *at;
+                    *at += line.len();
+                    Some((start, line))
+                })
+                .find(|(_, line)| line.trim_start().starts_with('['))
+                .map_or(self.text.len(), |(start, _)| start);
+        }
+        let text = self.text.get(within.start..end)?;
+        let quoted = format!("\"{key}\"");
+        for name in [key, quoted.as_str()] {
+            for (i, _) in text.match_indices(name) {
+                let before = text[..i].chars().next_back();
+                let after = text[i + name.len()..].trim_start_matches([' ', '\t']);
+                if before.is_none_or(|c| c.is_whitespace() || c == '{' || c == ',')
+                    && after.starts_with('=')
+                {
+                    return Some(within.start + i);
+                }
+            }
+        }
+        None
+    }
+
     /// 1-based line and column of byte `offset`.
     pub fn position(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset);
@@ -106,5 +143,30 @@ impl Locator {
     /// The file.
     pub fn file(&self) -> &Path {
         &self.file
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_found_on_its_own_line_in_sections_and_inline_tables() {
+        let text = "[a]\nx = 1\n\n[a.settings]\nother = 2\n  token = \"t\"\n\n[b]\ntoken = 3\n";
+        let l = Locator::new(Path::new("c.toml"), text);
+        let header = text.find("[a.settings]").unwrap();
+        let found = l.key_within(header..header + 12, "token").unwrap();
+        assert_eq!(l.position(found).0, 6);
+        assert_eq!(l.key_within(header..header + 12, "missing"), None);
+        // Not a key of the next section.
+        let a = text.find("[a]").unwrap();
+        assert_eq!(l.key_within(a..a + 3, "token"), None);
+
+        let inline = "s = { user = \"u\", \"token\" = \"t\" }\n";
+        let l = Locator::new(Path::new("c.toml"), inline);
+        let start = inline.find('{').unwrap();
+        let at = l.key_within(start..inline.len() - 1, "token").unwrap();
+        assert_eq!(&inline[at..at + 7], "\"token\"");
+        assert_eq!(l.key_within(start..inline.len() - 1, "ser"), None);
     }
 }
