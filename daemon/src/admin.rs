@@ -333,8 +333,14 @@ fn answer(
             .list_orders(&OrderFilter::default())
             .map(|orders| Reply::Orders { orders }),
         Request::Status => {
-            let channels = serde_json::to_value(&*board.lock().unwrap_or_else(|p| p.into_inner()))
-                .unwrap_or_default();
+            let mut parts = board.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let stored = store.orders_per_channel();
+            for (label, s) in parts.iter_mut() {
+                if let Some(n) = stored.get(label) {
+                    s.orders_stored = Some(*n);
+                }
+            }
+            let channels = serde_json::to_value(&parts).unwrap_or_default();
             Ok(Reply::Status {
                 channels,
                 orders: store.order_count(),

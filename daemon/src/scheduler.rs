@@ -32,6 +32,10 @@ pub struct ChannelStatus {
     pub last_error: Option<String>,
     pub consecutive_failures: u32,
     pub orders_synced: u64,
+    /// Orders the store holds for this channel (channels only, filled in
+    /// when status is asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orders_stored: Option<u64>,
 }
 
 impl ChannelStatus {

@@ -755,7 +755,21 @@ async fn sync_once_asks_the_running_daemon_and_channels_pause_and_resume() {
         printed.contains("s1/shop: done — ") && printed.contains("25 new"),
         "{printed}"
     );
-    assert_eq!(parts(&path).1["orders"], 55);
+    let (_, s) = parts(&path);
+    assert_eq!(s["orders"], 55);
+    assert_eq!(s["parts"]["s1/shop"]["orders_stored"], 55, "{s}");
+    // The table for people: every column lined up under its title.
+    let table = String::from_utf8(tradelane(&path, &["status"]).stdout).unwrap();
+    let header = table
+        .lines()
+        .find(|l| l.starts_with("PART"))
+        .expect("a header");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("s1/shop"))
+        .expect("a row");
+    let stored_end = header.find("STORED").unwrap() + "STORED".len();
+    assert_eq!(&row[stored_end - 2..stored_end], "55", "{table}");
     let out = tradelane(&path, &["sync", "--once", "--channel", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("running: s1/shop"));

@@ -170,25 +170,25 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
     let used = |spec: &str| uses.iter().filter(|u| u.as_str() == spec).count();
     let rows = |p: &crate::host::Plugin, used: usize| {
         let keys: Vec<&str> = p.manifest.settings.iter().map(|s| s.key.as_str()).collect();
-        format!(
-            "{:<12} {:<12} {:<9} {:<9} {:<8} {:<24} {}",
-            p.manifest.name,
+        vec![
+            p.manifest.name.clone(),
             p.kind().to_string(),
-            p.manifest.version,
-            p.manifest.contract_version,
-            used,
+            p.manifest.version.clone(),
+            p.manifest.contract_version.clone(),
+            used.to_string(),
             p.source.to_string(),
-            keys.join(", ")
-        )
+            keys.join(", "),
+        ]
     };
-    println!(
-        "{:<12} {:<12} {:<9} {:<9} {:<8} {:<24} SETTINGS",
-        "NAME", "KIND", "VERSION", "CONTRACT", "USED BY", "SOURCE"
-    );
+    let mut table = crate::text::Table::new(&[
+        "NAME", "KIND", "VERSION", "CONTRACT", "USED BY", "SOURCE", "SETTINGS",
+    ])
+    .right(&[4]);
+    let mut errors = Vec::new();
     let mut listed: Vec<String> = Vec::new();
     for (name, bytes) in builtin::BUILTIN {
         let p = host.load(PluginSource::Builtin(name), bytes).await?;
-        println!("{}", crate::text::plain(&rows(&p, used(name))));
+        table.row(rows(&p, used(name)));
         listed.push(name.to_string());
     }
     if let Some(config) = &config {
@@ -198,14 +198,16 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
             }
             listed.push(spec.clone());
             match assemble::load_one(config, &host, spec).await {
-                Ok(p) => println!("{}", crate::text::plain(&rows(&p, used(spec)))),
-                Err(e) => println!(
-                    "{:<12} ERROR: {}",
-                    spec,
-                    crate::text::plain(&format!("{e:#}"))
-                ),
+                Ok(p) => table.row(rows(&p, used(spec))),
+                Err(e) => errors.push(format!("{spec}: ERROR: {e:#}")),
             }
         }
+    }
+    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
+    table.write(&mut out)?;
+    drop(out);
+    for e in errors {
+        crate::text::say!("{e}");
     }
     println!(
         "host contract: tradelane:plugin@{}",
@@ -544,31 +546,37 @@ fn print_status(
         "{orders} orders stored, {quarantined} in quarantine (`tradelane orders quarantined`), store {} KiB",
         store_bytes / 1024
     )?;
-    let width = parts.keys().map(|k| k.len()).max().unwrap_or(4).max(4);
-    writeln!(
-        out,
-        "{:<width$}  {:<24}  {:<19}  {:<19}  {:>8}  {:>6}  LAST ERROR",
-        "PART", "STATE", "LAST SUCCESS", "NEXT RUN", "SYNCED", "FAILS"
-    )?;
-    for (name, s) in parts {
-        let mut state = s.state.clone();
-        if state.chars().count() > 24 {
-            state = state.chars().take(23).collect::<String>() + "…";
+    let mut table = crate::text::Table::new(&[
+        "PART",
+        "STATE",
+        "LAST SUCCESS",
+        "NEXT RUN",
+        "STORED",
+        "SYNCED",
+        "FAILS",
+        "LAST ERROR",
+    ])
+    .right(&[4, 5, 6]);
+    let cut = |text: &str, n: usize| {
+        if text.chars().count() > n {
+            text.chars().take(n - 1).collect::<String>() + "…"
+        } else {
+            text.to_string()
         }
-        let error = s
-            .last_error
-            .as_deref()
-            .map(|e| e.chars().take(160).collect::<String>())
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{name:<width$}  {state:<24}  {:<19}  {:<19}  {:>8}  {:>6}  {error}",
+    };
+    for (name, s) in parts {
+        table.row(vec![
+            name.clone(),
+            cut(&s.state, 48),
             when(&s.last_success),
             when(&s.next_run),
-            s.orders_synced,
-            s.consecutive_failures
-        )?;
+            s.orders_stored.map_or("-".into(), |n| n.to_string()),
+            s.orders_synced.to_string(),
+            s.consecutive_failures.to_string(),
+            cut(s.last_error.as_deref().unwrap_or_default(), 160),
+        ]);
     }
+    table.write(&mut out)?;
     Ok(())
 }
 

@@ -225,9 +225,7 @@ fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {
             }
         }
         Format::Table => {
-            writeln!(
-                out,
-                "{:<10} {:<14} {:<12} {:<8} {:<20} {:<18} {:>16} {:<3} {:<19}",
+            let mut table = crate::text::Table::new(&[
                 "SELLER",
                 "CHANNEL",
                 "ORDER",
@@ -236,27 +234,27 @@ fn print(orders: &[StoredOrder], format: Format) -> anyhow::Result<()> {
                 "PAYMENT",
                 "TOTAL",
                 "TO",
-                "FULFILLMENT"
-            )?;
+                "FULFILLMENT",
+            ])
+            .right(&[6]);
             for s in orders {
                 let o = &s.order;
-                writeln!(
-                    out,
-                    "{:<10} {:<14} {:<12} {:<8} {:<20} {:<18} {:>16} {:<3} {:<19}",
-                    s.seller,
-                    s.channel,
-                    o.external_id,
-                    o.number,
-                    o.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                table.row(vec![
+                    s.seller.clone(),
+                    s.channel.clone(),
+                    o.external_id.clone(),
+                    o.number.clone(),
+                    o.updated_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                     format!("{:?}", o.payment_status).to_lowercase(),
                     o.totals.total.to_string(),
                     o.shipping_address
                         .as_ref()
-                        .map(|a| a.country.as_str())
-                        .unwrap_or("-"),
+                        .map_or("-", |a| a.country.as_str())
+                        .to_string(),
                     format!("{:?}", o.fulfillment_status).to_lowercase(),
-                )?;
+                ]);
             }
+            table.write(&mut out)?;
             writeln!(out, "{} orders", orders.len())?;
         }
     }

@@ -76,23 +76,27 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
         }
         return Ok(0);
     }
-    writeln!(
-        out,
-        "{:<10} {:<8} {:<26} {:<11} {:<20} {:>16} {:>6} RECONCILED",
-        "SELLER", "ACCOUNT", "PAYOUT", "STATUS", "CREATED", "AMOUNT", "LINES"
-    )?;
+    let mut table = crate::text::Table::new(&[
+        "SELLER",
+        "ACCOUNT",
+        "PAYOUT",
+        "STATUS",
+        "CREATED",
+        "AMOUNT",
+        "LINES",
+        "RECONCILED",
+    ])
+    .right(&[5, 6]);
     for p in &payouts {
         let diff = p.payout.amount.amount_minor.saturating_sub(p.lines_net());
-        writeln!(
-            out,
-            "{:<10} {:<8} {:<26} {:<11} {:<20} {:>16} {:>6} {}",
-            p.seller,
-            p.account,
-            p.payout.external_id,
-            p.payout.status.name(),
-            p.payout.created_at.format("%Y-%m-%d %H:%M:%S"),
-            money(&p.payout.amount),
-            p.lines.len(),
+        table.row(vec![
+            p.seller.clone(),
+            p.account.clone(),
+            p.payout.external_id.clone(),
+            p.payout.status.name().to_string(),
+            p.payout.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            money(&p.payout.amount).to_string(),
+            p.lines.len().to_string(),
             if diff == 0 {
                 "yes".to_string()
             } else {
@@ -103,9 +107,10 @@ pub async fn payouts(config: &Path, command: PayoutsCommand) -> anyhow::Result<i
                         currency: p.payout.amount.currency
                     }
                 )
-            }
-        )?;
+            },
+        ]);
     }
+    table.write(&mut out)?;
     writeln!(out, "{} payouts", payouts.len())?;
     Ok(0)
 }

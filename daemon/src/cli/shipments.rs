@@ -128,33 +128,33 @@ fn print_list(records: &[ShipmentRecord], format: Format) -> anyhow::Result<()> 
         }
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<10} {:<14} {:<8} {:<12} {:<13} {:<3} {:<10} {:<24} REASON",
-        "SELLER", "CHANNEL", "ORDER", "STATUS", "STAGE", "TRY", "CARRIER", "TRACKING"
-    )?;
+    let mut table = crate::text::Table::new(&[
+        "SELLER", "CHANNEL", "ORDER", "STATUS", "STAGE", "TRY", "CARRIER", "TRACKING", "REASON",
+    ])
+    .right(&[5]);
     for r in records {
-        writeln!(
-            out,
-            "{:<10} {:<14} {:<8} {:<12} {:<13} {:<3} {:<10} {:<24} {}",
-            r.seller,
-            r.channel,
-            r.order_number,
-            r.status.name(),
-            r.stage.name(),
-            r.attempt,
+        table.row(vec![
+            r.seller.clone(),
+            r.channel.clone(),
+            r.order_number.clone(),
+            r.status.name().to_string(),
+            r.stage.name().to_string(),
+            r.attempt.to_string(),
             r.label
                 .as_ref()
                 .map(|l| l.carrier.as_str())
                 .or(r.carrier_account.as_deref())
-                .unwrap_or("-"),
+                .unwrap_or("-")
+                .to_string(),
             r.label
                 .as_ref()
                 .map(|l| l.tracking_number.as_str())
-                .unwrap_or("-"),
-            r.reason.as_deref().unwrap_or("")
-        )?;
+                .unwrap_or("-")
+                .to_string(),
+            r.reason.as_deref().unwrap_or("").to_string(),
+        ]);
     }
+    table.write(&mut out)?;
     writeln!(out, "{} shipments", records.len())?;
     Ok(())
 }

@@ -129,6 +129,35 @@ impl Store {
         self.orders.len()
     }
 
+    /// Orders stored per `seller/channel` (one pass over the keys).
+    pub fn orders_per_channel(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut last: Option<(Vec<u8>, String)> = None;
+        for key in self.orders.iter().keys().flatten() {
+            // Keys sort by seller and channel: the prefix repeats.
+            let prefix_len = key
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == 0)
+                .nth(1)
+                .map_or(key.len(), |(i, _)| i);
+            let prefix = &key[..prefix_len];
+            let label = match &last {
+                Some((p, label)) if p.as_slice() == prefix => label.clone(),
+                _ => {
+                    let Some((seller, channel)) = split_key(&key) else {
+                        continue;
+                    };
+                    let label = format!("{seller}/{channel}");
+                    last = Some((prefix.to_vec(), label.clone()));
+                    label
+                }
+            };
+            *counts.entry(label).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// Write every order as JSON lines.
     pub fn export(&self, out: &mut dyn Write) -> Result<usize, StoreError> {
         let mut n = 0;
