@@ -10,7 +10,7 @@ fn unit_for_this_build(dir: &std::path::Path) -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../daemon/dist/tradelane.service");
     let text = std::fs::read_to_string(&shipped).unwrap();
     // `verify` checks that ExecStart's binary exists: point it at this build.
-    let text = text.replace("/usr/local/bin/tradelane", &binary().display().to_string());
+    let text = text.replace("/usr/bin/tradelane", &binary().display().to_string());
     let path = dir.join("tradelane.service");
     std::fs::write(&path, text).unwrap();
     path
@@ -61,4 +61,24 @@ fn the_unit_verifies_and_scores_at_most_1_1() {
             )
         });
     assert!(score <= 1.1, "exposure {score}:\n{out}");
+}
+
+#[test]
+fn the_packaged_example_config_loads_and_points_at_the_units_state_directory() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../daemon/dist");
+    let config = tradelane::config::LoadedConfig::load(&dist.join("config.toml"))
+        .unwrap_or_else(|e| panic!("the example /etc/tradelane/config.toml: {e}"));
+    assert_eq!(
+        config.data_dir(),
+        std::path::Path::new("/var/lib/tradelane")
+    );
+    let unit = std::fs::read_to_string(dist.join("tradelane.service")).unwrap();
+    assert!(unit.contains("StateDirectory=tradelane"));
+    assert!(unit.contains("ExecStart=/usr/bin/tradelane --config /etc/tradelane/config.toml run"));
+    // The package's assets are the files this repository has.
+    let manifest = std::fs::read_to_string(dist.join("../Cargo.toml")).unwrap();
+    for asset in ["dist/config.toml", "../README.md", "dist/debian/"] {
+        assert!(manifest.contains(asset), "{asset}");
+        assert!(dist.join("..").join(asset).exists(), "{asset}");
+    }
 }
