@@ -290,3 +290,45 @@ fn a_bad_notify_entry_is_refused_at_its_line() {
     let e = refused("kind = \"webhook\"\nurl = \"https://x.example\"\ndebounce = \"0s\"\n");
     assert!(e.contains("from 1s to 7d"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_held_by_the_shipping_workflow_reaches_the_sink_once_then_in_a_digest() {
+    use tradelane_tests::*;
+    let receiver = HttpReceiver::start().await;
+    let sandbox = sandbox(40, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        dir.path(),
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            shipping_block(&url, "", SHIP_EVERYTHING, &["TEA-SEN-100"]),
+        ],
+    ) + &format!(
+        "\n[[notify]]\nkind = \"webhook\"\nurl = \"{}/hook\"\nevents = [\"order_held\"]\n",
+        receiver.url
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let notifier = Notifier::start(tradelane::notify::build(&config).unwrap());
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("sync");
+    let report = h.ship().await;
+    assert!(report.held >= 2, "seed 7 holds several orders: {report:?}");
+    let first = receiver.wait_for(1, 10).await;
+    assert_eq!(first.len(), 1, "one message for the first held order");
+    let body = first[0].json();
+    assert_eq!(body["type"], "order_held");
+    assert_eq!(body["seller"], "s1");
+    assert_eq!(body["channel"], "shop");
+    assert!(
+        body["message"].as_str().unwrap().contains("has no hs_code"),
+        "{body}"
+    );
+    notifier.stop().await;
+    let all = receiver.received();
+    assert_eq!(all.len(), 2, "and the rest in one digest");
+    let digest = all[1].json();
+    assert_eq!(digest["type"], "digest");
+    assert_eq!(digest["entries"][0]["count"], u64::from(report.held) - 1);
+    sandbox.shutdown().await;
+}
