@@ -12,8 +12,9 @@
 //!   `QuotaExceeded` when empty; every answer carries `x-amzn-RateLimit-Limit`.
 //! - The seller's orders: its own [`World`], each order on the marketplace
 //!   of its destination; every seventh order is fulfilled by Amazon, every
-//!   fifth of the rest is Prime; EU destinations carry Amazon's IOSS number,
-//!   and UK, EU and US orders Amazon's marketplace-facilitator collection.
+//!   fifth of the rest is Prime; EU imports of at most €150 carry Amazon's
+//!   IOSS number and marketplace-facilitator collection (above €150 Amazon
+//!   is not the deemed supplier), as do all UK and US orders.
 
 use super::SandboxState;
 use super::faults::Fault;
@@ -154,11 +155,11 @@ pub fn render(o: &SimOrder, included: &[&str]) -> Value {
     let has = |d: &str| included.contains(&d);
     let country = o.customer.country.as_str();
     let (marketplace_id, marketplace_name) = marketplace(country);
-    let eu = EU.contains(&country);
+    let eu = EU.contains(&country) && o.within_ioss_limit();
     let facilitator = match country {
         "GB" => Some("Amazon EU S.a.r.L., UK Branch"),
         "US" => Some("Amazon.com Services LLC"),
-        c if EU.contains(&c) => Some("Amazon Services Europe S.a.r.L."),
+        _ if eu => Some("Amazon Services Europe S.a.r.L."),
         _ => None,
     };
     let status = if o.cancelled_at.is_some() {

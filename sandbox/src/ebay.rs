@@ -11,7 +11,7 @@
 //!   order that makes a mid-pass change shift every later order back by
 //!   one: the case a reader must survive). With `ebay_changes_per_page`,
 //!   that many orders change after each page served.
-//! - Tax: orders to the EU carry eBay's IOSS collect-and-remit reference,
+//! - Tax: orders to the EU of at most €150 carry eBay's IOSS collect-and-remit reference,
 //!   to the US state sales tax collected by eBay.
 
 use super::SandboxState;
@@ -122,7 +122,7 @@ fn errors(status: StatusCode, id: u64, message: &str) -> Response {
 /// The Sell Fulfillment rendering of `o`.
 pub fn render(o: &SimOrder) -> Value {
     let c = &o.customer;
-    let eu = EU.contains(&c.country.as_str());
+    let eu = EU.contains(&c.country.as_str()) && o.within_ioss_limit();
     let us = c.country == "US";
     let lines: Vec<Value> = o
         .lines

@@ -147,6 +147,23 @@ impl SimOrder {
     pub fn subtotal_minor(&self) -> i64 {
         self.line_items_minor() - self.discount_minor()
     }
+    /// Whether the goods are worth at most €150, the IOSS limit, at the
+    /// sandbox's own rates (the currency's units per USD): a marketplace is
+    /// the deemed supplier of an EU import, and declares its IOSS number,
+    /// only then.
+    pub fn within_ioss_limit(&self) -> bool {
+        let per_usd: i64 = match self.currency.as_str() {
+            "JPY" => 150,
+            "KWD" => 307,
+            "EUR" => 92,
+            "GBP" => 79,
+            "CAD" => 137,
+            "AUD" => 152,
+            "CHF" => 88,
+            _ => 100,
+        };
+        self.subtotal_minor() * 92 / per_usd <= 15_000
+    }
     /// Σ line taxes.
     pub fn tax_minor(&self) -> i64 {
         self.lines.iter().map(|l| l.tax_minor).sum()

@@ -155,7 +155,11 @@ async fn amazon_syncs_every_order_exactly_with_one_request_per_hundred() {
         if prime {
             assert!(o.shipping_hold.as_deref().unwrap().contains("Prime"));
         }
-        let eu = EU_DESTINATIONS.contains(&country);
+        // A marketplace is the deemed supplier of an EU import of at most €150 only.
+        let eu = EU_DESTINATIONS.contains(&country)
+            && serde_json::from_value::<tradelane_sandbox::SimOrder>(t.clone())
+                .expect("a sandbox order")
+                .within_ioss_limit();
         let ioss = o
             .tax_ids
             .iter()
@@ -402,7 +406,11 @@ async fn ebay_money_and_collect_and_remit_tax_are_exact() {
                 "{id}"
             );
         }
-        let eu = EU_DESTINATIONS.contains(&country);
+        // A marketplace is the deemed supplier of an EU import of at most €150 only.
+        let eu = EU_DESTINATIONS.contains(&country)
+            && serde_json::from_value::<tradelane_sandbox::SimOrder>(t.clone())
+                .expect("a sandbox order")
+                .within_ioss_limit();
         assert_eq!(
             o.tax_ids
                 .iter()

@@ -54,7 +54,8 @@ pub struct Consignment {
     pub shipment: Shipment,
     /// Goods plus packaging.
     pub weight_grams: u32,
-    /// Σ declared line values (goods only), in the order's currency.
+    /// Σ declared line values (goods only, without taxes), in the
+    /// order's currency.
     pub goods_value: Money,
     /// What shows in `shipments show` (IOSS applied or why not…).
     pub notes: Vec<String>,
@@ -106,11 +107,19 @@ pub fn consignment(
                 line.unit_price, line.quantity
             )
         };
+        // The intrinsic value customs asks for excludes taxes: a
+        // tax-inclusive price (`taxes_included`) loses its line tax.
+        let tax_in_price = if order.taxes_included {
+            line.tax.amount_minor
+        } else {
+            0
+        };
         let value = line
             .unit_price
             .amount_minor
             .checked_mul(i64::from(line.quantity))
             .and_then(|v| v.checked_sub(line.discount.amount_minor))
+            .and_then(|v| v.checked_sub(tax_in_price))
             .ok_or_else(overflow)?;
         goods_value = goods_value.checked_add(value).ok_or_else(overflow)?;
         if !customs_needed {
@@ -160,7 +169,7 @@ pub fn consignment(
             &to.country,
             goods_value,
             &mut notes,
-        ) {
+        )? {
             tax_ids.push(ioss);
         }
         tax_ids.extend(marketplace_registrations(order, &to.country, &mut notes));
@@ -228,12 +237,16 @@ fn marketplace_registrations(
     found
 }
 
-/// The IOSS number to declare for an EU import, if any, noting why.
+/// The IOSS number to declare for an EU import, if any, noting why; or
+/// why the order must be held.
 ///
 /// IOSS covers consignments of intrinsic value up to €150 sent into the EU
-/// from outside it. When the marketplace collected the VAT (deemed
-/// supplier), its own IOSS number travels with the order; otherwise the
-/// seller's, if it has one.
+/// from outside it, whose VAT was charged at sale: by the marketplace as
+/// deemed supplier (its IOSS number travels with the order), or by the
+/// seller (the seller's number). VAT charged at sale without an IOSS
+/// number to declare, or without a rate to tell whether the consignment is
+/// within €150, would be charged again at the border: such an order is
+/// held, never shipped with a declaration that makes the buyer pay twice.
 fn ioss(
     policy: &ShippingPolicy,
     order: &Order,
@@ -241,47 +254,74 @@ fn ioss(
     to: &Country,
     goods: Money,
     notes: &mut Vec<String>,
-) -> Option<crate::model::TaxId> {
+) -> Result<Option<crate::model::TaxId>, String> {
     if !EU.contains(&to.as_str()) || EU.contains(&from.as_str()) {
-        return None;
+        return Ok(None);
     }
+    const LIMIT_EUR_CENTS: i64 = 15_000;
+    let eur = crate::model::Currency::parse("EUR").expect("EUR is ISO 4217");
+    let in_eur = policy.fx.convert(goods, eur);
+    let no_rate = || {
+        format!(
+            "no reference rate for {} to tell whether {goods} is within the €150 IOSS limit: add it under [sellers.shipping.fx]",
+            goods.currency
+        )
+    };
     if order.marketplace_collected_tax {
         let theirs = order
             .tax_ids
             .iter()
             .find(|t| t.scheme.eq_ignore_ascii_case("ioss"))
-            .cloned();
-        notes.push(match &theirs {
-            Some(t) => format!(
-                "the marketplace collected the VAT: its IOSS {} is declared",
-                t.value
-            ),
-            None => "the marketplace collected the VAT but sent no IOSS number".into(),
-        });
-        return theirs;
+            .cloned()
+            .ok_or("the marketplace collected the VAT but sent no IOSS number: without one the buyer is charged VAT again at import; find the marketplace's IOSS number for this order, or ship it by hand")?;
+        return match in_eur {
+            None => Err(format!(
+                "the marketplace collected the VAT under IOSS {}, but there is {}",
+                theirs.value,
+                no_rate()
+            )),
+            Some(v) if v.amount_minor > LIMIT_EUR_CENTS => Err(format!(
+                "the marketplace collected the VAT under IOSS {}, but the consignment is {v}, above the €150 IOSS limit: IOSS cannot be declared and import VAT would be due again; check the order with the marketplace",
+                theirs.value
+            )),
+            Some(v) => {
+                notes.push(format!(
+                    "the marketplace collected the VAT: its IOSS {} is declared ({v}, within €150)",
+                    theirs.value
+                ));
+                Ok(Some(theirs))
+            }
+        };
     }
-    let ours = policy.ioss.clone()?;
-    let eur = crate::model::Currency::parse("EUR").expect("EUR is ISO 4217");
-    match policy.fx.convert(goods, eur) {
-        Some(v) if v.amount_minor <= 15_000 => {
+    let vat_charged = order.totals.tax.amount_minor > 0
+        || order.line_items.iter().any(|l| l.tax.amount_minor > 0);
+    if !vat_charged {
+        if policy.ioss.is_some() {
+            notes.push(
+                "IOSS not declared: no VAT was charged at checkout, so the buyer pays import VAT on arrival"
+                    .into(),
+            );
+        }
+        return Ok(None);
+    }
+    match (policy.ioss.clone(), in_eur) {
+        (_, Some(v)) if v.amount_minor > LIMIT_EUR_CENTS => {
+            notes.push(format!(
+                "IOSS not declared: consignment {v} is above €150, import VAT is due on arrival"
+            ));
+            Ok(None)
+        }
+        (None, _) => Err(
+            "VAT was charged at checkout, but no IOSS number is configured: without one the buyer is charged VAT again at import; set `ioss_number` under [sellers.shipping], or ship it by hand"
+                .into(),
+        ),
+        (Some(_), None) => Err(format!("VAT was charged at checkout, but there is {}", no_rate())),
+        (Some(ours), Some(v)) => {
             notes.push(format!(
                 "IOSS {} declared: consignment {v} is within the €150 limit",
                 ours.value
             ));
-            Some(ours)
-        }
-        Some(v) => {
-            notes.push(format!(
-                "IOSS not declared: consignment {v} is above €150, import VAT is due on arrival"
-            ));
-            None
-        }
-        None => {
-            notes.push(format!(
-                "IOSS not declared: no reference rate for {} to tell whether {goods} is within €150 (add it under [sellers.shipping.fx])",
-                goods.currency
-            ));
-            None
+            Ok(Some(ours))
         }
     }
 }
@@ -294,8 +334,18 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn policy(ship_from: &str) -> ShippingPolicy {
+        policy_with(
+            ship_from,
+            "ioss_number = \"IM0000000001\"\n[fx]\nGBP = \"1.1667\"\n",
+        )
+    }
+
+    fn policy_with(ship_from: &str, extra: &str) -> ShippingPolicy {
+        let (top, tables) = extra
+            .split_once('[')
+            .map_or((extra, String::new()), |(t, rest)| (t, format!("[{rest}")));
         let text = format!(
-            "value_currency = \"EUR\"\nioss_number = \"IM0000000001\"\n[ship_from]\nname = \"n\"\nline1 = \"l\"\ncity = \"c\"\ncountry = \"{ship_from}\"\n"
+            "value_currency = \"EUR\"\n{top}[ship_from]\nname = \"n\"\nline1 = \"l\"\ncity = \"c\"\ncountry = \"{ship_from}\"\n{tables}"
         );
         let config: ShippingConfig = toml::from_str(&text).unwrap();
         let mut catalogue = BTreeMap::new();
@@ -378,12 +428,20 @@ mod tests {
         );
     }
 
+    /// `order` with French VAT of 20 % charged at checkout on top.
+    fn vat_charged(mut o: Order) -> Order {
+        let tax = o.line_items[0].unit_price.amount_minor / 5;
+        o.line_items[0].tax.amount_minor = tax;
+        o.totals.tax.amount_minor = tax;
+        o
+    }
+
     #[test]
     fn ioss_applies_up_to_150_eur_and_the_marketplaces_wins() {
         let p = policy("GB");
-        let small = consignment(&p, &order("FR", 15_000, Some("MUG")), "r").unwrap();
+        let small = consignment(&p, &vat_charged(order("FR", 15_000, Some("MUG"))), "r").unwrap();
         assert_eq!(small.shipment.tax_ids[0].value, "IM0000000001");
-        let big = consignment(&p, &order("FR", 15_001, Some("MUG")), "r").unwrap();
+        let big = consignment(&p, &vat_charged(order("FR", 15_001, Some("MUG"))), "r").unwrap();
         assert!(big.shipment.tax_ids.is_empty());
         assert!(
             big.notes.iter().any(|n| n.contains("above €150")),
@@ -405,6 +463,87 @@ mod tests {
             to_us.shipment.customs[0].hs_code.as_deref(),
             Some("6912.00")
         );
+    }
+
+    /// The worked example: a UK seller's £144 sale to France, prices
+    /// including 20 % VAT. Customs sees £120 of goods (≈ €140), within
+    /// IOSS; the tax-inclusive £144 (≈ €168) would not have been.
+    #[test]
+    fn the_customs_value_excludes_the_vat_in_a_tax_inclusive_price() {
+        let gbp = Currency::parse("GBP").unwrap();
+        let mut o = order("FR", 14_400, Some("MUG"));
+        o.currency = gbp;
+        o.taxes_included = true;
+        o.line_items[0].unit_price = Money {
+            amount_minor: 14_400,
+            currency: gbp,
+        };
+        o.line_items[0].discount = Money {
+            amount_minor: 0,
+            currency: gbp,
+        };
+        o.line_items[0].tax = Money {
+            amount_minor: 2_400,
+            currency: gbp,
+        };
+        o.totals.tax = Money {
+            amount_minor: 2_400,
+            currency: gbp,
+        };
+        let c = consignment(&policy("GB"), &o, "r").unwrap();
+        assert_eq!(c.shipment.customs[0].value.amount_minor, 12_000);
+        assert_eq!(c.goods_value.to_string(), "120.00 GBP");
+        assert_eq!(c.shipment.tax_ids[0].value, "IM0000000001", "{:?}", c.notes);
+        assert!(
+            c.notes.iter().any(|n| n.contains("140.00 EUR")),
+            "{:?}",
+            c.notes
+        );
+    }
+
+    #[test]
+    fn vat_charged_without_an_ioss_number_or_a_rate_holds_the_order() {
+        // No VAT charged: nothing to declare, shipped.
+        let c = consignment(&policy("GB"), &order("FR", 2000, Some("MUG")), "r").unwrap();
+        assert!(c.shipment.tax_ids.is_empty());
+        assert!(c.notes.iter().any(|n| n.contains("no VAT was charged")));
+        // Charged, but the seller has no IOSS number.
+        let why = consignment(
+            &policy_with("GB", ""),
+            &vat_charged(order("FR", 2000, Some("MUG"))),
+            "r",
+        )
+        .unwrap_err();
+        assert!(
+            why.contains("no IOSS number is configured") && why.contains("ioss_number"),
+            "{why}"
+        );
+        // Charged in a currency without a rate: within €150 or not is unknown.
+        let mut sek = vat_charged(order("FR", 2000, Some("MUG")));
+        let c_sek = Currency::parse("SEK").unwrap();
+        sek.currency = c_sek;
+        sek.line_items[0].unit_price.currency = c_sek;
+        sek.line_items[0].discount.currency = c_sek;
+        let why = consignment(&policy("GB"), &sek, "r").unwrap_err();
+        assert!(
+            why.contains("no reference rate for SEK") && why.contains("[sellers.shipping.fx]"),
+            "{why}"
+        );
+        // The marketplace collected it but sent no IOSS number.
+        let mut deemed = order("FR", 2000, Some("MUG"));
+        deemed.marketplace_collected_tax = true;
+        let why = consignment(&policy("GB"), &deemed, "r").unwrap_err();
+        assert!(why.contains("sent no IOSS number"), "{why}");
+        // Its IOSS number over €150 is not IOSS.
+        let mut over = order("FR", 15_001, Some("MUG"));
+        over.marketplace_collected_tax = true;
+        over.tax_ids.push(TaxId {
+            scheme: "IOSS".into(),
+            value: "IM9999999999".into(),
+            country: None,
+        });
+        let why = consignment(&policy("GB"), &over, "r").unwrap_err();
+        assert!(why.contains("above the €150 IOSS limit"), "{why}");
     }
 
     #[test]
