@@ -19,19 +19,27 @@ pub struct Facts<'a> {
     pub marketplace: &'a str,
 }
 
-fn within(value: Money, min: Option<Money>, max: Option<Money>, fx: &ReferenceRates) -> bool {
+/// Whether `value` is within the bounds; `None` when it cannot be told
+/// (no reference rate for its currency).
+fn within(
+    value: Money,
+    min: Option<Money>,
+    max: Option<Money>,
+    fx: &ReferenceRates,
+) -> Option<bool> {
     if min.is_none() && max.is_none() {
-        return true;
+        return Some(true);
     }
-    let Some(v) = fx.convert(value, fx.base) else {
-        return false;
-    };
-    min.is_none_or(|m| v.amount_minor >= m.amount_minor)
-        && max.is_none_or(|m| v.amount_minor <= m.amount_minor)
+    let v = fx.convert(value, fx.base)?;
+    Some(
+        min.is_none_or(|m| v.amount_minor >= m.amount_minor)
+            && max.is_none_or(|m| v.amount_minor <= m.amount_minor),
+    )
 }
 
-/// Whether every condition of `rule` holds.
-pub fn matches(rule: &Rule, facts: &Facts<'_>, fx: &ReferenceRates) -> bool {
+/// Whether every condition of `rule` holds; `None` when its value bounds
+/// cannot be checked for want of a reference rate.
+pub fn matches(rule: &Rule, facts: &Facts<'_>, fx: &ReferenceRates) -> Option<bool> {
     let place = (rule.countries.is_empty() && rule.regions.is_empty())
         || rule.countries.contains(facts.to)
         || rule
@@ -45,12 +53,33 @@ pub fn matches(rule: &Rule, facts: &Facts<'_>, fx: &ReferenceRates) -> bool {
             .any(|c| c == facts.channel || c == facts.marketplace);
     let weight = rule.min_weight_g.is_none_or(|m| facts.weight_grams >= m)
         && rule.max_weight_g.is_none_or(|m| facts.weight_grams <= m);
-    place && channel && weight && within(facts.value, rule.min_value, rule.max_value, fx)
+    if !(place && channel && weight) {
+        return Some(false);
+    }
+    within(facts.value, rule.min_value, rule.max_value, fx)
 }
 
-/// The first rule that matches.
-pub fn select<'r>(rules: &'r [Rule], facts: &Facts<'_>, fx: &ReferenceRates) -> Option<&'r Rule> {
-    rules.iter().find(|r| matches(r, facts, fx))
+/// The first rule that matches; an error when a rule before it could not
+/// be judged (its value bounds need a reference rate that is missing): a
+/// rule is never skipped silently.
+pub fn select<'r>(
+    rules: &'r [Rule],
+    facts: &Facts<'_>,
+    fx: &ReferenceRates,
+) -> Result<Option<&'r Rule>, String> {
+    for rule in rules {
+        match matches(rule, facts, fx) {
+            Some(true) => return Ok(Some(rule)),
+            Some(false) => {}
+            None => {
+                return Err(format!(
+                    "rule `{}` limits the order value, and there is no reference rate for {} to compare {} with it: add {} under [sellers.shipping.fx]",
+                    rule.name, facts.value.currency, facts.value, facts.value.currency
+                ));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The rate `rule` picks from `quotes`, or why none fits.
@@ -112,4 +141,65 @@ pub fn choose(rule: &Rule, quotes: &[Rate], fx: &ReferenceRates) -> Result<Rate,
             .min_by_key(|(p, r)| (r.estimated_days.unwrap_or(u32::MAX), *p)),
     };
     Ok(pick.map(|(_, r)| (*r).clone()).expect("not empty"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::shipping::Decimal;
+    use crate::model::Currency;
+    use std::collections::BTreeMap;
+
+    fn money(amount_minor: i64, code: &str) -> Money {
+        Money {
+            amount_minor,
+            currency: Currency::parse(code).unwrap(),
+        }
+    }
+
+    fn rule(name: &str, max_value: Option<Money>) -> Rule {
+        Rule {
+            name: name.into(),
+            countries: Vec::new(),
+            regions: Vec::new(),
+            channels: Vec::new(),
+            min_weight_g: None,
+            max_weight_g: None,
+            min_value: None,
+            max_value,
+            carrier: "post".into(),
+            service: None,
+            choose: Choose::Cheapest,
+            max_price: None,
+            incoterm: None,
+        }
+    }
+
+    #[test]
+    fn a_rule_whose_value_bound_cannot_be_checked_is_not_skipped_silently() {
+        let mut table = BTreeMap::new();
+        table.insert("USD".to_string(), Decimal::parse("0.92").unwrap());
+        let fx = ReferenceRates::new(Currency::parse("EUR").unwrap(), &table);
+        let rules = [
+            rule("small parcels", Some(money(5_000, "EUR"))),
+            rule("the rest", None),
+        ];
+        let (from, to) = (Country::parse("GB").unwrap(), Country::parse("FR").unwrap());
+        let facts = |value| Facts {
+            from: &from,
+            to: &to,
+            weight_grams: 500,
+            value,
+            channel: "shop",
+            marketplace: "shopify",
+        };
+        let pick = |value| select(&rules, &facts(value), &fx).map(|r| r.map(|r| r.name.clone()));
+        assert_eq!(pick(money(4_000, "USD")), Ok(Some("small parcels".into())));
+        assert_eq!(pick(money(9_000, "USD")), Ok(Some("the rest".into())));
+        let why = pick(money(4_000, "SEK")).unwrap_err();
+        assert!(
+            why.contains("rule `small parcels`") && why.contains("no reference rate for SEK"),
+            "{why}"
+        );
+    }
 }

@@ -118,7 +118,11 @@ impl ShippingWorkflow {
             channel: &run.stored.channel,
             marketplace: channel.plugin_name(),
         };
-        let Some(rule) = rules::select(&self.policy.rules, &facts, &self.policy.fx) else {
+        let selected = match rules::select(&self.policy.rules, &facts, &self.policy.fx) {
+            Ok(selected) => selected,
+            Err(why) => return self.hold(run.store, rec, why),
+        };
+        let Some(rule) = selected else {
             let why = format!(
                 "no shipping rule matches: to {}, {} g, order value {}, channel `{}`; add a rule under [[sellers.shipping.rules]]",
                 facts.to.as_str(),
