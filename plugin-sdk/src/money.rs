@@ -46,6 +46,57 @@ impl fmt::Display for MoneyError {
 
 impl std::error::Error for MoneyError {}
 
+/// The largest exponent [`plain_decimal`] accepts: a rate or amount
+/// never needs more, and a hostile `1e999999999` must not become a
+/// gigabyte of zeros.
+pub const MAX_EXPONENT: i64 = 40;
+
+/// A JSON number as plain decimal text, exactly: `1.2e-5` → `0.000012`,
+/// `3E+2` → `300`, `0.9` → `0.9`. The digits are moved, never computed, so
+/// nothing is rounded. `None` for anything that is not a non-negative
+/// decimal number, or whose exponent exceeds [`MAX_EXPONENT`].
+///
+/// ```
+/// use tradelane_plugin_sdk::money::plain_decimal;
+/// assert_eq!(plain_decimal("1.2e-5").as_deref(), Some("0.000012"));
+/// assert_eq!(plain_decimal("1.0850").as_deref(), Some("1.0850"));
+/// assert_eq!(plain_decimal("-1"), None);
+/// ```
+pub fn plain_decimal(text: &str) -> Option<String> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    if exponent.abs() > MAX_EXPONENT {
+        return None;
+    }
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if exponent == 0 {
+        return Some(mantissa.to_string());
+    }
+    let digits = format!("{int}{frac}");
+    // Where the point goes, counted from the left of `digits`.
+    let point = int.len() as i64 + exponent;
+    let text = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{a}.{b}")
+    };
+    // Leading zeros of the integer part go (`0012.5` → `12.5`).
+    let trimmed = text.trim_start_matches('0');
+    Some(if trimmed.is_empty() || trimmed.starts_with('.') {
+        format!("0{trimmed}")
+    } else {
+        trimmed.to_string()
+    })
+}
+
 /// The number of decimals of an ISO 4217 currency (JPY 0, EUR 2, KWD 3).
 ///
 /// Codes without minor units in ISO 4217 (such as `XAU`) count as 0.
@@ -168,6 +219,37 @@ mod tests {
             to_minor("99999999999999999999", "USD"),
             Err(MoneyError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn exponent_form_becomes_plain_decimal_text_exactly() {
+        for (json, plain) in [
+            ("1.2e-5", "0.000012"),
+            ("1.2E-5", "0.000012"),
+            ("3e2", "300"),
+            ("3E+2", "300"),
+            ("1.0850", "1.0850"),
+            ("0.92", "0.92"),
+            ("12.5e1", "125"),
+            ("12.5e-1", "1.25"),
+            ("0.0001e3", "0.1"),
+            ("7", "7"),
+        ] {
+            assert_eq!(plain_decimal(json).as_deref(), Some(plain), "{json}");
+        }
+        for bad in [
+            "",
+            "-1",
+            "1e",
+            "e5",
+            "1.2.3",
+            "0x10",
+            "1e999999999",
+            "NaN",
+            "1e41",
+        ] {
+            assert_eq!(plain_decimal(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -109,6 +109,20 @@ fn stripe_keeps_the_exchange_rate_digit_for_digit() {
     );
     assert_eq!(line.original.unwrap().amount_minor, 31387);
     assert_eq!(line.order_reference.as_deref(), Some("#1034"));
+    // A rate in exponent form is valid JSON: kept exactly, as plain text,
+    // not a failed page.
+    let exponent = text.replace("0.00613300000000000001", "6.1333e-3");
+    let bt: stripe::wire::BalanceTransaction = serde_json::from_str(&exponent).unwrap();
+    let field = stripe::mapping::ReferenceField::parse("metadata.order_id").unwrap();
+    let line = stripe::mapping::line(&bt, &field).unwrap();
+    assert_eq!(line.exchange_rate.unwrap().rate, "0.0061333");
+    let hostile = text.replace("0.00613300000000000001", "1e999999");
+    let bt: stripe::wire::BalanceTransaction = serde_json::from_str(&hostile).unwrap();
+    let e = stripe::mapping::line(&bt, &field).unwrap_err();
+    assert!(
+        format!("{e:?}").contains("not a non-negative decimal number"),
+        "{e:?}"
+    );
     assert_eq!(
         stripe::mapping::ReferenceField::parse("description"),
         Some(stripe::mapping::ReferenceField::Description)

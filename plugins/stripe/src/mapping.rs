@@ -106,13 +106,15 @@ pub fn line(
     });
     let exchange_rate = match &bt.exchange_rate {
         Some(raw) if raw.get() != "null" => {
-            let rate = raw.get().to_string();
-            if !rate.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                return Err(sdk::invalid_response(format!(
-                    "balance transaction {}: exchange_rate `{rate}` is not a plain decimal",
-                    bt.id
-                )));
-            }
+            // A JSON number, possibly in exponent form (`1.2e-5`): kept
+            // exactly, as plain decimal text.
+            let rate = sdk::money::plain_decimal(raw.get()).ok_or_else(|| {
+                sdk::invalid_response(format!(
+                    "balance transaction {}: exchange_rate `{}` is not a non-negative decimal number",
+                    bt.id,
+                    raw.get().chars().take(40).collect::<String>()
+                ))
+            })?;
             let from = source
                 .and_then(|c| c.currency.clone())
                 .map(|c| c.to_ascii_uppercase())
