@@ -275,7 +275,7 @@ fn a_malformed_config_names_file_line_and_key() {
         ),
         (
             "[[sellers]]\nid = \"s\"\n[[sellers.channels]]\nid = \"c\"\nplugin = \"shopify\"\n[sellers.channels.settings]\nshop = \"x.myshopify.com\"\naccess_token = { env = \"TRADELANE_TEST_UNSET_TOKEN\" }\n",
-            ":6:",
+            ":8:",
             "sellers[0].channels[0].settings.access_token",
         ),
         (

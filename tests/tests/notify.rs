@@ -11,6 +11,10 @@ use tradelane::notify::message::Message;
 use tradelane::notify::{Event, EventKind, Notifier, Sink};
 use tradelane_tests::receivers::{HttpReceiver, SmtpRelay};
 
+/// The tests that start a [`Notifier`] share the process's event bus:
+/// they take turns.
+static BUS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The sinks of a config made of `[daemon]` and `notify` entries.
 fn sinks(dir: &Path, notify: &str) -> Vec<Sink> {
     let text = format!(
@@ -209,6 +213,7 @@ async fn events_are_debounced_per_kind_and_channel_then_sent_as_a_digest() {
             receiver.url
         ),
     );
+    let _bus = BUS.lock().await;
     let notifier = Notifier::start(sinks);
     let held = |n: u32, channel: &str| {
         tradelane::notify::tell(
@@ -309,6 +314,7 @@ async fn an_order_held_by_the_shipping_workflow_reaches_the_sink_once_then_in_a_
         receiver.url
     );
     let (_, config) = write_config(dir.path(), &text);
+    let _bus = BUS.lock().await;
     let notifier = Notifier::start(tradelane::notify::build(&config).unwrap());
     let h = Harness::new(&config).await;
     h.pass(0).await.expect("sync");

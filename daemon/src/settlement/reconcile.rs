@@ -166,7 +166,8 @@ impl Ctx<'_> {
         let currency = p.payout.amount.currency;
         let lines_net = p.lines_net();
         let difference = p.payout.amount.amount_minor.saturating_sub(lines_net);
-        if difference == 0 {
+        let foreign = p.foreign_lines();
+        if difference == 0 && foreign == 0 {
             return None;
         }
         let mut d = discrepancy(
@@ -183,9 +184,9 @@ impl Ctx<'_> {
         });
         d.expected = Some(p.payout.amount);
         d.detail = format!(
-            "payout {pid} is {} but its {} lines sum to {}: {} unexplained",
+            "payout {pid} is {} but its {} {currency} lines sum to {}: {} unexplained",
             p.payout.amount,
-            p.lines.len(),
+            p.lines.len() - foreign,
             Money {
                 amount_minor: lines_net,
                 currency
@@ -195,6 +196,11 @@ impl Ctx<'_> {
                 currency
             },
         );
+        if foreign > 0 {
+            d.detail.push_str(&format!(
+                "; {foreign} line(s) in another currency were left out of the sum (each currency is paid out on its own)"
+            ));
+        }
         Some(d)
     }
 

@@ -15,13 +15,26 @@ pub struct PayoutRecord {
 }
 
 impl PayoutRecord {
-    /// Σ net of the lines. Amounts are bounded at the host (10^15 minor
-    /// units), so no real payout comes near the ends of i64; the sum
-    /// saturates rather than wraps if one ever did.
+    /// Σ net of the lines in the payout's currency: minor units of two
+    /// currencies are never added. Amounts are bounded at the host (10^15
+    /// minor units), so no real payout comes near the ends of i64; the
+    /// sum saturates rather than wraps if one ever did.
     pub fn lines_net(&self) -> i64 {
+        let currency = self.payout.amount.currency;
         self.lines
             .iter()
+            .filter(|l| l.net.currency == currency)
             .fold(0i64, |sum, l| sum.saturating_add(l.net.amount_minor))
+    }
+
+    /// Lines whose money is in another currency than the payout's (a
+    /// provider that mixed balances): they cannot explain its amount.
+    pub fn foreign_lines(&self) -> usize {
+        let currency = self.payout.amount.currency;
+        self.lines
+            .iter()
+            .filter(|l| l.net.currency != currency)
+            .count()
     }
 
     /// The date the money counts from: arrival, else creation.

@@ -12,6 +12,8 @@
 //! - Transaction Search: `GET /v1/reporting/transactions` with
 //!   `start_date`/`end_date` windows of at most 31 days (PayPal's limit),
 //!   `page`/`page_size` pagination; `transaction_type=T0400` finds withdrawals.
+//! - One balance per currency: a withdrawal's lines are the transactions
+//!   of its currency since the previous withdrawal of that currency.
 //! - Event codes map to line kinds (T00xx payments → charge, T1107 → refund,
 //!   T1106/T1201 → dispute…); `invoice_id` (default) or `custom_field`
 //!   carries the order reference.
@@ -195,6 +197,15 @@ impl Payment for PayPal {
     ) -> sdk::Result<PayoutLinePage> {
         let account = Account::from(settings)?;
         let end = sdk::time::to_unix(&payout.created_at)?;
+        // PayPal keeps one balance per currency, each withdrawn on its
+        // own: a withdrawal's lines are the rows of its currency since the
+        // previous withdrawal of that currency.
+        let currency = payout.amount.currency.clone();
+        let same_currency = |i: &wire::Info| {
+            i.transaction_amount
+                .currency_code
+                .eq_ignore_ascii_case(&currency)
+        };
         let (from, to, page) = match page_token.as_deref().and_then(parse_token) {
             Some(t) => t,
             None => {
@@ -213,6 +224,7 @@ impl Payment for PayPal {
                         .iter()
                         .map(|d| &d.transaction_info)
                         .filter(|i| i.transaction_id != payout.external_id)
+                        .filter(|i| same_currency(i))
                         .filter_map(|i| {
                             mapping::time(&i.transaction_initiation_date)
                                 .and_then(|t| sdk::time::to_unix(&t))
@@ -235,6 +247,7 @@ impl Payment for PayPal {
             .iter()
             .map(|d| &d.transaction_info)
             .filter(|i| i.transaction_event_code != mapping::WITHDRAWAL)
+            .filter(|i| same_currency(i))
             .filter(|i| {
                 // (previous withdrawal, this one]: each row belongs to one payout.
                 mapping::time(&i.transaction_initiation_date)
