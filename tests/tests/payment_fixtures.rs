@@ -130,6 +130,44 @@ fn stripe_keeps_the_exchange_rate_digit_for_digit() {
     assert_eq!(stripe::mapping::ReferenceField::parse("metadata."), None);
 }
 
+/// Stripe writes ISK and UGX with two decimals that are always 00, while
+/// ISO 4217 gives them none: 5 ISK is `500` in Stripe and 5 minor units
+/// here, so an ISK order is not an amount mismatch. HUF keeps its two.
+#[test]
+fn stripe_isk_and_ugx_amounts_become_iso_minor_units() {
+    let bt: Value =
+        serde_json::from_slice(&read("stripe", "balance_transaction.dj-stripe.json")).unwrap();
+    let field = stripe::mapping::ReferenceField::parse("metadata.order_id").unwrap();
+    let line_in = |currency: &str, amount: i64, fee: i64| {
+        let mut bt = bt.clone();
+        bt["currency"] = currency.into();
+        bt["amount"] = amount.into();
+        bt["fee"] = fee.into();
+        bt["net"] = (amount - fee).into();
+        let bt: stripe::wire::BalanceTransaction = serde_json::from_value(bt).unwrap();
+        stripe::mapping::line(&bt, &field)
+    };
+    let isk = line_in("isk", 1_250_000, 38_700).unwrap();
+    assert_eq!(
+        (
+            isk.gross.amount_minor,
+            isk.fee.amount_minor,
+            isk.net.amount_minor
+        ),
+        (12_500, 387, 12_113)
+    );
+    assert_eq!(isk.gross.currency, "ISK");
+    let ugx = line_in("ugx", 5_000_000, 0).unwrap();
+    assert_eq!(ugx.gross.amount_minor, 50_000);
+    let huf = line_in("huf", 1_045, 0).unwrap();
+    assert_eq!(
+        huf.gross.amount_minor, 1_045,
+        "HUF is two-decimal in ISO 4217 too"
+    );
+    let e = line_in("isk", 1_250_050, 0).unwrap_err();
+    assert!(format!("{e:?}").contains("fraction of a unit"), "{e:?}");
+}
+
 #[test]
 fn stripe_errors_keep_stripes_words() {
     assert_eq!(

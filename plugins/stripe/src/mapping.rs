@@ -6,18 +6,40 @@ use tradelane_plugin_sdk::{
     self as sdk, ExchangeRate, Money, Payout, PayoutLine, PayoutLineKind, PayoutStatus, PluginError,
 };
 
-fn money(amount_minor: i64, currency: &str) -> Money {
-    Money {
+/// Currencies Stripe writes with two decimals for backward compatibility
+/// although they have none (ISO 4217 exponent 0): an `amount` of `500` is
+/// 5 ISK. Stripe's "Special cases" (docs.stripe.com/currencies): "ISK
+/// transitioned to a zero-decimal currency, but backward compatibility
+/// requires you to represent it as a two-decimal value, where the decimal
+/// amount is always `00`", and the same for UGX. HUF and TWD are two-decimal
+/// both in ISO 4217 and in the API (only their payouts are whole units), so
+/// their amounts need nothing.
+pub const TWO_DECIMAL_IN_STRIPE_ONLY: [&str; 2] = ["ISK", "UGX"];
+
+/// A Stripe `amount` in `currency` as ISO 4217 minor units, exactly.
+pub fn money(amount: i64, currency: &str) -> Result<Money, PluginError> {
+    let currency = currency.to_ascii_uppercase();
+    let amount_minor = if TWO_DECIMAL_IN_STRIPE_ONLY.contains(&currency.as_str()) {
+        if amount % 100 != 0 {
+            return Err(sdk::invalid_response(format!(
+                "{currency} amount {amount} has a fraction of a unit: Stripe writes {currency} with two decimals that must be 00"
+            )));
+        }
+        amount / 100
+    } else {
+        amount
+    };
+    Ok(Money {
         amount_minor,
-        currency: currency.to_ascii_uppercase(),
-    }
+        currency,
+    })
 }
 
 /// A payout.
 pub fn payout(p: &wire::Payout) -> Result<Payout, PluginError> {
     Ok(Payout {
         external_id: p.id.clone(),
-        amount: money(p.amount, &p.currency),
+        amount: money(p.amount, &p.currency)?,
         status: match p.status.as_str() {
             "paid" => PayoutStatus::Paid,
             "in_transit" => PayoutStatus::InTransit,
@@ -104,6 +126,7 @@ pub fn line(
         }
         _ => None,
     });
+    let original = original.transpose()?;
     let exchange_rate = match &bt.exchange_rate {
         Some(raw) if raw.get() != "null" => {
             // A JSON number, possibly in exponent form (`1.2e-5`): kept
@@ -139,9 +162,9 @@ pub fn line(
     Ok(PayoutLine {
         external_id: bt.id.clone(),
         kind: kind(bt),
-        gross: money(bt.amount, &settlement),
-        fee: money(bt.fee, &settlement),
-        net: money(bt.net, &settlement),
+        gross: money(bt.amount, &settlement)?,
+        fee: money(bt.fee, &settlement)?,
+        net: money(bt.net, &settlement)?,
         original,
         exchange_rate,
         order_reference: order_reference.filter(|r| !r.is_empty()),
