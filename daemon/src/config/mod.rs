@@ -632,7 +632,7 @@ mod tests {
             "{err}"
         );
         let err = parse(&format!(
-            "{SHIPPING}[sellers.catalogue.\"MUG\"]\nhs_code = \"6912\"\nweight = 3\n"
+            "{SHIPPING}[sellers.catalogue.\"MUG\"]\nhs_code = \"6912.00\"\nweight = 3\n"
         ))
         .unwrap_err();
         assert_eq!(
@@ -640,6 +640,19 @@ mod tests {
             (15, "sellers[0].catalogue.MUG.weight"),
             "{err}"
         );
+        // A 4-digit heading or a placeholder is no HS code: refused at its line.
+        for (code, says) in [("6912", "at least the 6-digit"), ("TBD", "not an HS code")] {
+            let err = parse(&format!(
+                "{SHIPPING}[sellers.catalogue.\"MUG\"]\nhs_code = \"{code}\"\n"
+            ))
+            .unwrap_err();
+            assert_eq!(
+                (err.line, err.key.as_str()),
+                (14, "sellers[0].catalogue.MUG.hs_code"),
+                "{err}"
+            );
+            assert!(err.message.contains(says), "{err}");
+        }
         let err =
             parse(&SHIPPING.replace("plugin = \"easypost\"", "plugin = \"fedex\"")).unwrap_err();
         assert_eq!(

@@ -227,13 +227,54 @@ impl Default for ParcelConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductConfig {
-    /// Harmonized System code (6 digits or more).
-    pub hs_code: Option<String>,
+    /// Harmonized System code: the 6-digit subheading or longer (a
+    /// national tariff line of up to 12 digits), dots and spaces allowed.
+    pub hs_code: Option<HsCode>,
     pub origin_country: Option<CountryCode>,
     /// What the customs officer reads; default the channel's line title.
     pub description: Option<String>,
     /// Weight of one unit.
     pub weight_g: Option<u32>,
+}
+
+/// A Harmonized System code as written (`6912.00`), checked by
+/// [`check_hs_code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HsCode(pub String);
+
+impl<'de> Deserialize<'de> for HsCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        check_hs_code(&text)
+            .map(|()| HsCode(text.trim().to_string()))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Whether `text` is an HS code customs accepts: 6 to 12 digits, with dots
+/// or spaces between groups. The 6-digit subheading is the least every
+/// declaration needs (EU ICS2 requires it for every item; the WCO's
+/// Harmonized System is defined to 6 digits, national tariffs extend it).
+/// A 4-digit heading (`6912`) or a placeholder (`TBD`) is refused.
+pub fn check_hs_code(text: &str) -> Result<(), String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not an HS code: write the digits of the tariff subheading, e.g. \"6912.00\""
+        ));
+    }
+    match digits.len() {
+        0..=5 => Err(format!(
+            "`{text}` has {} digits; customs needs at least the 6-digit HS subheading (e.g. \"{}.00\" for heading {})",
+            digits.len(),
+            &digits,
+            &digits
+        )),
+        6..=12 => Ok(()),
+        n => Err(format!(
+            "`{text}` has {n} digits; HS codes and national tariff lines have at most 12"
+        )),
+    }
 }
 
 /// A validated ISO 3166-1 alpha-2 code.

@@ -125,12 +125,20 @@ pub fn consignment(
         if !customs_needed {
             continue;
         }
-        let hs_code = line
-            .hs_code
-            .clone()
-            .filter(|h| !h.trim().is_empty())
-            .or_else(|| product.and_then(|p| p.hs_code.clone()))
-            .ok_or_else(|| fix("hs_code"))?;
+        let hs_code = match line.hs_code.clone().filter(|h| !h.trim().is_empty()) {
+            // The channel's own code, checked as the catalogue's is at load.
+            Some(code) => {
+                crate::config::shipping::check_hs_code(&code).map_err(|why| {
+                    format!(
+                        "{name}: the channel's HS code {why}; fix it on the channel, or give the product a catalogue entry"
+                    )
+                })?;
+                code
+            }
+            None => product
+                .and_then(|p| p.hs_code.as_ref().map(|h| h.0.clone()))
+                .ok_or_else(|| fix("hs_code"))?,
+        };
         let origin_country = line
             .origin_country
             .clone()
@@ -544,6 +552,21 @@ mod tests {
         });
         let why = consignment(&policy("GB"), &over, "r").unwrap_err();
         assert!(why.contains("above the €150 IOSS limit"), "{why}");
+    }
+
+    #[test]
+    fn an_hs_code_customs_cannot_use_is_refused() {
+        let p = policy("GB");
+        let mut o = order("US", 2000, Some("SOCKS"));
+        o.line_items[0].weight_grams = Some(80);
+        o.line_items[0].origin_country = Some(Country::parse("PT").unwrap());
+        for bad in ["6115", "TBD", "61-15-94"] {
+            o.line_items[0].hs_code = Some(bad.into());
+            let why = consignment(&p, &o, "r").unwrap_err();
+            assert!(why.contains("SKU `SOCKS`") && why.contains(bad), "{why}");
+        }
+        o.line_items[0].hs_code = Some("6115.94.00".into());
+        assert!(consignment(&p, &o, "r").is_ok());
     }
 
     #[test]
