@@ -48,11 +48,18 @@ fn orders_json_maps_every_field() {
     assert_eq!(o.line_items.len(), 3);
     let first = &o.line_items[0];
     assert_eq!(first.sku.as_deref(), Some("IPOD2008GREEN"));
-    assert_eq!(first.quantity, 1);
+    // The fixture's first line was removed (quantity 1, current_quantity
+    // 0): nothing of it is left to ship or to declare, and its discount
+    // and tax went with it.
+    assert_eq!(first.quantity, 0);
     assert_eq!(first.unit_price.amount_minor, 19900);
-    assert_eq!(first.tax.amount_minor, 398);
+    assert_eq!(first.tax.amount_minor, 0);
+    assert_eq!(first.discount.amount_minor, 0);
+    let kept = &o.line_items[1];
+    assert_eq!(kept.quantity, 1);
+    assert_eq!(kept.tax.amount_minor, 398);
     assert_eq!(
-        first.discount.amount_minor, 334,
+        kept.discount.amount_minor, 333,
         "discount allocations count"
     );
     assert_eq!(first.weight_grams, Some(200));
@@ -60,9 +67,11 @@ fn orders_json_maps_every_field() {
     assert_eq!(o.shipping_lines[0].title, "Free Shipping");
     assert!(!o.marketplace_collected_tax);
     assert!(!o.taxes_included);
-    // Every line's tax adds up to the order's tax.
+    // The lines' tax adds up to the order's current tax (3.98 of the 11.94
+    // charged before the removals).
     let taxes: i64 = o.line_items.iter().map(|l| l.tax.amount_minor).sum();
-    assert_eq!(taxes, o.totals.tax.amount_minor);
+    assert_eq!(taxes, 398);
+    assert_eq!(o.totals.tax.amount_minor, 1194);
 }
 
 #[test]

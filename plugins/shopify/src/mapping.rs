@@ -114,6 +114,22 @@ pub fn order(o: wire::Order<'_>) -> Result<Order, PluginError> {
     })
 }
 
+/// `amount × part / whole` in integers, rounded half away from zero.
+fn prorate(amount: i64, part: u32, whole: u32) -> i64 {
+    if part >= whole || whole == 0 {
+        return amount;
+    }
+    let num = i128::from(amount) * i128::from(part);
+    let den = i128::from(whole);
+    let (q, r) = (num / den, num % den);
+    let rounded = if 2 * r.abs() >= den {
+        q + num.signum()
+    } else {
+        q
+    };
+    i64::try_from(rounded).unwrap_or(amount)
+}
+
 fn line_item(l: &wire::LineItem<'_>, currency: &str) -> Result<LineItem, money::MoneyError> {
     let allocated: i64 = l
         .discount_allocations
@@ -129,11 +145,17 @@ fn line_item(l: &wire::LineItem<'_>, currency: &str) -> Result<LineItem, money::
         .iter()
         .map(|t| money::to_minor(&t.price, currency))
         .sum::<Result<i64, _>>()?;
+    // What is still to ship: the quantity after refunds and removals. The
+    // line's discount and tax shrink with it, so customs declares what the
+    // parcel holds at what it cost.
+    let quantity = l.current_quantity.unwrap_or(l.quantity).min(l.quantity);
+    let share = |amount: i64| prorate(amount, quantity, l.quantity);
+    let (line_discount, allocated, tax) = (share(line_discount), share(allocated), share(tax));
     Ok(LineItem {
         external_id: l.id.to_string(),
         sku: l.sku.as_deref().filter(|s| !s.is_empty()).map(String::from),
         title: l.name.as_deref().unwrap_or(&l.title).to_string(),
-        quantity: l.quantity,
+        quantity,
         unit_price: money::money(&l.price, currency)?,
         // Shopify reports discounts either as allocations (current API) or
         // as `total_discount` (older shops); never both non-zero.

@@ -131,6 +131,10 @@ pub struct LineItem<'a> {
     #[serde(borrow)]
     pub name: Option<Cow<'a, str>>,
     pub quantity: u32,
+    /// The quantity after removals (order edits and refunds); absent on
+    /// older API versions.
+    #[serde(default)]
+    pub current_quantity: Option<u32>,
     #[serde(borrow)]
     pub price: Cow<'a, str>,
     #[serde(borrow)]
