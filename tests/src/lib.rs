@@ -560,6 +560,10 @@ CAD = "0.5766"
 AUD = "0.5197"
 CHF = "0.8977"
 
+# GST charged at sale on Australian orders is declared with the ARN.
+[sellers.shipping.registrations]
+arn = "500000000000"
+
 [sellers.shipping.ship_from]
 name = "Demo Crafts Ltd"
 line1 = "12 Wharf Street"

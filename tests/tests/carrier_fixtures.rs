@@ -290,6 +290,62 @@ fn shippo_create_request_has_the_cassettes_shape() {
     assert_eq!(buy["metadata"], theirs["metadata"]);
 }
 
+/// Every registration a destination requires reaches the carrier: Shippo
+/// takes one typed tax id (EIN, VAT, IOSS, ARN) and an EORI; what it has
+/// no type for goes into the declaration's notes. EasyPost takes them all.
+#[test]
+fn every_registration_reaches_the_carrier() {
+    let id = |scheme: &str, value: &str, country: &str| TaxId {
+        scheme: scheme.into(),
+        value: value.into(),
+        country: Some(country.into()),
+    };
+    let mut s = cassette_shipment();
+    s.ship_to.country = "GB".into();
+    s.tax_ids = vec![
+        id("vat", "GB123456789", "GB"),
+        id("eori", "GB123456789000", "GB"),
+    ];
+    let defaults = shippo::mapping::CustomsDefaults::default();
+    let shippo =
+        serde_json::to_value(shippo::mapping::create_request(&s, &defaults).unwrap()).unwrap();
+    let e = &shippo["customs_declaration"]["exporter_identification"];
+    assert_eq!(
+        e["tax_id"],
+        serde_json::json!({"number": "GB123456789", "type": "VAT"})
+    );
+    assert_eq!(e["eori_number"], "GB123456789000");
+    let easypost = serde_json::to_value(
+        easypost::mapping::create_request(
+            &s,
+            &easypost::mapping::CustomsDefaults {
+                eel_pfc: "NOEEI 30.37(a)".into(),
+                signer: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ids = &easypost["shipment"]["tax_identifiers"];
+    assert_eq!(ids[0]["tax_id_type"], "VAT");
+    assert_eq!(ids[1]["tax_id_type"], "EORI");
+    assert_eq!(ids[1]["issuing_country"], "GB");
+
+    s.ship_to.country = "NO".into();
+    s.tax_ids = vec![id("voec", "VOEC2012345", "NO")];
+    let shippo =
+        serde_json::to_value(shippo::mapping::create_request(&s, &defaults).unwrap()).unwrap();
+    assert_eq!(shippo["customs_declaration"]["notes"], "VOEC VOEC2012345");
+    s.ship_to.country = "AU".into();
+    s.tax_ids = vec![id("arn", "500000000000", "AU")];
+    let shippo =
+        serde_json::to_value(shippo::mapping::create_request(&s, &defaults).unwrap()).unwrap();
+    assert_eq!(
+        shippo["customs_declaration"]["exporter_identification"]["tax_id"]["type"],
+        "ARN"
+    );
+}
+
 #[test]
 fn shippo_rates_are_exact_minor_units() {
     let shipment: shippo::wire::Shipment =

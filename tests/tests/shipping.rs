@@ -214,6 +214,11 @@ async fn customs_lines_at_the_carrier_match_the_order() {
                 over_limit += 1;
                 assert!(ids.is_empty(), "order {}: {in_eur} is above €150", o.id);
             }
+        } else if o.customer.country == "AU" {
+            // GST charged at sale on goods of at most A$1,000: the ARN.
+            assert_eq!(ids.len(), 1, "order {}: the ARN", o.id);
+            assert_eq!(ids[0][0], "ARN");
+            assert_eq!(ids[0][1], "500000000000");
         } else {
             assert!(ids.is_empty(), "order {}: IOSS only into the EU", o.id);
         }

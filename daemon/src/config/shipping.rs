@@ -65,6 +65,11 @@ pub struct ShippingConfig {
     pub ioss_number: Option<String>,
     /// The EU member state that issued the IOSS number.
     pub ioss_country: Option<CountryCode>,
+    /// The seller's registrations for destinations that have tax charged
+    /// at sale (UK VAT, VOEC, ARN, NZ GST), declared on the consignments
+    /// within their thresholds.
+    #[serde(default)]
+    pub registrations: Registrations,
     /// Currency of rule value ranges and price caps.
     #[serde(default = "default_value_currency")]
     pub value_currency: CurrencyCode,
@@ -235,6 +240,22 @@ pub struct ProductConfig {
     pub description: Option<String>,
     /// Weight of one unit.
     pub weight_g: Option<u32>,
+}
+
+/// `[sellers.shipping.registrations]`: the seller's own numbers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registrations {
+    /// UK VAT number (GB…), for GB consignments of at most £135.
+    pub gb_vat: Option<String>,
+    /// GB EORI number, declared with the UK VAT number.
+    pub gb_eori: Option<String>,
+    /// Norway's VOEC number, for items below NOK 3,000.
+    pub voec: Option<String>,
+    /// Australia's ATO Reference Number, for goods of at most A$1,000.
+    pub arn: Option<String>,
+    /// New Zealand GST number, for items of at most NZ$1,000.
+    pub nz_gst: Option<String>,
 }
 
 /// A Harmonized System code as written (`6912.00`), checked by

@@ -20,6 +20,7 @@ pub mod labels;
 pub mod plan;
 pub mod policy;
 pub mod record;
+pub mod regimes;
 pub mod rules;
 mod stages;
 pub mod store;

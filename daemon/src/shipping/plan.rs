@@ -5,6 +5,7 @@
 //! wrong declaration.
 
 use super::policy::ShippingPolicy;
+use super::regimes::{self, Measure, Regime, Registration, Rule};
 use crate::config::shipping::EU;
 use crate::model::{
     Country, CustomsLine, FulfilledBy, FulfillmentStatus, Money, Order, OrderStatus, Parcel,
@@ -170,15 +171,45 @@ pub fn consignment(
             "customs declaration: {} line(s), {goods_value}",
             customs.len()
         ));
-        if let Some(ioss) = ioss(
-            policy,
-            order,
-            &from.country,
-            &to.country,
-            goods_value,
-            &mut notes,
-        )? {
-            tax_ids.push(ioss);
+        // Judged by the rules in force on the ship date: today.
+        let today = chrono::Utc::now().date_naive();
+        match regimes::in_force(&to.country, today).map(|r| (r, r.rule)) {
+            Some((
+                _,
+                Rule::CollectAtSale {
+                    limit_minor,
+                    registration: Registration::Ioss,
+                    ..
+                },
+            )) => {
+                if let Some(ioss) = ioss(
+                    policy,
+                    order,
+                    (&from.country, &to.country),
+                    goods_value,
+                    limit_minor,
+                    &mut notes,
+                )? {
+                    tax_ids.push(ioss);
+                }
+            }
+            Some((regime, Rule::CollectAtSale { .. })) => {
+                tax_ids.extend(collected_at_sale(
+                    policy,
+                    order,
+                    regime,
+                    &customs,
+                    goods_value,
+                    &mut notes,
+                )?);
+            }
+            Some((regime, Rule::EveryParcelDutiable)) => notes.push(format!(
+                "{}: no de minimis since {}, every parcel is dutiable ({})",
+                to.country.as_str(),
+                regime.from_date(),
+                regime.source
+            )),
+            None => {}
         }
         tax_ids.extend(marketplace_registrations(order, &to.country, &mut notes));
     }
@@ -203,6 +234,95 @@ pub fn consignment(
         goods_value,
         notes,
     })
+}
+
+/// Whether tax was charged at checkout (on any line, or in the totals).
+fn tax_charged(order: &Order) -> bool {
+    order.totals.tax.amount_minor > 0 || order.line_items.iter().any(|l| l.tax.amount_minor > 0)
+}
+
+/// The seller's registration to declare where the destination has tax
+/// charged at sale (GB, NO, AU, NZ), or why the order must be held: tax
+/// charged within the threshold without the registration to declare it
+/// would be charged again at the border.
+fn collected_at_sale(
+    policy: &ShippingPolicy,
+    order: &Order,
+    regime: &Regime,
+    customs: &[CustomsLine],
+    goods: Money,
+    notes: &mut Vec<String>,
+) -> Result<Vec<crate::model::TaxId>, String> {
+    let Rule::CollectAtSale {
+        limit_minor,
+        currency,
+        measure,
+        registration,
+    } = regime.rule
+    else {
+        return Ok(Vec::new());
+    };
+    // The marketplace that collected it declares its own (below).
+    if order.marketplace_collected_tax || !tax_charged(order) {
+        return Ok(Vec::new());
+    }
+    let to = regime.destinations.first().copied().unwrap_or_default();
+    let cur = crate::model::Currency::parse(currency).expect("the table's currencies are ISO 4217");
+    let limit = Money {
+        amount_minor: limit_minor,
+        currency: cur,
+    };
+    let tax = registration.tax();
+    let within = match measure {
+        Measure::ConsignmentAtMost => policy
+            .fx
+            .convert(goods, cur)
+            .map(|v| v.amount_minor <= limit_minor),
+        Measure::ItemAtMost | Measure::ItemBelow => customs
+            .iter()
+            .map(|c| {
+                let unit = Money {
+                    amount_minor: c.value.amount_minor / i64::from(c.quantity.max(1)),
+                    currency: c.value.currency,
+                };
+                policy.fx.convert(unit, cur).map(|v| match measure {
+                    Measure::ItemBelow => v.amount_minor < limit_minor,
+                    _ => v.amount_minor <= limit_minor,
+                })
+            })
+            .collect::<Option<Vec<bool>>>()
+            .map(|each| each.into_iter().all(|ok| ok)),
+    };
+    match within {
+        None => Err(format!(
+            "{tax} was charged at checkout, but there is no reference rate for {} to tell whether the goods are within {to}'s {limit} threshold: add it under [sellers.shipping.fx]",
+            goods.currency
+        )),
+        Some(false) => {
+            notes.push(format!(
+                "{to}: the goods are above the {limit} threshold, so {tax} is due at import and no registration is declared"
+            ));
+            Ok(Vec::new())
+        }
+        Some(true) => {
+            let ids = policy.registration(registration);
+            if ids.is_empty() {
+                return Err(format!(
+                    "{tax} was charged at checkout on goods within {to}'s {limit} threshold, but no `{}` is set under [sellers.shipping.registrations]: without it the buyer is charged {tax} again at import",
+                    registration.key()
+                ));
+            }
+            let declared: Vec<String> = ids
+                .iter()
+                .map(|t| format!("{} {}", t.scheme.to_ascii_uppercase(), t.value))
+                .collect();
+            notes.push(format!(
+                "{} declared: {tax} charged at sale on goods within {to}'s {limit} threshold",
+                declared.join(" and ")
+            ));
+            Ok(ids)
+        }
+    }
 }
 
 /// The marketplace's own registrations for the destination's import
@@ -258,15 +378,14 @@ fn marketplace_registrations(
 fn ioss(
     policy: &ShippingPolicy,
     order: &Order,
-    from: &Country,
-    to: &Country,
+    (from, to): (&Country, &Country),
     goods: Money,
+    limit_eur_cents: i64,
     notes: &mut Vec<String>,
 ) -> Result<Option<crate::model::TaxId>, String> {
     if !EU.contains(&to.as_str()) || EU.contains(&from.as_str()) {
         return Ok(None);
     }
-    const LIMIT_EUR_CENTS: i64 = 15_000;
     let eur = crate::model::Currency::parse("EUR").expect("EUR is ISO 4217");
     let in_eur = policy.fx.convert(goods, eur);
     let no_rate = || {
@@ -288,7 +407,7 @@ fn ioss(
                 theirs.value,
                 no_rate()
             )),
-            Some(v) if v.amount_minor > LIMIT_EUR_CENTS => Err(format!(
+            Some(v) if v.amount_minor > limit_eur_cents => Err(format!(
                 "the marketplace collected the VAT under IOSS {}, but the consignment is {v}, above the €150 IOSS limit: IOSS cannot be declared and import VAT would be due again; check the order with the marketplace",
                 theirs.value
             )),
@@ -301,9 +420,7 @@ fn ioss(
             }
         };
     }
-    let vat_charged = order.totals.tax.amount_minor > 0
-        || order.line_items.iter().any(|l| l.tax.amount_minor > 0);
-    if !vat_charged {
+    if !tax_charged(order) {
         if policy.ioss.is_some() {
             notes.push(
                 "IOSS not declared: no VAT was charged at checkout, so the buyer pays import VAT on arrival"
@@ -313,7 +430,7 @@ fn ioss(
         return Ok(None);
     }
     match (policy.ioss.clone(), in_eur) {
-        (_, Some(v)) if v.amount_minor > LIMIT_EUR_CENTS => {
+        (_, Some(v)) if v.amount_minor > limit_eur_cents => {
             notes.push(format!(
                 "IOSS not declared: consignment {v} is above €150, import VAT is due on arrival"
             ));
@@ -344,7 +461,7 @@ mod tests {
     fn policy(ship_from: &str) -> ShippingPolicy {
         policy_with(
             ship_from,
-            "ioss_number = \"IM0000000001\"\n[fx]\nGBP = \"1.1667\"\n",
+            "ioss_number = \"IM0000000001\"\n[fx]\nGBP = \"1.1667\"\nNOK = \"0.085\"\nAUD = \"0.60\"\n[registrations]\nvoec = \"VOEC2012345\"\narn = \"500000000000\"\n",
         )
     }
 
@@ -552,6 +669,82 @@ mod tests {
         });
         let why = consignment(&policy("GB"), &over, "r").unwrap_err();
         assert!(why.contains("above the €150 IOSS limit"), "{why}");
+    }
+
+    /// `order` to `to` in `currency`, one unit at `unit`, with 25 % tax
+    /// charged at checkout.
+    fn taxed(to: &str, currency: &str, unit: i64) -> Order {
+        let c = Currency::parse(currency).unwrap();
+        let mut o = order(to, unit, Some("MUG"));
+        o.currency = c;
+        let line = &mut o.line_items[0];
+        line.unit_price.currency = c;
+        line.discount.currency = c;
+        o.line_items[0].tax = Money {
+            amount_minor: unit / 4,
+            currency: c,
+        };
+        o.totals.tax = o.line_items[0].tax;
+        o
+    }
+
+    /// UK → NO: VOEC covers items below NOK 3,000 whose VAT was charged at
+    /// sale; UK → AU: the ARN covers goods of at most A$1,000.
+    #[test]
+    fn collect_at_sale_destinations_get_the_sellers_registration() {
+        let p = policy("GB");
+        let c = consignment(&p, &taxed("NO", "NOK", 299_900), "r").unwrap();
+        assert_eq!(c.shipment.tax_ids.len(), 1, "{:?}", c.notes);
+        assert_eq!(
+            (
+                c.shipment.tax_ids[0].scheme.as_str(),
+                c.shipment.tax_ids[0].value.as_str()
+            ),
+            ("voec", "VOEC2012345")
+        );
+        let at_limit = consignment(&p, &taxed("NO", "NOK", 300_000), "r").unwrap();
+        assert!(
+            at_limit.shipment.tax_ids.is_empty(),
+            "NOK 3,000 is not below NOK 3,000"
+        );
+        assert!(
+            at_limit.notes.iter().any(|n| n.contains("due at import")),
+            "{:?}",
+            at_limit.notes
+        );
+        let au = consignment(&p, &taxed("AU", "AUD", 100_000), "r").unwrap();
+        assert_eq!(au.shipment.tax_ids[0].scheme, "arn");
+        // GST charged, no ARN configured: held, naming the key.
+        let why = consignment(
+            &policy_with("GB", "[fx]\nAUD = \"0.60\"\n"),
+            &taxed("AU", "AUD", 5_000),
+            "r",
+        )
+        .unwrap_err();
+        assert!(
+            why.contains("`arn`") && why.contains("[sellers.shipping.registrations]"),
+            "{why}"
+        );
+        // No tax charged: nothing to declare.
+        let mut untaxed = taxed("AU", "AUD", 5_000);
+        untaxed.line_items[0].tax.amount_minor = 0;
+        untaxed.totals.tax.amount_minor = 0;
+        assert!(
+            consignment(&p, &untaxed, "r")
+                .unwrap()
+                .shipment
+                .tax_ids
+                .is_empty()
+        );
+        // UK → US: no de minimis; the record says so.
+        let us = consignment(&p, &order("US", 2000, Some("MUG")), "r").unwrap();
+        assert!(
+            us.notes
+                .iter()
+                .any(|n| n.contains("every parcel is dutiable")),
+            "{:?}",
+            us.notes
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct ShippingPolicy {
     pub catalogue: BTreeMap<String, ProductConfig>,
     pub fx: ReferenceRates,
     pub ioss: Option<TaxId>,
+    /// The seller's registrations for collect-at-sale destinations.
+    pub registrations: crate::config::shipping::Registrations,
     pub incoterm: Incoterm,
     pub label_format: LabelFormat,
     pub rules: Vec<Rule>,
@@ -44,6 +46,33 @@ pub struct ShippingPolicy {
 }
 
 impl ShippingPolicy {
+    /// The tax ids the seller declares under `registration`, empty when
+    /// its number is not configured. A UK VAT number travels with the GB
+    /// EORI when one is set.
+    pub fn registration(&self, registration: super::regimes::Registration) -> Vec<TaxId> {
+        use super::regimes::Registration as R;
+        let id = |scheme: &str, value: &Option<String>, country: &str| {
+            value.as_ref().map(|v| TaxId {
+                scheme: scheme.into(),
+                value: v.clone(),
+                country: Country::parse(country),
+            })
+        };
+        let r = &self.registrations;
+        match registration {
+            R::Ioss => self.ioss.clone().into_iter().collect(),
+            R::GbVat => match id("vat", &r.gb_vat, "GB") {
+                Some(vat) => std::iter::once(vat)
+                    .chain(id("eori", &r.gb_eori, "GB"))
+                    .collect(),
+                None => Vec::new(),
+            },
+            R::Voec => id("voec", &r.voec, "NO").into_iter().collect(),
+            R::Arn => id("arn", &r.arn, "AU").into_iter().collect(),
+            R::NzGst => id("gst", &r.nz_gst, "NZ").into_iter().collect(),
+        }
+    }
+
     /// Resolve a checked `[sellers.shipping]` table.
     pub fn new(config: &ShippingConfig, catalogue: &BTreeMap<String, ProductConfig>) -> Self {
         let base: Currency = config.value_currency.0;
@@ -64,6 +93,7 @@ impl ShippingPolicy {
                 value: n.clone(),
                 country: config.ioss_country.as_ref().map(|c| c.0.clone()),
             }),
+            registrations: config.registrations.clone(),
             incoterm: config.incoterm,
             label_format: config.label_format,
             rules: config

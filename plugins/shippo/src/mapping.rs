@@ -75,18 +75,42 @@ pub fn create_request(
                 })
             })
             .collect::<Result<Vec<_>, PluginError>>()?;
-        let ioss = s
+        // Shippo takes one tax id, typed EIN, VAT, IOSS or ARN (its
+        // CustomsTaxIdentification type), and an EORI. The first the
+        // consignment carries in that order goes there; registrations it
+        // has no type for (VOEC, NZ GST) are written in the notes.
+        let typed = |scheme: &str| match scheme.to_ascii_lowercase().as_str() {
+            "ioss" => Some("IOSS"),
+            "vat" => Some("VAT"),
+            "arn" => Some("ARN"),
+            "ein" => Some("EIN"),
+            _ => None,
+        };
+        let tax_id = ["ioss", "vat", "arn", "ein"].iter().find_map(|want| {
+            s.tax_ids
+                .iter()
+                .find(|t| t.scheme.eq_ignore_ascii_case(want))
+                .map(|t| wire::TaxId {
+                    number: t.value.clone(),
+                    kind: typed(want).unwrap_or_default().into(),
+                })
+        });
+        let eori = defaults.eori.clone().or_else(|| {
+            s.tax_ids
+                .iter()
+                .find(|t| t.scheme.eq_ignore_ascii_case("eori"))
+                .map(|t| t.value.clone())
+        });
+        let untyped: Vec<String> = s
             .tax_ids
             .iter()
-            .find(|t| t.scheme.eq_ignore_ascii_case("ioss"));
-        let exporter =
-            (ioss.is_some() || defaults.eori.is_some()).then(|| wire::ExporterIdentification {
-                eori_number: defaults.eori.clone(),
-                tax_id: ioss.map(|t| wire::TaxId {
-                    number: t.value.clone(),
-                    kind: "IOSS".into(),
-                }),
-            });
+            .filter(|t| typed(&t.scheme).is_none() && !t.scheme.eq_ignore_ascii_case("eori"))
+            .map(|t| format!("{} {}", t.scheme.to_ascii_uppercase(), t.value))
+            .collect();
+        let exporter = (tax_id.is_some() || eori.is_some()).then(|| wire::ExporterIdentification {
+            eori_number: eori,
+            tax_id,
+        });
         Some(wire::NewCustomsDeclaration {
             contents_type: "MERCHANDISE".into(),
             non_delivery_option: "RETURN".into(),
@@ -102,6 +126,7 @@ pub fn create_request(
             },
             eel_pfc: defaults.eel_pfc.clone(),
             exporter_identification: exporter,
+            notes: (!untyped.is_empty()).then(|| untyped.join("; ")),
             items,
         })
     };

@@ -63,6 +63,9 @@ pub struct NewCustomsDeclaration {
     pub eel_pfc: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exporter_identification: Option<ExporterIdentification>,
+    /// Free text on the declaration: registrations Shippo has no type for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub items: Vec<NewCustomsItem>,
 }
 

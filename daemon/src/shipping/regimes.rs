@@ -1,0 +1,242 @@
+//! Each destination's import regime for the low-value goods a small seller
+//! sends, as dated rows: a rule change is a new row with its date, and a
+//! shipment is judged by the row in force on its ship date. Every row
+//! names the authority's page it was checked against.
+//!
+//! What a row says is what the consignment must carry, not tax advice: the
+//! threshold under which tax charged at sale is declared with the
+//! collector's registration number, or that every parcel is dutiable.
+
+use crate::model::Country;
+use chrono::NaiveDate;
+
+/// The registration a destination's collect-at-sale scheme declares, and
+/// the key it has under `[sellers.shipping.registrations]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// EU Import One-Stop Shop number (`ioss_number`).
+    Ioss,
+    /// UK VAT number, with the GB EORI.
+    GbVat,
+    /// Norway's VAT on E-Commerce number.
+    Voec,
+    /// Australia's ATO Reference Number for low-value goods GST.
+    Arn,
+    /// New Zealand GST number.
+    NzGst,
+}
+
+impl Registration {
+    /// The tax id scheme carriers receive (`tax_ids[].scheme`).
+    pub fn scheme(self) -> &'static str {
+        match self {
+            Registration::Ioss => "ioss",
+            Registration::GbVat => "vat",
+            Registration::Voec => "voec",
+            Registration::Arn => "arn",
+            Registration::NzGst => "gst",
+        }
+    }
+
+    /// The config key under `[sellers.shipping.registrations]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Registration::Ioss => "ioss_number",
+            Registration::GbVat => "gb_vat",
+            Registration::Voec => "voec",
+            Registration::Arn => "arn",
+            Registration::NzGst => "nz_gst",
+        }
+    }
+
+    /// What the tax is called there.
+    pub fn tax(self) -> &'static str {
+        match self {
+            Registration::Ioss | Registration::GbVat | Registration::Voec => "VAT",
+            Registration::Arn | Registration::NzGst => "GST",
+        }
+    }
+}
+
+/// How the threshold is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// The consignment's intrinsic value, at most the limit.
+    ConsignmentAtMost,
+    /// Each item's value, at most the limit.
+    ItemAtMost,
+    /// Each item's value, below the limit.
+    ItemBelow,
+}
+
+/// What a destination requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Tax is charged at sale up to a threshold on the goods' value
+    /// (transport excluded), and the consignment is declared with the
+    /// collector's registration.
+    CollectAtSale {
+        limit_minor: i64,
+        currency: &'static str,
+        measure: Measure,
+        registration: Registration,
+    },
+    /// No de minimis: every parcel is dutiable, and a postal parcel must
+    /// travel duty-paid.
+    EveryParcelDutiable,
+}
+
+/// One dated row.
+#[derive(Debug, Clone, Copy)]
+pub struct Regime {
+    /// ISO 3166-1 codes the row covers.
+    pub destinations: &'static [&'static str],
+    /// In force from this day (inclusive).
+    pub from: (i32, u32, u32),
+    pub rule: Rule,
+    /// Where the facts were checked.
+    pub source: &'static str,
+}
+
+/// The EU member states (the EU VAT area's countries; their special
+/// territories are a later row's matter).
+pub const EU27: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// The table, oldest rows first; a later row for the same destination
+/// replaces an earlier one from its date.
+pub const REGIMES: &[Regime] = &[
+    // "IOSS ... distance sales of goods imported from third territories or
+    // third countries in consignments of an intrinsic value not exceeding
+    // EUR 150", from 1 July 2021 (Council Directive (EU) 2017/2455).
+    Regime {
+        destinations: EU27,
+        from: (2021, 7, 1),
+        rule: Rule::CollectAtSale {
+            limit_minor: 15_000,
+            currency: "EUR",
+            measure: Measure::ConsignmentAtMost,
+            registration: Registration::Ioss,
+        },
+        source: "https://vat-one-stop-shop.ec.europa.eu/one-stop-shop/import-one-stop-shop-ioss_en",
+    },
+    // HMRC: the seller charges UK VAT at the point of sale on "goods in
+    // consignments not exceeding £135", from 1 January 2021.
+    Regime {
+        destinations: &["GB"],
+        from: (2021, 1, 1),
+        rule: Rule::CollectAtSale {
+            limit_minor: 13_500,
+            currency: "GBP",
+            measure: Measure::ConsignmentAtMost,
+            registration: Registration::GbVat,
+        },
+        source: "https://www.gov.uk/guidance/vat-and-overseas-goods-sold-directly-to-customers-in-the-uk",
+    },
+    // Skatteetaten: "goods with value below NOK 3,000 ... the NOK 3,000
+    // threshold of the VOEC scheme applies per item"; shipping excluded.
+    // From 1 April 2020.
+    Regime {
+        destinations: &["NO"],
+        from: (2020, 4, 1),
+        rule: Rule::CollectAtSale {
+            limit_minor: 300_000,
+            currency: "NOK",
+            measure: Measure::ItemBelow,
+            registration: Registration::Voec,
+        },
+        source: "https://www.skatteetaten.no/en/business-and-organisation/vat-and-duties/vat/foreign/e-commerce-voec/low-value/",
+    },
+    // ATO: GST on low value imported goods, a customs value of A$1,000 or
+    // less, from 1 July 2018.
+    Regime {
+        destinations: &["AU"],
+        from: (2018, 7, 1),
+        rule: Rule::CollectAtSale {
+            limit_minor: 100_000,
+            currency: "AUD",
+            measure: Measure::ItemAtMost,
+            registration: Registration::Arn,
+        },
+        source: "https://www.ato.gov.au/businesses-and-organisations/international-tax-for-business/gst-on-imported-goods-and-services/gst-on-low-value-imported-goods",
+    },
+    // IRD: "items individually having an estimated customs value of
+    // NZ$1,000 or less", from 1 December 2019.
+    Regime {
+        destinations: &["NZ"],
+        from: (2019, 12, 1),
+        rule: Rule::CollectAtSale {
+            limit_minor: 100_000,
+            currency: "NZD",
+            measure: Measure::ItemAtMost,
+            registration: Registration::NzGst,
+        },
+        source: "https://www.ird.govt.nz/gst/gst-for-overseas-businesses/gst-on-low-value-imported-goods/what-low-value-goods-are",
+    },
+    // Executive Order 14324 suspended duty-free de minimis treatment for
+    // all countries from 29 August 2025: every parcel is dutiable, and
+    // postal parcels travel with their duty paid.
+    Regime {
+        destinations: &["US"],
+        from: (2025, 8, 29),
+        rule: Rule::EveryParcelDutiable,
+        source: "https://www.cbp.gov/trade/trade-enforcement/tftea/de-minimis",
+    },
+];
+
+impl Regime {
+    /// The day it takes effect.
+    pub fn from_date(&self) -> NaiveDate {
+        let (y, m, d) = self.from;
+        NaiveDate::from_ymd_opt(y, m, d).expect("the table's dates are valid")
+    }
+}
+
+/// The row in force for `to` on `day`: the latest that started by then.
+pub fn in_force(to: &Country, day: NaiveDate) -> Option<&'static Regime> {
+    REGIMES
+        .iter()
+        .filter(|r| r.destinations.contains(&to.as_str()) && r.from_date() <= day)
+        .max_by_key(|r| r.from_date())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn shipments_are_judged_by_the_row_in_force_on_their_day() {
+        let us = Country::parse("US").unwrap();
+        assert!(
+            in_force(&us, day(2025, 8, 28)).is_none(),
+            "de minimis still applied"
+        );
+        assert_eq!(
+            in_force(&us, day(2025, 8, 29)).unwrap().rule,
+            Rule::EveryParcelDutiable
+        );
+        let fr = Country::parse("FR").unwrap();
+        assert!(in_force(&fr, day(2021, 6, 30)).is_none());
+        assert!(matches!(
+            in_force(&fr, day(2026, 12, 2)).unwrap().rule,
+            Rule::CollectAtSale {
+                registration: Registration::Ioss,
+                ..
+            }
+        ));
+        assert!(in_force(&Country::parse("JP").unwrap(), day(2026, 12, 2)).is_none());
+        for r in REGIMES {
+            assert!(
+                r.source.starts_with("https://"),
+                "every row names its source"
+            );
+            let _ = r.from_date();
+        }
+    }
+}
