@@ -107,10 +107,11 @@ pub fn create_request(
             .filter(|t| typed(&t.scheme).is_none() && !t.scheme.eq_ignore_ascii_case("eori"))
             .map(|t| format!("{} {}", t.scheme.to_ascii_uppercase(), t.value))
             .collect();
-        let exporter = (tax_id.is_some() || eori.is_some()).then(|| wire::ExporterIdentification {
-            eori_number: eori,
-            tax_id,
-        });
+        let exporter =
+            (tax_id.is_some() || eori.is_some()).then_some(wire::ExporterIdentification {
+                eori_number: eori,
+                tax_id,
+            });
         Some(wire::NewCustomsDeclaration {
             contents_type: "MERCHANDISE".into(),
             non_delivery_option: "RETURN".into(),
