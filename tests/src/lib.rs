@@ -599,13 +599,19 @@ api_token = "{SHIPPO_TOKEN}"
     )
 }
 
-/// Rules that ship everything: the UK and the EU with EasyPost, the rest
-/// of the world with Shippo, cheapest, no cap.
+/// Rules that ship everything: the UK and the EU with EasyPost, the US
+/// duty-paid and the rest of the world with Shippo, cheapest, no cap.
 pub const SHIP_EVERYTHING: &str = r#"
 [[sellers.shipping.rules]]
 name = "uk and eu"
 regions = ["domestic", "eu"]
 carrier = "easypost"
+
+[[sellers.shipping.rules]]
+name = "us duty paid"
+countries = ["US"]
+carrier = "shippo"
+incoterm = "ddp"
 
 [[sellers.shipping.rules]]
 name = "world"

@@ -316,6 +316,20 @@ async fn rules_choose_by_country_value_weight_speed_price_and_cap() {
             }
         });
         match fits.first() {
+            // The US: every parcel is dutiable, so a postal one paid by the
+            // buyer (these rules leave the incoterm at DAP) is held.
+            Some(best) if to == "US" && tradelane::shipping::regimes::is_postal(&best.carrier) => {
+                assert_eq!(rec.status, Status::Held, "order {}", o.id);
+                assert!(
+                    rec.reason
+                        .as_deref()
+                        .unwrap_or("")
+                        .contains("no de minimis"),
+                    "order {}: {:?}",
+                    o.id,
+                    rec.reason
+                );
+            }
             Some(best) => {
                 assert_eq!(rec.status, Status::Done, "order {}: {:?}", o.id, rec.reason);
                 assert_eq!(

@@ -194,6 +194,48 @@ impl Regime {
     }
 }
 
+/// Whether `carrier` (a rate's carrier name) is a postal operator rather
+/// than a courier: postal services hand import duties to the destination's
+/// post, which for a dutiable US parcel means the duty must be prepaid.
+pub fn is_postal(carrier: &str) -> bool {
+    let c = carrier.to_ascii_lowercase();
+    [
+        "usps",
+        "royal mail",
+        "colissimo",
+        "correos",
+        "an post",
+        "bpost",
+        "la poste",
+    ]
+    .iter()
+    .any(|p| c.contains(p))
+        || c.split(|ch: char| !ch.is_ascii_alphanumeric())
+            .any(|w| w.starts_with("post") || w.ends_with("post"))
+}
+
+/// Why a parcel to `to` on `day` may not travel as chosen: a dutiable-
+/// everything destination (the US) by post without duty paid.
+pub fn refuse_postal_dap(
+    to: &Country,
+    day: NaiveDate,
+    carrier: &str,
+    incoterm: crate::model::Incoterm,
+) -> Option<String> {
+    let regime = in_force(to, day)?;
+    (regime.rule == Rule::EveryParcelDutiable
+        && incoterm == crate::model::Incoterm::Dap
+        && is_postal(carrier))
+    .then(|| {
+        format!(
+            "{}: no de minimis since {} and every parcel is dutiable; a postal parcel must travel duty-paid, and {carrier} by post with the buyer paying duties (DAP) is not accepted: choose a DDP service, or set `incoterm = \"ddp\"` on the rule for {}",
+            to.as_str(),
+            regime.from_date(),
+            to.as_str()
+        )
+    })
+}
+
 /// The row in force for `to` on `day`: the latest that started by then.
 pub fn in_force(to: &Country, day: NaiveDate) -> Option<&'static Regime> {
     REGIMES
@@ -231,6 +273,32 @@ mod tests {
             }
         ));
         assert!(in_force(&Country::parse("JP").unwrap(), day(2026, 12, 2)).is_none());
+        let day = day(2026, 12, 2);
+        let dap = crate::model::Incoterm::Dap;
+        let why = refuse_postal_dap(&us, day, "USPS", dap).unwrap();
+        assert!(
+            why.contains("incoterm = \"ddp\"") && why.contains("2025-08-29"),
+            "{why}"
+        );
+        assert!(refuse_postal_dap(&us, day, "USPS", crate::model::Incoterm::Ddp).is_none());
+        assert!(
+            refuse_postal_dap(&us, day, "DHL Express", dap).is_none(),
+            "a courier collects duties"
+        );
+        assert!(refuse_postal_dap(&fr, day, "La Poste", dap).is_none());
+        for postal in [
+            "USPS",
+            "Royal Mail",
+            "Deutsche Post",
+            "PostNL",
+            "Posten",
+            "Canada Post",
+        ] {
+            assert!(is_postal(postal), "{postal}");
+        }
+        for courier in ["DHL Express", "UPS", "FedEx", "Parcelforce Worldwide"] {
+            assert!(!is_postal(courier), "{courier}");
+        }
         for r in REGIMES {
             assert!(
                 r.source.starts_with("https://"),

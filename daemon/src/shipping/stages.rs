@@ -184,6 +184,18 @@ impl ShippingWorkflow {
                 return self.hold(run.store, rec, why);
             }
         };
+        if let Some(shipment) = &rec.shipment
+            && let Some(why) = super::regimes::refuse_postal_dap(
+                &shipment.ship_to.country,
+                Utc::now().date_naive(),
+                &chosen.carrier,
+                shipment.incoterm,
+            )
+        {
+            let number = &run.stored.order.number;
+            let why = format!("{why}; then `tradelane shipments release {number}`");
+            return self.hold(run.store, rec, why);
+        }
         let what = format!("{} {} for {}", chosen.carrier, chosen.service, chosen.price);
         rec.chosen = Some(chosen);
         if self.policy.dry_run {
