@@ -17,6 +17,27 @@ fn tradelane(config: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("run tradelane")
 }
 
+/// `tradelane run` on `config`, its output discarded.
+fn spawn_quiet(config: &std::path::Path) -> Child {
+    Command::new(binary())
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tradelane run")
+}
+
+/// SIGTERM, and the daemon stops cleanly.
+fn stop(mut daemon: Child) {
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(daemon.wait().unwrap().success(), "a clean stop");
+}
+
 fn spawn_run(config: &std::path::Path) -> Child {
     Command::new(binary())
         .arg("--config")
@@ -456,7 +477,7 @@ async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
         reject_auth: true,
         ..Default::default()
     });
-    let mut daemon: Child = Command::new(binary())
+    let daemon: Child = Command::new(binary())
         .arg("--config")
         .arg(&path)
         .arg("run")
@@ -518,11 +539,7 @@ async fn a_channel_stopped_for_credentials_resumes_on_its_own_once_they_work() {
         "{told:?}"
     );
     assert_eq!(told[1]["type"], "channel_recovered");
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    stop(daemon);
     sandbox.shutdown().await;
 }
 
@@ -543,7 +560,7 @@ async fn systemd_hears_ready_a_status_line_and_the_watchdog_fed_by_the_scheduler
         .unwrap();
     // systemd names the watched process in WATCHDOG_PID: the shell's pid
     // is the daemon's after `exec`.
-    let mut daemon: Child = Command::new("sh")
+    let daemon: Child = Command::new("sh")
         .arg("-c")
         .arg(r#"WATCHDOG_PID=$$ exec "$0" --config "$1" run"#)
         .arg(binary())
@@ -567,11 +584,7 @@ async fn systemd_hears_ready_a_status_line_and_the_watchdog_fed_by_the_scheduler
             heard.push('\n');
         }
     }
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    stop(daemon);
     assert!(heard.contains("READY=1"), "{heard}");
     assert!(heard.contains("WATCHDOG=1"), "{heard}");
     assert!(
@@ -619,14 +632,7 @@ async fn metrics_health_and_ready_are_served_and_parse_as_prometheus() {
         &format!("[daemon]\nhttp_listen = \"{addr}\"\n"),
     );
     let (path, _) = write_config(dir.path(), &text);
-    let mut daemon: Child = Command::new(binary())
-        .arg("--config")
-        .arg(&path)
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon: Child = spawn_quiet(&path);
     let deadline = Instant::now() + Duration::from_secs(60);
     let metrics = loop {
         if std::net::TcpStream::connect(&addr).is_ok() {
@@ -692,11 +698,7 @@ async fn metrics_health_and_ready_are_served_and_parse_as_prometheus() {
             .any(|s| s.metric.starts_with("tradelane_sync_pass_duration_seconds")),
         "a pass-duration histogram:\n{metrics}"
     );
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    stop(daemon);
     sandbox.shutdown().await;
 }
 
@@ -722,14 +724,7 @@ async fn sync_once_asks_the_running_daemon_and_channels_pause_and_resume() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not running"));
 
-    let mut daemon = Command::new(binary())
-        .arg("--config")
-        .arg(&path)
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = spawn_quiet(&path);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (_, s) = parts(&path);
@@ -805,11 +800,7 @@ async fn sync_once_asks_the_running_daemon_and_channels_pause_and_resume() {
         assert!(Instant::now() < deadline, "resume did not sync: {s}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(daemon.wait().unwrap().success());
+    stop(daemon);
     sandbox.shutdown().await;
 }
 
@@ -822,14 +813,7 @@ async fn a_second_daemon_on_the_same_data_dir_is_told_at_once_who_runs() {
         &[shopify_channel("shop", &sandbox.url(), TOKEN, 10)],
     );
     let (path, _) = write_config(dir.path(), &text);
-    let mut first = Command::new(binary())
-        .arg("--config")
-        .arg(&path)
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = spawn_quiet(&path);
     let deadline = Instant::now() + Duration::from_secs(30);
     while tradelane(&path, &["status"]).status.code() != Some(0) {
         assert!(Instant::now() < deadline, "the first daemon never answered");
@@ -848,10 +832,6 @@ async fn a_second_daemon_on_the_same_data_dir_is_told_at_once_who_runs() {
         "told at once, not after the store's lock wait: {:?}",
         started.elapsed()
     );
-    Command::new("kill")
-        .args(["-TERM", &first.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(first.wait().unwrap().success());
+    stop(first);
     sandbox.shutdown().await;
 }
