@@ -24,6 +24,7 @@ pub mod regimes;
 pub mod rules;
 mod stages;
 pub mod store;
+pub mod territories;
 pub mod tracking;
 pub mod workflow;
 

@@ -73,7 +73,12 @@ pub fn consignment(
         .clone()
         .ok_or("the order has no shipping address")?;
     let from = policy.ship_from.clone();
-    let customs_needed = crosses_customs(&from.country, &to.country);
+    // A special territory (the Canary Islands, the Channel Islands…) is
+    // across a fiscal border whatever its country code says.
+    let territory = super::territories::special(&to);
+    let customs_needed = crosses_customs(&from.country, &to.country)
+        || territory.is_some()
+        || super::territories::special(&from).is_some();
     let mut customs = Vec::new();
     let mut goods_weight: u32 = 0;
     let mut goods_value = 0i64;
@@ -173,7 +178,17 @@ pub fn consignment(
         ));
         // Judged by the rules in force on the ship date: today.
         let today = chrono::Utc::now().date_naive();
-        match regimes::in_force(&to.country, today).map(|r| (r, r.rule)) {
+        let regime = match territory {
+            Some(place) => {
+                notes.push(format!(
+                    "{place} is outside the {} VAT area: the parcel is declared to customs and no IOSS or UK VAT scheme applies",
+                    if to.country.as_str() == "GB" { "UK" } else { "EU" }
+                ));
+                None
+            }
+            None => regimes::in_force(&to.country, today),
+        };
+        match regime.map(|r| (r, r.rule)) {
             Some((
                 _,
                 Rule::CollectAtSale {
@@ -745,6 +760,38 @@ mod tests {
             "{:?}",
             us.notes
         );
+    }
+
+    /// DE → the Canary Islands: the address says ES, but the islands are
+    /// outside the EU VAT area, so the parcel carries a declaration and no
+    /// IOSS, although it never leaves Spain's country code.
+    #[test]
+    fn a_special_territory_gets_a_declaration_and_no_ioss() {
+        let mut canary = vat_charged(order("ES", 2000, Some("MUG")));
+        canary.shipping_address.as_mut().unwrap().postal_code = Some("35001".into());
+        let c = consignment(&policy("DE"), &canary, "r").unwrap();
+        assert_eq!(c.shipment.customs.len(), 1, "declared");
+        assert!(c.shipment.tax_ids.is_empty(), "no IOSS");
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("the Canary Islands is outside the EU VAT area")),
+            "{:?}",
+            c.notes
+        );
+        // Madrid stays inside: no declaration.
+        let mut madrid = order("ES", 2000, Some("MUG"));
+        madrid.shipping_address.as_mut().unwrap().postal_code = Some("28013".into());
+        assert!(
+            consignment(&policy("DE"), &madrid, "r")
+                .unwrap()
+                .shipment
+                .customs
+                .is_empty()
+        );
+        // From outside the EU too: a UK seller's Canary parcel has no IOSS.
+        let c = consignment(&policy("GB"), &canary, "r").unwrap();
+        assert!(c.shipment.tax_ids.is_empty());
     }
 
     #[test]
