@@ -208,6 +208,15 @@ fn print_one(r: &ShipmentRecord) {
             say!("  tax id: {} {}", t.scheme.to_uppercase(), t.value);
         }
     }
+    if let Some(d) = &r.duty {
+        say!(
+            "  duty: {} ({} subheading(s): {}), owed by {}",
+            d.amount,
+            d.subheadings.len(),
+            d.subheadings.join(", "),
+            d.owed_by
+        );
+    }
     for note in &r.notes {
         say!("  note: {note}");
     }

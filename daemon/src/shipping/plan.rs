@@ -60,6 +60,20 @@ pub struct Consignment {
     pub goods_value: Money,
     /// What shows in `shipments show` (IOSS applied or why not…).
     pub notes: Vec<String>,
+    /// The duty owed whatever the incoterm, where the destination levies one.
+    pub duty: Option<DutyEstimate>,
+}
+
+/// A duty the parcel owes at import, estimated from the rules in force.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DutyEstimate {
+    pub amount: Money,
+    /// The distinct 6-digit tariff subheadings it was counted on.
+    pub subheadings: Vec<String>,
+    /// Who owes it: the holder of the IOSS number the parcel travels under.
+    pub owed_by: String,
+    /// Where the rule comes from.
+    pub source: String,
 }
 
 /// Build the consignment for `order`, or the reason to hold it.
@@ -171,6 +185,7 @@ pub fn consignment(
     };
     let mut notes = Vec::new();
     let mut tax_ids = Vec::new();
+    let mut duty = None;
     if customs_needed {
         notes.push(format!(
             "customs declaration: {} line(s), {goods_value}",
@@ -218,6 +233,7 @@ pub fn consignment(
                     &mut notes,
                 )?);
             }
+            Some((_, Rule::FlatDutyPerSubheading { .. })) => {}
             Some((regime, Rule::EveryParcelDutiable)) => notes.push(format!(
                 "{}: no de minimis since {}, every parcel is dutiable ({})",
                 to.country.as_str(),
@@ -227,6 +243,25 @@ pub fn consignment(
             None => {}
         }
         tax_ids.extend(marketplace_registrations(order, &to.country, &mut notes));
+        if territory.is_none() {
+            duty = flat_duty(
+                policy,
+                order,
+                &to.country,
+                today,
+                &customs,
+                goods_value,
+                &tax_ids,
+            );
+        }
+        if let Some(d) = &duty {
+            notes.push(format!(
+                "EU flat duty: €3 × {} tariff subheading(s) = {}, owed by {} whatever the incoterm",
+                d.subheadings.len(),
+                d.amount,
+                d.owed_by
+            ));
+        }
     }
     let weight_grams = goods_weight.saturating_add(policy.parcel.packaging_g);
     Ok(Consignment {
@@ -248,6 +283,58 @@ pub fn consignment(
         weight_grams,
         goods_value,
         notes,
+        duty,
+    })
+}
+
+/// The flat duty in force for `to` on `day`: counted once per distinct
+/// 6-digit subheading (two lines of one subheading owe it once), for a
+/// parcel worth less than the threshold that travels under an IOSS number,
+/// whose holder owes it, also under DAP.
+fn flat_duty(
+    policy: &ShippingPolicy,
+    order: &Order,
+    to: &Country,
+    day: chrono::NaiveDate,
+    customs: &[CustomsLine],
+    goods: Money,
+    tax_ids: &[crate::model::TaxId],
+) -> Option<DutyEstimate> {
+    let regime = regimes::duty_in_force(to, day)?;
+    let Rule::FlatDutyPerSubheading {
+        duty_minor,
+        currency,
+        below_minor,
+    } = regime.rule
+    else {
+        return None;
+    };
+    let ioss = tax_ids
+        .iter()
+        .find(|t| t.scheme.eq_ignore_ascii_case("ioss"))?;
+    let cur = crate::model::Currency::parse(currency).expect("ISO 4217");
+    if policy.fx.convert(goods, cur)?.amount_minor >= below_minor {
+        return None;
+    }
+    let subheadings: std::collections::BTreeSet<String> = customs
+        .iter()
+        .filter_map(|c| c.hs_code.as_deref())
+        .map(|h| h.chars().filter(char::is_ascii_digit).take(6).collect())
+        .collect();
+    let n = i64::try_from(subheadings.len()).ok()?;
+    let owed_by = if order.marketplace_collected_tax {
+        format!("the marketplace (IOSS {})", ioss.value)
+    } else {
+        format!("the seller (IOSS {})", ioss.value)
+    };
+    Some(DutyEstimate {
+        amount: Money {
+            amount_minor: duty_minor.checked_mul(n)?,
+            currency: cur,
+        },
+        subheadings: subheadings.into_iter().collect(),
+        owed_by,
+        source: regime.source.to_string(),
     })
 }
 
@@ -792,6 +879,51 @@ mod tests {
         // From outside the EU too: a UK seller's Canary parcel has no IOSS.
         let c = consignment(&policy("GB"), &canary, "r").unwrap();
         assert!(c.shipment.tax_ids.is_empty());
+    }
+
+    /// UK → FR since 1 July 2026: a parcel under €150 under IOSS owes €3
+    /// per distinct subheading, counted once for two lines of one
+    /// subheading, and the IOSS holder owes it whatever the incoterm.
+    #[test]
+    fn the_eu_flat_duty_counts_subheadings_once_and_names_who_owes_it() {
+        let p = policy("GB");
+        let mut o = vat_charged(order("FR", 2_000, Some("MUG")));
+        let mut second = o.line_items[0].clone();
+        second.external_id = "l2".into();
+        o.line_items.push(second);
+        let mut socks = o.line_items[0].clone();
+        socks.external_id = "l3".into();
+        socks.sku = Some("SOCKS".into());
+        socks.weight_grams = Some(80);
+        socks.hs_code = Some("6115.94".into());
+        socks.origin_country = Some(Country::parse("PT").unwrap());
+        o.line_items.push(socks);
+        let c = consignment(&p, &o, "r").unwrap();
+        assert_eq!(
+            c.shipment.customs.len(),
+            3,
+            "one customs line per order line"
+        );
+        let today = chrono::Utc::now().date_naive();
+        if regimes::duty_in_force(&Country::parse("FR").unwrap(), today).is_some() {
+            let d = c.duty.expect("a duty");
+            assert_eq!(d.subheadings, ["611594", "691200"]);
+            assert_eq!(d.amount.to_string(), "6.00 EUR");
+            assert!(
+                d.owed_by.contains("the seller (IOSS IM0000000001)"),
+                "{}",
+                d.owed_by
+            );
+        } else {
+            assert!(c.duty.is_none(), "not in force on {today}");
+        }
+        // No IOSS (no VAT charged): out of the interim duty's scope.
+        assert!(
+            consignment(&p, &order("FR", 2_000, Some("MUG")), "r")
+                .unwrap()
+                .duty
+                .is_none()
+        );
     }
 
     #[test]

@@ -143,6 +143,10 @@ pub struct ShipmentRecord {
     pub tracking: Option<TrackingState>,
     /// Facts worth showing (IOSS applied, incoterm…).
     pub notes: Vec<String>,
+    /// The import duty the destination levies on the parcel whatever the
+    /// incoterm (the EU's flat duty), and who owes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty: Option<super::plan::DutyEstimate>,
     pub history: Vec<Transition>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -188,6 +192,7 @@ impl ShipmentRecord {
             fulfillment_id: None,
             tracking: None,
             notes: Vec::new(),
+            duty: None,
             history: Vec::new(),
             created_at: now,
             updated_at: now,

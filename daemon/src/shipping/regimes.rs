@@ -84,6 +84,14 @@ pub enum Rule {
     /// No de minimis: every parcel is dutiable, and a postal parcel must
     /// travel duty-paid.
     EveryParcelDutiable,
+    /// A flat customs duty per distinct tariff subheading in a parcel worth
+    /// less than a threshold, owed whatever the incoterm by whoever holds
+    /// the VAT registration it travels under.
+    FlatDutyPerSubheading {
+        duty_minor: i64,
+        currency: &'static str,
+        below_minor: i64,
+    },
 }
 
 /// One dated row.
@@ -93,6 +101,8 @@ pub struct Regime {
     pub destinations: &'static [&'static str],
     /// In force from this day (inclusive).
     pub from: (i32, u32, u32),
+    /// No longer in force from this day, when the rule is temporary.
+    pub until: Option<(i32, u32, u32)>,
     pub rule: Rule,
     /// Where the facts were checked.
     pub source: &'static str,
@@ -114,6 +124,7 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: EU27,
         from: (2021, 7, 1),
+        until: None,
         rule: Rule::CollectAtSale {
             limit_minor: 15_000,
             currency: "EUR",
@@ -127,6 +138,7 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: &["GB"],
         from: (2021, 1, 1),
+        until: None,
         rule: Rule::CollectAtSale {
             limit_minor: 13_500,
             currency: "GBP",
@@ -141,6 +153,7 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: &["NO"],
         from: (2020, 4, 1),
+        until: None,
         rule: Rule::CollectAtSale {
             limit_minor: 300_000,
             currency: "NOK",
@@ -154,6 +167,7 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: &["AU"],
         from: (2018, 7, 1),
+        until: None,
         rule: Rule::CollectAtSale {
             limit_minor: 100_000,
             currency: "AUD",
@@ -167,6 +181,7 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: &["NZ"],
         from: (2019, 12, 1),
+        until: None,
         rule: Rule::CollectAtSale {
             limit_minor: 100_000,
             currency: "NZD",
@@ -181,8 +196,25 @@ pub const REGIMES: &[Regime] = &[
     Regime {
         destinations: &["US"],
         from: (2025, 8, 29),
+        until: None,
         rule: Rule::EveryParcelDutiable,
         source: "https://www.cbp.gov/trade/trade-enforcement/tftea/de-minimis",
+    },
+    // The Council's interim flat customs duty on small parcels: EUR 3 "on
+    // each different category of item, identified by their tariff
+    // sub-headings", in parcels valued at less than EUR 150 sent to EU
+    // consumers by sellers registered in IOSS, from 1 July 2026 until the
+    // EU customs data hub replaces it (planned 1 July 2028).
+    Regime {
+        destinations: EU27,
+        from: (2026, 7, 1),
+        until: Some((2028, 7, 1)),
+        rule: Rule::FlatDutyPerSubheading {
+            duty_minor: 300,
+            currency: "EUR",
+            below_minor: 15_000,
+        },
+        source: "https://www.consilium.europa.eu/en/press/press-releases/2026/02/11/customs-council-gives-final-green-light-to-new-customs-duty-rules-for-small-parcels/",
     },
 ];
 
@@ -192,6 +224,23 @@ impl Regime {
         let (y, m, d) = self.from;
         NaiveDate::from_ymd_opt(y, m, d).expect("the table's dates are valid")
     }
+
+    /// Whether it is in force on `day` for `to`.
+    fn applies(&self, to: &Country, day: NaiveDate) -> bool {
+        self.destinations.contains(&to.as_str())
+            && self.from_date() <= day
+            && self.until.is_none_or(|(y, m, d)| {
+                NaiveDate::from_ymd_opt(y, m, d).is_some_and(|until| day < until)
+            })
+    }
+}
+
+/// The flat duty in force for `to` on `day`, if any.
+pub fn duty_in_force(to: &Country, day: NaiveDate) -> Option<&'static Regime> {
+    REGIMES
+        .iter()
+        .filter(|r| matches!(r.rule, Rule::FlatDutyPerSubheading { .. }) && r.applies(to, day))
+        .max_by_key(|r| r.from_date())
 }
 
 /// Whether `carrier` (a rate's carrier name) is a postal operator rather
@@ -240,7 +289,7 @@ pub fn refuse_postal_dap(
 pub fn in_force(to: &Country, day: NaiveDate) -> Option<&'static Regime> {
     REGIMES
         .iter()
-        .filter(|r| r.destinations.contains(&to.as_str()) && r.from_date() <= day)
+        .filter(|r| !matches!(r.rule, Rule::FlatDutyPerSubheading { .. }) && r.applies(to, day))
         .max_by_key(|r| r.from_date())
 }
 
@@ -273,6 +322,13 @@ mod tests {
             }
         ));
         assert!(in_force(&Country::parse("JP").unwrap(), day(2026, 12, 2)).is_none());
+        assert!(duty_in_force(&fr, day(2026, 6, 30)).is_none());
+        assert!(duty_in_force(&fr, day(2026, 7, 1)).is_some());
+        assert!(
+            duty_in_force(&fr, day(2028, 7, 1)).is_none(),
+            "interim until the data hub"
+        );
+        assert!(duty_in_force(&us, day(2026, 12, 2)).is_none());
         let day = day(2026, 12, 2);
         let dap = crate::model::Incoterm::Dap;
         let why = refuse_postal_dap(&us, day, "USPS", dap).unwrap();

@@ -139,8 +139,10 @@ impl ShippingWorkflow {
         let Consignment {
             mut shipment,
             notes,
+            duty,
             ..
         } = consignment;
+        rec.duty = duty;
         shipment.incoterm = rule.incoterm.unwrap_or(self.policy.incoterm);
         let quotes = match carrier.quote(&shipment).await {
             Ok(q) => q,
