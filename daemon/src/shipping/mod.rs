@@ -15,6 +15,7 @@
 //! - [`labels`]: label documents on disk.
 
 pub mod actions;
+pub mod declaration;
 pub mod fx;
 pub mod labels;
 pub mod plan;
