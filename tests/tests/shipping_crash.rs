@@ -12,7 +12,8 @@ use tradelane::crash::CrashPoint;
 use tradelane_tests::*;
 
 fn only(carrier: &str) -> String {
-    format!("\n[[sellers.shipping.rules]]\ncarrier = \"{carrier}\"\n")
+    // Duty-paid: a US parcel sent by post may not travel DAP.
+    format!("\n[[sellers.shipping.rules]]\ncarrier = \"{carrier}\"\nincoterm = \"ddp\"\n")
 }
 
 /// Copy a warm compile cache so each scenario does not recompile the plugins.
