@@ -216,9 +216,7 @@ async fn handle(
                 let reply = Reply::Error {
                     message: format!("bad request: {e}"),
                 };
-                let mut bytes = serde_json::to_vec(&reply)?;
-                bytes.push(b'\n');
-                write.write_all(&bytes).await?;
+                send(&mut write, &reply).await?;
                 break;
             }
         };
@@ -268,9 +266,7 @@ async fn handle(
                 tokio::task::spawn_blocking(move || answer(req, &store, &board, &shipping)).await?
             }
         };
-        let mut bytes = serde_json::to_vec(&reply)?;
-        bytes.push(b'\n');
-        write.write_all(&bytes).await?;
+        send(&mut write, &reply).await?;
     }
     Ok(())
 }
@@ -477,21 +473,15 @@ pub async fn ask_stream(
 
 /// Ask a running daemon; `None` when no daemon listens there.
 pub async fn ask(path: &Path, request: &Request) -> Option<anyhow::Result<Reply>> {
-    let stream = UnixStream::connect(path).await.ok()?;
+    let mut first = None;
+    let asked = ask_stream(path, request, |reply| {
+        first = Some(reply);
+        false
+    })
+    .await?;
     Some(
-        async move {
-            let (read, mut write) = stream.into_split();
-            let mut bytes = serde_json::to_vec(request)?;
-            bytes.push(b'\n');
-            write.write_all(&bytes).await?;
-            write.shutdown().await?;
-            let mut lines = BufReader::new(read).lines();
-            let line = lines
-                .next_line()
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the daemon closed the admin socket"))?;
-            Ok(serde_json::from_str(&line)?)
-        }
-        .await,
+        asked.and_then(|()| {
+            first.ok_or_else(|| anyhow::anyhow!("the daemon closed the admin socket"))
+        }),
     )
 }

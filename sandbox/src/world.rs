@@ -152,17 +152,7 @@ impl SimOrder {
     /// the deemed supplier of an EU import, and declares its IOSS number,
     /// only then.
     pub fn within_ioss_limit(&self) -> bool {
-        let per_usd: i64 = match self.currency.as_str() {
-            "JPY" => 150,
-            "KWD" => 307,
-            "EUR" => 92,
-            "GBP" => 79,
-            "CAD" => 137,
-            "AUD" => 152,
-            "CHF" => 88,
-            _ => 100,
-        };
-        self.subtotal_minor() * 92 / per_usd <= 15_000
+        self.subtotal_minor() * per_usd("EUR") / per_usd(&self.currency) <= 15_000
     }
     /// Σ line taxes.
     pub fn tax_minor(&self) -> i64 {
@@ -179,6 +169,20 @@ impl SimOrder {
 }
 
 pub use crate::money::format_minor as decimal;
+
+/// The sandbox's fixed rates: minor units of `currency` per 100 US cents.
+pub fn per_usd(currency: &str) -> i64 {
+    match currency {
+        "JPY" => 150,
+        "KWD" => 307,
+        "EUR" => 92,
+        "GBP" => 79,
+        "CAD" => 137,
+        "AUD" => 152,
+        "CHF" => 88,
+        _ => 100,
+    }
+}
 
 /// All simulated orders, and the generator that makes more.
 pub struct World {
@@ -221,18 +225,7 @@ impl World {
         let (currency, decimals) = CURRENCIES[rng.usize(..CURRENCIES.len())];
         let dest = DESTINATIONS[rng.usize(..DESTINATIONS.len())];
         // USD cents → this currency's minor units at a fixed sandbox rate.
-        let scale = |usd_cents: i64| -> i64 {
-            match currency {
-                "JPY" => usd_cents * 150 / 100,
-                "KWD" => usd_cents * 307 / 100,
-                "EUR" => usd_cents * 92 / 100,
-                "GBP" => usd_cents * 79 / 100,
-                "CAD" => usd_cents * 137 / 100,
-                "AUD" => usd_cents * 152 / 100,
-                "CHF" => usd_cents * 88 / 100,
-                _ => usd_cents,
-            }
-        };
+        let scale = |usd_cents: i64| -> i64 { usd_cents * per_usd(currency) / 100 };
         let line_count = rng.usize(2..=4);
         let mut lines = Vec::with_capacity(line_count);
         for _ in 0..line_count {
