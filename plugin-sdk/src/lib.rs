@@ -41,6 +41,7 @@
 //! `carrier`): the component then exports exactly that world.
 
 pub mod bindings;
+pub mod forms;
 mod host;
 pub mod http;
 pub mod money;
@@ -48,14 +49,14 @@ mod settings;
 pub mod time;
 
 pub use bindings::host::tradelane::plugin::types::{
-    self, Address, Buyer, CustomsLine, ExchangeRate, FulfilledBy, Fulfillment, FulfillmentLine,
-    FulfillmentReceipt, FulfillmentStatus, Incoterm, Label, LabelFormat, LineItem, Money,
-    OauthBody as OAuthBody, OauthClient as OAuthClient, OauthClientAuth as OAuthClientAuth,
-    OauthGrant as OAuthGrant, OperationLimit, Order, OrderPage, OrderQuery, OrderStatus, PageQuery,
-    Parcel, PaymentStatus, Payout, PayoutLine, PayoutLineKind, PayoutLinePage, PayoutPage,
-    PayoutStatus, PluginError, PluginKind, PluginManifest as Manifest, Rate, RateLimit,
-    RateLimited, SettingProblem, SettingSpec, Shipment, ShippingLine, TaxId, Totals, TrackingEvent,
-    TrackingStatus, UsageHeader,
+    self, Address, Buyer, CustomsForm, CustomsFormKind, CustomsLine, ExchangeRate, FulfilledBy,
+    Fulfillment, FulfillmentLine, FulfillmentReceipt, FulfillmentStatus, Incoterm, Label,
+    LabelFormat, LineItem, Money, OauthBody as OAuthBody, OauthClient as OAuthClient,
+    OauthClientAuth as OAuthClientAuth, OauthGrant as OAuthGrant, OperationLimit, Order, OrderPage,
+    OrderQuery, OrderStatus, PageQuery, Parcel, PaymentStatus, Payout, PayoutLine, PayoutLineKind,
+    PayoutLinePage, PayoutPage, PayoutStatus, PluginError, PluginKind, PluginManifest as Manifest,
+    Rate, RateLimit, RateLimited, SettingProblem, SettingSpec, Shipment, ShippingLine, TaxId,
+    Totals, TrackingEvent, TrackingStatus, UsageHeader,
 };
 pub use host::{Level, cache_get, cache_set, hmac_sha256, log};
 pub use http::{Method, Request, Response};
@@ -64,7 +65,7 @@ pub use serde_json;
 pub use settings::{Settings, invalid};
 
 /// The contract version this SDK builds plugins against (`tradelane:plugin@…`).
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 
 /// What every plugin call returns.
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;

@@ -152,7 +152,10 @@ pub fn order(o: &SimOrder) -> Value {
         "order_status_url": format!("https://sandbox.myshopify.com/548380009/orders/{:032x}/authenticate?key=sandbox", o.id),
         "original_total_additional_fees_set": null,
         "original_total_duties_set": null,
-        "payment_gateway_names": ["bogus"],
+        "payment_gateway_names": [match crate::payments::ledger::provider(o, "") {
+            crate::payments::ledger::Provider::Stripe => "stripe",
+            crate::payments::ledger::Provider::Paypal => "paypal",
+        }],
         "phone": c.phone,
         "po_number": null,
         "presentment_currency": cur,

@@ -146,6 +146,7 @@ fn to_domain(o: sdk::Order) -> model::Order {
                 hs_code: l.hs_code.clone(),
                 origin_country: None,
                 requires_shipping: l.requires_shipping,
+                gtin: l.gtin.clone(),
             })
             .collect(),
         shipping_lines: o
@@ -164,6 +165,8 @@ fn to_domain(o: sdk::Order) -> model::Order {
         marketplace: None,
         fulfilled_by: model::FulfilledBy::Seller,
         shipping_hold: None,
+        payment_gateways: o.payment_gateways.clone(),
+        presentment_total: None,
         external_id: o.external_id,
     }
 }

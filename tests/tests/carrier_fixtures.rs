@@ -70,6 +70,7 @@ fn cassette_shipment() -> Shipment {
             value: usd(2325),
             // 11 oz
             weight_grams: 312,
+            gtin: None,
         }],
         incoterm: Incoterm::Dap,
         tax_ids: Vec::new(),

@@ -395,6 +395,13 @@ fn ebay_cancelled_refunded_order_keeps_ebays_converted_amounts() {
         ("USD", 1063)
     );
     assert_eq!(o.line_items[0].unit_price.amount_minor, 1063);
+    // ...and so is what the buyer paid, in the buyer's currency.
+    let paid = o
+        .presentment_total
+        .as_ref()
+        .expect("convertedFromValue kept");
+    assert_eq!((paid.amount_minor, paid.currency.as_str()), (890, "EUR"));
+    assert_eq!(o.payment_gateways, vec!["ebay".to_string()]);
     let addr = o.shipping_address.as_ref().unwrap();
     assert_eq!(
         (addr.city.as_str(), addr.country.as_str()),

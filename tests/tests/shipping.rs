@@ -111,6 +111,7 @@ async fn every_paid_order_ships_once_with_its_tracking_on_the_channel() {
     let carriers = carrier_shipments(&url).await;
     let records = h.shipments();
     let (mut currencies, mut countries) = (BTreeSet::new(), BTreeSet::new());
+    let mut invoices = 0;
     for o in &before {
         let id = o.id.to_string();
         let bought = purchases(&carriers, &id);
@@ -146,9 +147,25 @@ async fn every_paid_order_ships_once_with_its_tracking_on_the_channel() {
             String::from_utf8_lossy(&file).contains(&format!("TRACKING {tracking}")),
             "the label carries its tracking number"
         );
+        // A shipment across a customs border comes with the carrier's
+        // commercial invoice, stored beside the label; a domestic one has none.
+        let declared = !bought[0].0["customs"].as_array().unwrap().is_empty();
+        assert_eq!(label.forms.len(), usize::from(declared), "order {id}");
+        for form in &label.forms {
+            assert_eq!(
+                form.kind,
+                tradelane::model::CustomsFormKind::CommercialInvoice
+            );
+            let path = form.path.as_ref().expect("the form is stored");
+            assert_eq!(path.parent(), rec.label_path.as_ref().unwrap().parent());
+            let invoice = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            assert!(invoice.starts_with("%PDF-1.4") && invoice.contains("COMMERCIAL INVOICE"));
+            invoices += 1;
+        }
         currencies.insert(o.currency.clone());
         countries.insert(o.customer.country.clone());
     }
+    assert!(invoices > 0, "some orders crossed a customs border");
     assert!(currencies.len() >= 5, "{currencies:?}");
     assert!(countries.len() >= 6, "{countries:?}");
 }

@@ -160,6 +160,41 @@ async fn the_daemon_ships_on_its_own_and_answers_shipment_commands() {
     // Through the admin socket while the daemon holds the store.
     let label = cli(&config, &["labels", "print", &number], None);
     assert!(succeeded(&label, "labels print").starts_with("%PDF-1.4"));
+    // The customs forms of a shipment that crossed a border, by the same way.
+    let declared = records
+        .iter()
+        .find(|r| {
+            r["shipment"]["customs"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+        })
+        .expect("some order crossed a customs border");
+    let declared = declared["order_number"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('#')
+        .to_string();
+    let invoice = cli(&config, &["labels", "print", &declared, "--forms"], None);
+    let invoice = succeeded(&invoice, "labels print --forms");
+    assert!(invoice.starts_with("%PDF-1.4") && invoice.contains("COMMERCIAL INVOICE"));
+    let listed = cli(
+        &config,
+        &["labels", "print", &declared, "--forms", "--path"],
+        None,
+    );
+    assert!(
+        succeeded(&listed, "--forms --path")
+            .trim_end()
+            .ends_with("-commercial-invoice-0.pdf")
+    );
+    let shown = succeeded(
+        &cli(&config, &["shipments", "show", &declared], None),
+        "show",
+    );
+    assert!(
+        shown.contains("customs form: commercial-invoice"),
+        "{shown}"
+    );
     let shown = succeeded(&cli(&config, &["shipments", "show", &number], None), "show");
     assert!(
         shown.contains("status done at stage pushed") && shown.contains("  label: "),

@@ -75,6 +75,25 @@ fn orders_json_maps_every_field() {
 }
 
 #[test]
+fn a_buyer_paying_in_another_currency_keeps_both_currencies_and_the_gateways() {
+    let plain = mapping::orders_from_json(&read("orders.json")).unwrap();
+    assert!(plain[0].presentment_total.is_none(), "USD shop, USD buyer");
+    assert_eq!(plain[0].payment_gateways, vec!["bogus".to_string()]);
+
+    let orders = mapping::orders_from_json(&read("orders.presentment.json")).unwrap();
+    let o = &orders[0];
+    // The shop's money stays the order's; the buyer's total is kept beside it.
+    assert_eq!(o.currency, "USD");
+    assert_eq!(o.totals.total.amount_minor, 59_894);
+    let p = o.presentment_total.as_ref().expect("presentment total");
+    assert_eq!((p.amount_minor, p.currency.as_str()), (55_102, "EUR"));
+    assert_eq!(
+        o.payment_gateways,
+        vec!["shopify_payments".to_string(), "gift_card".to_string()]
+    );
+}
+
+#[test]
 fn legacy_orders_json_maps() {
     let orders = mapping::orders_from_json(&read("orders.legacy.json")).expect("legacy orders map");
     assert!(!orders.is_empty());

@@ -305,13 +305,19 @@ pub enum ShipmentsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum LabelsCommand {
-    /// Write an order's label document to standard output.
+    /// Write an order's label document (or, with `--forms`, its customs
+    /// forms) to standard output.
     Print {
         /// Order number or id.
         order: String,
-        /// Print the file's path instead of its bytes.
+        /// Print the file's path instead of its bytes (with `--forms`: every
+        /// form's, one per line).
         #[arg(long)]
         path: bool,
+        /// The customs forms the carrier returned (commercial invoice,
+        /// CN22/CN23) instead of the label. Several forms need `--path`.
+        #[arg(long)]
+        forms: bool,
     },
 }
 
@@ -384,8 +390,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Orders { command } => orders::orders(&cli.config, command).await,
         Command::Shipments { command } => shipments::shipments(&cli.config, command).await,
         Command::Labels {
-            command: LabelsCommand::Print { order, path },
-        } => shipments::print_label(&cli.config, order, path).await,
+            command: LabelsCommand::Print { order, path, forms },
+        } => shipments::print_label(&cli.config, order, path, forms).await,
         Command::Ship { once, seller } => {
             if !once {
                 anyhow::bail!(

@@ -194,14 +194,18 @@ fn print_one(r: &ShipmentRecord) {
         );
         for c in &s.customs {
             say!(
-                "  customs: {} × {} ({}), HS {}, origin {}, {}, {} g",
+                "  customs: {} × {} ({}), HS {}, origin {}, {}, {} g{}",
                 c.quantity,
                 c.description,
                 c.sku.as_deref().unwrap_or("-"),
                 c.hs_code.as_deref().unwrap_or("-"),
                 c.origin_country.as_str(),
                 c.value,
-                c.weight_grams
+                c.weight_grams,
+                c.gtin
+                    .as_deref()
+                    .map(|g| format!(", GTIN {g}"))
+                    .unwrap_or_default()
             );
         }
         for t in &s.tax_ids {
@@ -243,6 +247,18 @@ fn print_one(r: &ShipmentRecord) {
                 .map(|p| format!(", file {}", p.display()))
                 .unwrap_or_default()
         );
+        for f in &l.forms {
+            say!(
+                "  customs form: {} ({}){}",
+                f.kind.name(),
+                f.name,
+                match (&f.path, &f.document_url) {
+                    (Some(p), _) => format!(", file {}", p.display()),
+                    (None, Some(u)) => format!(", at {u} (not downloaded)"),
+                    (None, None) => String::new(),
+                }
+            );
+        }
     }
     if let Some(f) = &r.fulfillment_id {
         say!("  pushed to channel: fulfillment {f}");
@@ -273,18 +289,58 @@ fn print_one(r: &ShipmentRecord) {
 }
 
 /// `labels print ORDER`: the document's bytes, or its path.
-pub async fn print_label(config: &Path, order: String, path_only: bool) -> anyhow::Result<i32> {
+pub async fn print_label(
+    config: &Path,
+    order: String,
+    path_only: bool,
+    forms: bool,
+) -> anyhow::Result<i32> {
     let records = ask(config, Request::ShowShipment { id: order.clone() }).await?;
-    let Some(path) = records.iter().find_map(|r| r.label_path.clone()) else {
+    let Some(record) = records.iter().find(|r| r.label_path.is_some()) else {
         eprintln!(
             "order `{order}` has no stored label yet (see `tradelane shipments show {order}`)"
         );
         return Ok(1);
     };
-    if path_only {
-        say!("{}", path.display());
-        return Ok(0);
-    }
+    let path = if forms {
+        let stored: Vec<_> = record
+            .label
+            .iter()
+            .flat_map(|l| &l.forms)
+            .filter_map(|f| f.path.clone())
+            .collect();
+        match (stored.as_slice(), path_only) {
+            ([], _) => {
+                eprintln!(
+                    "order `{order}`: the carrier returned no customs form to store (see `tradelane shipments show {order}`)"
+                );
+                return Ok(1);
+            }
+            (all, true) => {
+                for p in all {
+                    say!("{}", p.display());
+                }
+                return Ok(0);
+            }
+            ([one], false) => one.clone(),
+            (many, false) => {
+                eprintln!(
+                    "order `{order}` has {} customs forms; list them with `--forms --path`",
+                    many.len()
+                );
+                return Ok(1);
+            }
+        }
+    } else {
+        let Some(path) = record.label_path.clone() else {
+            return Ok(1);
+        };
+        if path_only {
+            say!("{}", path.display());
+            return Ok(0);
+        }
+        path
+    };
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = std::io::stdout().lock();
     out.write_all(&bytes)?;

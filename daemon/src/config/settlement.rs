@@ -57,7 +57,29 @@ pub struct SettlementConfig {
 
 connection_struct! {
     /// `[[sellers.settlement.accounts]]`: one payment provider account.
-    pub struct PaymentAccountConfig {}
+    pub struct PaymentAccountConfig {
+        /// The payment gateways, as channels name them (Shopify's
+        /// `payment_gateway_names`), whose money this account pays out.
+        /// Default: the plugin's name (`stripe`, `paypal`).
+        pub gateways: Option<Vec<String>>,
+    }
+}
+
+impl PaymentAccountConfig {
+    /// The gateways this account settles, lower case.
+    pub fn settled_gateways(&self) -> Vec<String> {
+        match &self.gateways {
+            Some(list) => list.iter().map(|g| g.trim().to_ascii_lowercase()).collect(),
+            None => {
+                let plugin = self.plugin.get_ref();
+                let name = std::path::Path::new(plugin)
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or(plugin);
+                vec![name.to_ascii_lowercase()]
+            }
+        }
+    }
 }
 
 /// Which order field a reference is matched against.

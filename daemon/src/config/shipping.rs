@@ -70,6 +70,12 @@ pub struct ShippingConfig {
     /// within their thresholds.
     #[serde(default)]
     pub registrations: Registrations,
+    /// Destinations whose declarations need more than the 6-digit HS
+    /// subheading, and how many digits (e.g. `{ US = 10 }` where a postal
+    /// operator asks for the full tariff line). A shorter code holds the
+    /// order, naming the catalogue key.
+    #[serde(default)]
+    pub hs_digits: HsDigits,
     /// Currency of rule value ranges and price caps.
     #[serde(default = "default_value_currency")]
     pub value_currency: CurrencyCode,
@@ -240,6 +246,44 @@ pub struct ProductConfig {
     pub description: Option<String>,
     /// Weight of one unit.
     pub weight_g: Option<u32>,
+    /// The product's GTIN (EAN/UPC), declared where declarations ask for a
+    /// product identifier; its check digit is verified at load.
+    pub gtin: Option<Gtin>,
+}
+
+/// A GTIN as the catalogue writes it, check digit verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gtin(pub String);
+
+impl<'de> Deserialize<'de> for Gtin {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::model::gtin(&text)
+            .map(Gtin)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// `[sellers.shipping.hs_digits]`: the HS digits a destination needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HsDigits(pub BTreeMap<Country, usize>);
+
+impl<'de> Deserialize<'de> for HsDigits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = BTreeMap::<String, i64>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (code, digits) in raw {
+            let country = Country::parse(&code)
+                .ok_or_else(|| serde::de::Error::custom(Country::explain(&code)))?;
+            if !(6..=12).contains(&digits) {
+                return Err(serde::de::Error::custom(format!(
+                    "{code} = {digits}: an HS code has 6 to 12 digits"
+                )));
+            }
+            out.insert(country, digits as usize);
+        }
+        Ok(HsDigits(out))
+    }
 }
 
 /// `[sellers.shipping.registrations]`: the seller's own numbers.

@@ -12,8 +12,8 @@ use super::load::{Plugin, PluginSettings, PluginSource};
 use super::state::{CallLimits, CallServices, CallSite, PluginCache};
 use crate::egress::{ChannelEgress, Egress, Scrubber};
 use crate::model::{
-    Fulfillment, Label, Manifest, Order, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
-    PayoutPage, PluginKind, Quarantined, Rate, Shipment, TrackingEvent,
+    Fulfillment, Label, LabelDocuments, Manifest, Order, OrderPage, OrderQuery, PageQuery, Payout,
+    PayoutLinePage, PayoutPage, PluginKind, Quarantined, Rate, Shipment, TrackingEvent,
 };
 use std::sync::Arc;
 
@@ -255,7 +255,7 @@ impl PluginAccount {
         shipment: &Shipment,
         rate: &Rate,
         idempotency_key: &str,
-    ) -> Result<(Label, Vec<u8>), CallError> {
+    ) -> Result<(Label, LabelDocuments), CallError> {
         let s = self.services();
         self.timed(
             "buy-label",
@@ -273,7 +273,10 @@ impl PluginAccount {
     }
 
     /// `find-label`: a label bought earlier under `reference`, if any.
-    pub async fn find_label(&self, reference: &str) -> Result<Option<(Label, Vec<u8>)>, CallError> {
+    pub async fn find_label(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(Label, LabelDocuments)>, CallError> {
         let s = self.services();
         self.timed(
             "find-label",

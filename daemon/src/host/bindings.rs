@@ -67,3 +67,8 @@ contract!("../plugin-sdk/wit");
 pub mod v0_1 {
     contract!("wit/0.1.0");
 }
+
+/// Contract 0.2.0, frozen: plugins built with the SDK before 0.3 still load.
+pub mod v0_2 {
+    contract!("wit/0.2.0");
+}

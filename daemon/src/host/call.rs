@@ -3,7 +3,7 @@
 //! turned into a [`CallError`] that names the call site.
 
 use super::bindings::types as wit;
-use super::compat_v0_1::Conv;
+use super::compat::Conv;
 use super::convert::{self, InvalidOutput};
 use super::engine::EPOCH_TICK;
 use super::error::{CallError, CallErrorKind};
@@ -171,6 +171,18 @@ impl Plugin {
                 .tradelane_plugin_carrier_service()
                 .call_manifest(s))
             .map(|(site, m)| (site, m.conv()))?,
+            Pre::MarketplaceV02(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_sales_channel()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
+            Pre::PaymentV02(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_payment_provider()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
+            Pre::CarrierV02(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_carrier_service()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
         };
         Ok(convert::manifest(manifest))
     }
@@ -187,6 +199,9 @@ impl Plugin {
             Pre::MarketplaceV01(pre) => pre.instantiate_async(&mut store).await.map(drop),
             Pre::PaymentV01(pre) => pre.instantiate_async(&mut store).await.map(drop),
             Pre::CarrierV01(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::MarketplaceV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::PaymentV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::CarrierV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
         };
         result.map_err(|e| self.fail(&site, &store, limits, e))
     }

@@ -1,7 +1,7 @@
 //! Loading plugins: compile (or reuse the cache), check the contract
 //! version, type-check against one world, read the manifest.
 
-use super::bindings::{carrier, marketplace, payment, types as wit, v0_1};
+use super::bindings::{carrier, marketplace, payment, types as wit, v0_1, v0_2};
 use super::compile_cache::{self, CacheOutcome, CompileCache};
 use super::contract::{compatible, contract_version, supported_versions};
 use super::engine::{EPOCH_TICK, EpochTicker, build_engine};
@@ -76,7 +76,11 @@ pub(super) enum Pre {
     Marketplace(marketplace::MarketplacePre<CallState>),
     Payment(payment::PaymentPre<CallState>),
     Carrier(carrier::CarrierPre<CallState>),
-    /// Contract 0.1.0 plugins, converted at the boundary (`compat_v0_1`).
+    /// Contract 0.2.0 plugins, converted at the boundary (`compat`).
+    MarketplaceV02(v0_2::marketplace::MarketplacePre<CallState>),
+    PaymentV02(v0_2::payment::PaymentPre<CallState>),
+    CarrierV02(v0_2::carrier::CarrierPre<CallState>),
+    /// Contract 0.1.0 plugins, converted at the boundary (`compat`).
     MarketplaceV01(v0_1::marketplace::MarketplacePre<CallState>),
     PaymentV01(v0_1::payment::PaymentPre<CallState>),
     CarrierV01(v0_1::carrier::CarrierPre<CallState>),
@@ -91,6 +95,7 @@ impl PluginHost {
         // context behind it grants nothing (see `CallState::new`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         super::bindings::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        v0_2::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         v0_1::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
         let ticker = EpochTicker::start(engine.clone());
@@ -131,6 +136,15 @@ impl PluginHost {
             }
             (PluginKind::Carrier, 1) => {
                 Pre::CarrierV01(v0_1::carrier::CarrierPre::new(instance_pre)?)
+            }
+            (PluginKind::Marketplace, 2) => {
+                Pre::MarketplaceV02(v0_2::marketplace::MarketplacePre::new(instance_pre)?)
+            }
+            (PluginKind::Payment, 2) => {
+                Pre::PaymentV02(v0_2::payment::PaymentPre::new(instance_pre)?)
+            }
+            (PluginKind::Carrier, 2) => {
+                Pre::CarrierV02(v0_2::carrier::CarrierPre::new(instance_pre)?)
             }
             (PluginKind::Marketplace, _) => {
                 Pre::Marketplace(marketplace::MarketplacePre::new(instance_pre)?)

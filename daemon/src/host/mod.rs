@@ -17,7 +17,7 @@ pub mod account;
 mod bindings;
 pub mod builtin;
 mod call;
-mod compat_v0_1;
+mod compat;
 pub mod compile_cache;
 pub mod contract;
 mod convert;

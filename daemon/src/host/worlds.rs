@@ -2,42 +2,52 @@
 //! converts domain arguments to the contract's types, runs the export in a
 //! fresh store, and validates what comes back into domain types.
 //!
-//! A plugin built for contract 0.1 runs the same way: its arguments and
-//! results cross through [`Conv`] to the current types, so everything past
-//! this file sees one model.
+//! A plugin built for an older contract (0.1, 0.2) runs the same way: its
+//! arguments and results cross through [`Conv`] to the current types, so
+//! everything past this file sees one model.
 
 use super::call::in_fresh_store;
-use super::compat_v0_1::Conv;
+use super::compat::Conv;
 use super::convert;
 use super::error::CallError;
 use super::load::{Plugin, PluginSettings, Pre};
 use super::state::{CallLimits, CallServices};
 use crate::model::{
-    Fulfillment, Label, Order, OrderPage, OrderQuery, PageQuery, Payout, PayoutLinePage,
-    PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
+    Fulfillment, Label, LabelDocuments, Order, OrderPage, OrderQuery, PageQuery, Payout,
+    PayoutLinePage, PayoutPage, PluginKind, Rate, Shipment, TrackingEvent,
 };
 
 /// Call `$method` of interface `$iface` on whichever contract version the
-/// plugin was built for (`$cur` or `$old`, variants of [`Pre`]): the
-/// current bindings directly, 0.1 through [`Conv`]. Arguments are
-/// references to current types (or `&str`s, passed as they are).
+/// plugin was built for (`$cur` or one of the `$old`, variants of [`Pre`]):
+/// the current bindings directly, older ones through [`Conv`]. Arguments
+/// are references to current types (or `&str`s, passed as they are).
 macro_rules! dispatch {
-    ($self:ident, $services:ident, $limits:ident, $kind:expr, $cur:ident | $old:ident,
+    ($self:ident, $services:ident, $limits:ident, $kind:expr, $cur:ident $(| $old:ident)*,
      $iface:ident . $method:ident ( $($arg:expr),* ) $(; plain $($plain:expr),*)?) => {
+        dispatch!(@match $self, $services, $limits, $kind, $cur, [$($old)*], $iface, $method,
+            [$($arg),*], [$($($plain),*)?])
+    };
+    (@match $self:ident, $services:ident, $limits:ident, $kind:expr, $cur:ident,
+     [$($old:ident)*], $iface:ident, $method:ident, $args:tt, $plain:tt) => {
         match &$self.pre {
-            Pre::$cur(pre) => in_fresh_store!($self, $services, $limits, pre, |b, s| b
-                .$iface()
-                .$method(s, $($arg,)* $($($plain),*)?)),
-            Pre::$old(pre) => {
-                in_fresh_store!($self, $services, $limits, pre, |b, s| async {
-                    b.$iface()
-                        .$method(s, $(&Conv::conv($arg.clone()),)* $($($plain),*)?)
-                        .await
-                        .map(Conv::conv)
-                })
-            }
+            Pre::$cur(pre) => in_fresh_store!($self, $services, $limits, pre, |b, s| {
+                dispatch!(@call b, s, $iface, $method, $args, $plain)
+            }),
+            $(Pre::$old(pre) => in_fresh_store!($self, $services, $limits, pre, |b, s| async {
+                dispatch!(@call_old b, s, $iface, $method, $args, $plain)
+                    .await
+                    .map(Conv::conv)
+            }),)*
             _ => Err($self.wrong_kind(&$services.site, $kind)),
         }
+    };
+    (@call $b:ident, $s:ident, $iface:ident, $method:ident,
+     [$($arg:expr),*], [$($plain:expr),*]) => {
+        $b.$iface().$method($s, $($arg,)* $($plain),*)
+    };
+    (@call_old $b:ident, $s:ident, $iface:ident, $method:ident,
+     [$($arg:expr),*], [$($plain:expr),*]) => {
+        $b.$iface().$method($s, $(&Conv::conv($arg.clone()),)* $($plain),*)
     };
 }
 
@@ -56,7 +66,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Marketplace,
-                Marketplace | MarketplaceV01,
+                Marketplace | MarketplaceV02 | MarketplaceV01,
                 tradelane_plugin_sales_channel.call_check(&settings)
             ),
             PluginKind::Payment => dispatch!(
@@ -64,7 +74,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Payment,
-                Payment | PaymentV01,
+                Payment | PaymentV02 | PaymentV01,
                 tradelane_plugin_payment_provider.call_check(&settings)
             ),
             PluginKind::Carrier => dispatch!(
@@ -72,7 +82,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Carrier,
-                Carrier | CarrierV01,
+                Carrier | CarrierV02 | CarrierV01,
                 tradelane_plugin_carrier_service.call_check(&settings)
             ),
         }?;
@@ -93,7 +103,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Marketplace,
-            Marketplace | MarketplaceV01,
+            Marketplace | MarketplaceV02 | MarketplaceV01,
             tradelane_plugin_sales_channel.call_fetch_orders(&settings, &query)
         )?;
         match result {
@@ -112,22 +122,19 @@ impl Plugin {
         settings: &PluginSettings,
         external_id: &str,
     ) -> Result<Option<Order>, CallError> {
-        let Pre::Marketplace(pre) = &self.pre else {
-            if matches!(self.pre, Pre::MarketplaceV01(_)) {
-                return Err(Self::failure(
-                    &services.site,
-                    super::bindings::types::PluginError::Unsupported(
-                        "fetch-order arrived in contract 0.2.0; this plugin was built for 0.1.0"
-                            .into(),
-                    ),
-                ));
-            }
-            return Err(self.wrong_kind(&services.site, PluginKind::Marketplace));
-        };
+        if matches!(self.pre, Pre::MarketplaceV01(_)) {
+            return Err(Self::failure(
+                &services.site,
+                super::bindings::types::PluginError::Unsupported(
+                    "fetch-order arrived in contract 0.2.0; this plugin was built for 0.1.0".into(),
+                ),
+            ));
+        }
         let settings = settings.to_wit();
-        let (site, result) = in_fresh_store!(self, services, limits, pre, |b, s| b
-            .tradelane_plugin_sales_channel()
-            .call_fetch_order(s, &settings, external_id))?;
+        let (site, result) = dispatch!(self, services, limits, PluginKind::Marketplace,
+            Marketplace | MarketplaceV02,
+            tradelane_plugin_sales_channel.call_fetch_order(&settings); plain external_id)?;
+        let result: Result<Option<super::bindings::types::Order>, _> = result;
         match result.map_err(|e| Self::failure(&site, e))? {
             None => Ok(None),
             Some(order) => convert::order(order)
@@ -150,7 +157,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Marketplace,
-            Marketplace | MarketplaceV01,
+            Marketplace | MarketplaceV02 | MarketplaceV01,
             tradelane_plugin_sales_channel.call_push_fulfillment(&settings, &fulfillment)
         )?;
         result
@@ -172,7 +179,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Carrier,
-            Carrier | CarrierV01,
+            Carrier | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_quote(&settings, &shipment)
         )?;
         let rates: Vec<super::bindings::types::Rate> =
@@ -193,14 +200,14 @@ impl Plugin {
         shipment: &Shipment,
         rate: &Rate,
         idempotency_key: &str,
-    ) -> Result<(Label, Vec<u8>), CallError> {
+    ) -> Result<(Label, LabelDocuments), CallError> {
         let (settings, shipment, rate) = (
             settings.to_wit(),
             convert::shipment(shipment),
             convert::rate_out(rate),
         );
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV01,
+            Carrier | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_buy_label(&settings, &shipment, &rate);
             plain idempotency_key)?;
         let label = result.map_err(|e| Self::failure(&site, e))?;
@@ -214,10 +221,10 @@ impl Plugin {
         limits: CallLimits,
         settings: &PluginSettings,
         reference: &str,
-    ) -> Result<Option<(Label, Vec<u8>)>, CallError> {
+    ) -> Result<Option<(Label, LabelDocuments)>, CallError> {
         let settings = settings.to_wit();
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV01,
+            Carrier | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_find_label(&settings); plain reference)?;
         let found: Option<super::bindings::types::Label> =
             result.map_err(|e| Self::failure(&site, e))?;
@@ -240,7 +247,7 @@ impl Plugin {
     ) -> Result<Vec<TrackingEvent>, CallError> {
         let settings = settings.to_wit();
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV01,
+            Carrier | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_track(&settings);
             plain carrier, tracking_number)?;
         let events = result.map_err(|e| Self::failure(&site, e))?;
@@ -261,7 +268,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Payment,
-            Payment | PaymentV01,
+            Payment | PaymentV02 | PaymentV01,
             tradelane_plugin_payment_provider.call_fetch_payouts(&settings, &query)
         )?;
         let page = result.map_err(|e| Self::failure(&site, e))?;
@@ -280,7 +287,7 @@ impl Plugin {
         let (settings, payout) = (settings.to_wit(), convert::payout_out(payout));
         let token = page_token.map(str::to_string);
         let (site, result) = dispatch!(self, services, limits, PluginKind::Payment,
-            Payment | PaymentV01,
+            Payment | PaymentV02 | PaymentV01,
             tradelane_plugin_payment_provider.call_fetch_payout_lines(&settings, &payout);
             plain token.as_deref())?;
         let page = result.map_err(|e| Self::failure(&site, e))?;

@@ -6,8 +6,11 @@
 //! codes, times, countries). They serialise to the JSON the store keeps and
 //! `tradelane export` writes.
 
+mod gtin;
 mod settlement;
 mod shipping;
+
+pub use gtin::gtin;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,8 +19,8 @@ pub use settlement::{
     PayoutStatus,
 };
 pub use shipping::{
-    CustomsLine, Incoterm, Label, LabelFormat, Parcel, Rate, Shipment, TrackingEvent,
-    TrackingStatus,
+    CustomsForm, CustomsFormKind, CustomsLine, Incoterm, Label, LabelDocuments, LabelFormat,
+    Parcel, Rate, Shipment, TrackingEvent, TrackingStatus,
 };
 use std::fmt;
 
@@ -234,6 +237,9 @@ pub struct LineItem {
     pub hs_code: Option<String>,
     pub origin_country: Option<Country>,
     pub requires_shipping: bool,
+    /// The product's GTIN (check digit verified), when the channel knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
 }
 
 /// A shipping method the buyer paid for.
@@ -285,6 +291,13 @@ pub struct Order {
     /// Why the seller must not ship it with a carrier of their choosing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_hold: Option<String>,
+    /// The gateways the buyer paid through (`shopify_payments`, `paypal`...),
+    /// lower case; empty when the channel does not say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payment_gateways: Vec<String>,
+    /// The total in the buyer's currency, when it is not `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentment_total: Option<Money>,
 }
 
 /// Who ships an order's parcels.

@@ -35,6 +35,9 @@ pub struct CustomsLine {
     pub quantity: u32,
     pub value: Money,
     pub weight_grams: u32,
+    /// The product's GTIN, from the catalogue or the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
 }
 
 /// The format of a label document.
@@ -96,6 +99,54 @@ pub struct Label {
     pub cost: Money,
     pub format: LabelFormat,
     pub document_url: Option<String>,
+    /// The customs forms the carrier returned with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forms: Vec<CustomsForm>,
+}
+
+/// What a customs form is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomsFormKind {
+    CommercialInvoice,
+    Cn22,
+    Cn23,
+    Other,
+}
+
+impl CustomsFormKind {
+    /// Its name in listings and file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            CustomsFormKind::CommercialInvoice => "commercial-invoice",
+            CustomsFormKind::Cn22 => "cn22",
+            CustomsFormKind::Cn23 => "cn23",
+            CustomsFormKind::Other => "form",
+        }
+    }
+}
+
+/// A customs form the carrier returned with a label. The document lives in
+/// a file beside the label (`path`, once stored), not here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomsForm {
+    pub kind: CustomsFormKind,
+    /// The carrier's own name for it.
+    pub name: String,
+    pub format: LabelFormat,
+    pub document_url: Option<String>,
+    /// Where the host stored the document; `None` when the carrier gave
+    /// only a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// The documents that come with a bought label: the label's bytes and each
+/// form's (empty when the carrier gave only its URL), in `Label::forms` order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelDocuments {
+    pub label: Vec<u8>,
+    pub forms: Vec<Vec<u8>>,
 }
 
 /// Normalised tracking states.

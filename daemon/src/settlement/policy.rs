@@ -15,6 +15,8 @@ pub struct SettlementPolicy {
     pub pattern: regex::Regex,
     /// The channels settled here; `None`: every channel.
     pub channels: Option<std::collections::BTreeSet<String>>,
+    /// The payment gateways the seller's enabled accounts pay out.
+    pub gateways: std::collections::BTreeSet<String>,
 }
 
 impl SettlementPolicy {
@@ -34,7 +36,19 @@ impl SettlementPolicy {
                 .channels
                 .as_ref()
                 .map(|l| l.get_ref().iter().cloned().collect()),
+            gateways: c
+                .accounts
+                .iter()
+                .filter(|a| a.enabled)
+                .flat_map(|a| a.settled_gateways())
+                .collect(),
         }
+    }
+
+    /// Whether some account can pay out an order paid through `gateways`
+    /// (an order whose channel names no gateway: any account may).
+    pub fn can_settle(&self, gateways: &[String]) -> bool {
+        gateways.is_empty() || gateways.iter().any(|g| self.gateways.contains(g))
     }
 
     /// Whether orders of `channel` are settled by these accounts.

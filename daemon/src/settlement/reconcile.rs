@@ -264,10 +264,11 @@ impl Ctx<'_> {
         Lookup::Missing(Box::new(d))
     }
 
-    /// `currency_mismatch`: the line's money is not in the order's currency.
+    /// `currency_mismatch`: the line's money is in neither the order's
+    /// currency nor the buyer's (presentment) one.
     fn currency_mismatch(&self, m: &Matched<'_>) -> Option<Discrepancy> {
         let (o, amount) = (&m.order.order, m.amount());
-        if amount.currency == o.currency {
+        if expected_in(o, amount.currency).is_some() {
             return None;
         }
         let mut d = m.discrepancy(self, DiscrepancyKind::CurrencyMismatch);
@@ -284,9 +285,8 @@ impl Ctx<'_> {
     /// than the tolerance.
     fn amount_mismatch(&self, m: &Matched<'_>) -> Option<Discrepancy> {
         let (o, amount) = (&m.order.order, m.amount());
-        let off = amount
-            .amount_minor
-            .saturating_sub(o.totals.total.amount_minor);
+        let expected = expected_in(o, amount.currency)?;
+        let off = amount.amount_minor.saturating_sub(expected.amount_minor);
         if m.line.kind != PayoutLineKind::Charge
             || off.saturating_abs() <= self.policy.tolerance_minor
         {
@@ -294,11 +294,11 @@ impl Ctx<'_> {
         }
         let mut d = m.discrepancy(self, DiscrepancyKind::AmountMismatch);
         d.amount = Some(amount);
-        d.expected = Some(o.totals.total);
+        d.expected = Some(expected);
         d.detail = format!(
             "order {} totals {} but was charged {} ({} off, tolerance {} minor units)",
             o.number,
-            o.totals.total,
+            expected,
             amount,
             Money {
                 amount_minor: off,
@@ -340,11 +340,14 @@ impl Ctx<'_> {
         let charged = settled
             .get(&(order.channel.clone(), o.external_id.clone()))
             .is_some_and(|s| s.lines.iter().any(|l| l.kind == PayoutLineKind::Charge));
-        if !paid
-            || charged
-            || !self.policy.settles(&order.channel)
-            || self.now - o.created_at <= self.policy.unsettled_after
-        {
+        if !paid || charged || !self.policy.settles(&order.channel) {
+            return None;
+        }
+        // Paid through a gateway no account pays out (Shopify Payments
+        // without its account configured): no payout will ever hold it, so
+        // it is flagged at once, not after `unsettled_after`.
+        let orphan = !self.policy.can_settle(&o.payment_gateways);
+        if !orphan && self.now - o.created_at <= self.policy.unsettled_after {
             return None;
         }
         let mut d = discrepancy(
@@ -357,14 +360,36 @@ impl Ctx<'_> {
         d.order_id = Some(o.external_id.clone());
         d.order_number = Some(o.number.clone());
         d.expected = Some(o.totals.total);
-        d.detail = format!(
-            "order {} ({}) is paid but no payout holds its charge, {} days after it was placed",
-            o.number,
-            o.totals.total,
-            (self.now - o.created_at).num_days()
-        );
+        d.detail = if orphan {
+            format!(
+                "order {} ({}) was paid through {}, which none of this seller's payment accounts pays out: add the account that does, or name the gateway in `gateways` of the account that settles it",
+                o.number,
+                o.totals.total,
+                o.payment_gateways
+                    .iter()
+                    .map(|g| format!("`{g}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "order {} ({}) is paid but no payout holds its charge, {} days after it was placed",
+                o.number,
+                o.totals.total,
+                (self.now - o.created_at).num_days()
+            )
+        };
         Some(d)
     }
+}
+
+/// The order's total in `currency`: its own, or what the buyer saw
+/// (presentment) when they paid in another currency.
+fn expected_in(o: &crate::model::Order, currency: crate::model::Currency) -> Option<Money> {
+    if o.currency == currency {
+        return Some(o.totals.total);
+    }
+    o.presentment_total.filter(|p| p.currency == currency)
 }
 
 /// Add a matched line to its order's settlement.
@@ -443,6 +468,8 @@ mod tests {
                 marketplace: None,
                 fulfilled_by: Default::default(),
                 shipping_hold: None,
+                payment_gateways: Vec::new(),
+                presentment_total: None,
             },
         }
     }
@@ -472,6 +499,7 @@ mod tests {
             field: ReferenceField::Number,
             pattern: regex::Regex::new(r"^#?(\d+)$").unwrap(),
             channels: None,
+            gateways: ["stripe".to_string()].into_iter().collect(),
         }
     }
 
@@ -603,6 +631,95 @@ mod tests {
                 .discrepancies
                 .iter()
                 .all(|d| d.kind == DiscrepancyKind::Unsettled)
+        );
+    }
+
+    fn payout_of(lines: Vec<PayoutLine>, amount: Money) -> PayoutRecord {
+        PayoutRecord {
+            seller: "s".into(),
+            account: "stripe".into(),
+            payout: Payout {
+                external_id: "po_1".into(),
+                amount,
+                status: PayoutStatus::Paid,
+                created_at: Utc::now(),
+                arrival_date: None,
+            },
+            lines,
+        }
+    }
+
+    #[test]
+    fn a_charge_in_the_buyers_currency_matches_the_presentment_total() {
+        // A GBP shop; the buyer paid €57.50, which Stripe charged and paid
+        // out in GBP at its own rate.
+        let mut shop = order("shop", "1", "#1001", m(5000, "GBP"));
+        shop.order.presentment_total = Some(m(5750, "EUR"));
+        let charged = line("ch_1", "#1001", m(4990, "GBP"), Some(m(5750, "EUR")));
+        let out = reconcile(
+            "s",
+            &policy(),
+            &[payout_of(vec![charged], m(4990, "GBP"))],
+            std::slice::from_ref(&shop),
+            Utc::now(),
+        );
+        assert!(out.discrepancies.is_empty(), "{:?}", out.discrepancies);
+        assert_eq!(out.settlements.len(), 1);
+
+        // A euro off in the buyer's currency is an amount mismatch,
+        // measured against what the buyer saw.
+        let off = line("ch_2", "#1001", m(4990, "GBP"), Some(m(5650, "EUR")));
+        let out = reconcile(
+            "s",
+            &policy(),
+            &[payout_of(vec![off], m(4990, "GBP"))],
+            std::slice::from_ref(&shop),
+            Utc::now(),
+        );
+        let d = &out.discrepancies[0];
+        assert_eq!(d.kind, DiscrepancyKind::AmountMismatch, "{d:?}");
+        assert_eq!(d.expected, Some(m(5750, "EUR")));
+
+        // A third currency matches neither.
+        let usd = line("ch_3", "#1001", m(4990, "GBP"), Some(m(6300, "USD")));
+        let out = reconcile(
+            "s",
+            &policy(),
+            &[payout_of(vec![usd], m(4990, "GBP"))],
+            &[shop],
+            Utc::now(),
+        );
+        assert_eq!(out.discrepancies[0].kind, DiscrepancyKind::CurrencyMismatch);
+    }
+
+    #[test]
+    fn an_order_paid_through_a_gateway_no_account_settles_is_flagged_at_once() {
+        let mut fresh = order("shop", "1", "#1001", m(1000, "EUR"));
+        fresh.order.created_at = Utc::now() - chrono::Duration::hours(1);
+        fresh.order.payment_gateways = vec!["shopify_payments".into()];
+        let mut by_stripe = order("shop", "2", "#1002", m(1000, "EUR"));
+        by_stripe.order.created_at = Utc::now() - chrono::Duration::hours(1);
+        by_stripe.order.payment_gateways = vec!["stripe".into()];
+        let out = reconcile("s", &policy(), &[], &[fresh, by_stripe], Utc::now());
+        // The Stripe order is young enough to wait for its payout; the
+        // Shopify Payments one never gets one from these accounts.
+        assert_eq!(out.discrepancies.len(), 1, "{:?}", out.discrepancies);
+        let d = &out.discrepancies[0];
+        assert_eq!(d.kind, DiscrepancyKind::Unsettled);
+        assert_eq!(d.order_number.as_deref(), Some("#1001"));
+        assert!(d.detail.contains("`shopify_payments`"), "{}", d.detail);
+        assert!(d.detail.contains("`gateways`"), "{}", d.detail);
+
+        // Once an account says it pays Shopify Payments out, it waits too.
+        let mut covered = policy();
+        covered.gateways.insert("shopify_payments".into());
+        let mut young = order("shop", "1", "#1001", m(1000, "EUR"));
+        young.order.created_at = Utc::now() - chrono::Duration::hours(1);
+        young.order.payment_gateways = vec!["shopify_payments".into()];
+        assert!(
+            reconcile("s", &covered, &[], &[young], Utc::now())
+                .discrepancies
+                .is_empty()
         );
     }
 }

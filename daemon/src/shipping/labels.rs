@@ -10,7 +10,8 @@
 //! `(seller, channel, order, attempt)` makes the name unique (`a/b` and
 //! `a_b` read alike but differ in their digest). A name is at most about
 //! 100 bytes, far under every file system's 255. The path is kept in the
-//! shipment record, which is what `labels print` reads.
+//! shipment record, which is what `labels print` reads. The customs forms
+//! a carrier returns are stored beside the label, named for their kind.
 
 use crate::model::LabelFormat;
 use sha2::{Digest, Sha256};
@@ -58,6 +59,25 @@ pub fn path(
             safe(order, READABLE_ORDER_CHARS),
             format.extension()
         ))
+}
+
+/// Where the `index`th customs form of the label at `label` lives: beside
+/// it, named for its kind (`…-commercial-invoice-0.pdf`).
+pub fn form_path(
+    label: &Path,
+    index: usize,
+    kind: crate::model::CustomsFormKind,
+    format: LabelFormat,
+) -> PathBuf {
+    let stem = label
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("label");
+    label.with_file_name(format!(
+        "{stem}-{}-{index}.{}",
+        kind.name(),
+        format.extension()
+    ))
 }
 
 /// Write `bytes` to `path` durably.

@@ -148,6 +148,19 @@ pub fn consignment(
                 .and_then(|p| p.hs_code.as_ref().map(|h| h.0.clone()))
                 .ok_or_else(|| fix("hs_code"))?,
         };
+        if let Some(&needed) = policy.hs_digits.get(&to.country) {
+            let digits = hs_code.chars().filter(char::is_ascii_digit).count();
+            if digits < needed {
+                let key = match &line.sku {
+                    Some(sku) => format!("[sellers.catalogue.\"{sku}\"] hs_code"),
+                    None => "the channel's HS code".to_string(),
+                };
+                return Err(format!(
+                    "{name}: HS code {hs_code} has {digits} digits but declarations to {} need {needed} ([sellers.shipping.hs_digits]); give the full tariff line in {key}",
+                    to.country.as_str()
+                ));
+            }
+        }
         let origin_country = line
             .origin_country
             .clone()
@@ -166,6 +179,10 @@ pub fn consignment(
                 currency: order.currency,
             },
             weight_grams: weight,
+            gtin: line
+                .gtin
+                .clone()
+                .or_else(|| product.and_then(|p| p.gtin.as_ref().map(|g| g.0.clone()))),
         });
     }
     let goods_value = Money {
@@ -292,6 +309,7 @@ mod tests {
                 hs_code: None,
                 origin_country: None,
                 requires_shipping: true,
+                gtin: None,
             }],
             shipping_lines: Vec::new(),
             tax_ids: Vec::new(),
@@ -301,6 +319,8 @@ mod tests {
             marketplace: None,
             fulfilled_by: Default::default(),
             shipping_hold: None,
+            payment_gateways: Vec::new(),
+            presentment_total: None,
         }
     }
 
@@ -599,6 +619,44 @@ mod tests {
         }
         o.line_items[0].hs_code = Some("6115.94.00".into());
         assert!(consignment(&p, &o, "r").is_ok());
+    }
+
+    #[test]
+    fn a_destination_that_needs_the_full_tariff_line_holds_a_short_code() {
+        let p = policy_with("GB", "[hs_digits]\nUS = 10\n");
+        let o = order("US", 2000, Some("MUG"));
+        let why = consignment(&p, &o, "r").unwrap_err();
+        assert!(
+            why.contains("6912.00 has 6 digits")
+                && why.contains("to US need 10")
+                && why.contains("[sellers.catalogue.\"MUG\"] hs_code"),
+            "{why}"
+        );
+        // Other destinations keep the 6-digit subheading.
+        assert!(consignment(&p, &order("CH", 2000, Some("MUG")), "r").is_ok());
+        let mut full = o.clone();
+        full.line_items[0].hs_code = Some("6912.00.4810".into());
+        assert!(consignment(&p, &full, "r").is_ok());
+    }
+
+    #[test]
+    fn the_catalogue_gtin_travels_on_the_customs_line() {
+        let mut p = policy("GB");
+        p.catalogue.get_mut("MUG").unwrap().gtin = Some(
+            toml::from_str::<BTreeMap<String, crate::config::shipping::Gtin>>(
+                "g = \"5012345678900\"",
+            )
+            .unwrap()
+            .remove("g")
+            .unwrap(),
+        );
+        let c = consignment(&p, &order("US", 2000, Some("MUG")), "r").unwrap();
+        assert_eq!(c.shipment.customs[0].gtin.as_deref(), Some("5012345678900"));
+        let bad = toml::from_str::<BTreeMap<String, crate::config::shipping::Gtin>>(
+            "g = \"5012345678901\"",
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("check digit"), "{bad}");
     }
 
     #[test]

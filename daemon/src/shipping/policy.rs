@@ -36,6 +36,8 @@ pub struct ShippingPolicy {
     pub ioss: Option<TaxId>,
     /// The seller's registrations for collect-at-sale destinations.
     pub registrations: crate::config::shipping::Registrations,
+    /// Destinations that need more HS digits than the 6 of the subheading.
+    pub hs_digits: BTreeMap<crate::model::Country, usize>,
     pub incoterm: Incoterm,
     pub label_format: LabelFormat,
     pub rules: Vec<Rule>,
@@ -94,6 +96,7 @@ impl ShippingPolicy {
                 country: config.ioss_country.as_ref().map(|c| c.0.clone()),
             }),
             registrations: config.registrations.clone(),
+            hs_digits: config.hs_digits.0.clone(),
             incoterm: config.incoterm,
             label_format: config.label_format,
             rules: config

@@ -20,7 +20,7 @@ use super::store::ShipmentStore;
 use super::workflow::{Outcome, ShippingWorkflow, WorkflowError};
 use crate::crash::{CrashPoint, maybe_crash};
 use crate::host::{CallError, CallErrorKind, PluginFailure, Remedy};
-use crate::model::{Fulfillment, Label};
+use crate::model::{Fulfillment, Label, LabelDocuments};
 use crate::store::{Store, StoredOrder};
 use chrono::Utc;
 
@@ -36,7 +36,7 @@ struct Run<'a> {
     store: &'a Store,
     stored: &'a StoredOrder,
     /// The label document, when this run bought or adopted the label.
-    document: Option<Vec<u8>>,
+    document: Option<LabelDocuments>,
     /// A purchase may have happened, unless this run itself just chose the rate.
     resumed: bool,
 }
@@ -299,7 +299,19 @@ impl ShippingWorkflow {
             rec.attempt,
             label.format,
         );
-        if let Err(error) = labels::write(&path, &doc) {
+        let mut label = label;
+        let written = labels::write(&path, &doc.label).and_then(|()| {
+            for (i, form) in label.forms.iter_mut().enumerate() {
+                let bytes = doc.forms.get(i).filter(|b| !b.is_empty());
+                if let Some(bytes) = bytes {
+                    let at = labels::form_path(&path, i, form.kind, form.format);
+                    labels::write(&at, bytes)?;
+                    form.path = Some(at);
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = written {
             // This order's trouble (a full disk, a permission): retried,
             // then dead-lettered, while the seller's other orders ship.
             let site = self.carrier_site(rec);
@@ -311,9 +323,14 @@ impl ShippingWorkflow {
             return self.fail(run.store, rec, failure);
         }
         rec.label_path = Some(path.clone());
+        let forms = label.forms.iter().filter(|f| f.path.is_some()).count();
+        rec.label = Some(label);
         rec.advance(
             Stage::LabelStored,
-            format!("label stored at {}", path.display()),
+            match forms {
+                0 => format!("label stored at {}", path.display()),
+                n => format!("label and {n} customs form(s) stored at {}", path.display()),
+            },
         );
         run.store.put_shipment(rec)?;
         maybe_crash(self.crash_at, CrashPoint::AfterStored);
@@ -371,7 +388,7 @@ impl ShippingWorkflow {
     async fn adopt(
         &self,
         rec: &ShipmentRecord,
-    ) -> Result<Option<(Label, Vec<u8>, String)>, CallError> {
+    ) -> Result<Option<(Label, LabelDocuments, String)>, CallError> {
         let mut candidates = rec.open_references.clone();
         if let Some(account) = &rec.carrier_account {
             candidates.push(OpenPurchase {
@@ -391,7 +408,7 @@ impl ShippingWorkflow {
     }
 
     /// The document of a label recorded before a crash.
-    async fn refetch(&self, rec: &ShipmentRecord) -> Result<Vec<u8>, CallError> {
+    async fn refetch(&self, rec: &ShipmentRecord) -> Result<LabelDocuments, CallError> {
         if let Some((_, doc, _)) = self.adopt(rec).await? {
             return Ok(doc);
         }

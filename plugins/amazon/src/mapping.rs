@@ -182,6 +182,7 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
             hs_code: None,
             origin_country: None,
             requires_shipping: true,
+            gtin: None,
         });
     }
     for r in o.tax.iter().flat_map(|t| &t.tax_registrations) {
@@ -301,6 +302,9 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
             _ => FulfilledBy::Seller,
         },
         shipping_hold: shipping_hold(o),
+        // Amazon collects the buyer's money and pays the seller itself.
+        payment_gateways: vec!["amazon".into()],
+        presentment_total: None,
     })
 }
 

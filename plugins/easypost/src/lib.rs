@@ -96,6 +96,7 @@ fn with_document(mut label: Label) -> Result<Label, PluginError> {
             label.external_id
         )));
     }
+    sdk::forms::download(&mut label.forms);
     Ok(label)
 }
 

@@ -239,6 +239,14 @@ pub fn label(shipment: &wire::Shipment, asked: LabelFormat) -> Result<Label, Plu
         format: document_format(shipment, asked),
         document: Vec::new(),
         document_url: document_url(shipment, asked),
+        forms: shipment
+            .forms
+            .iter()
+            .filter_map(|f| {
+                let url = f.form_url.as_deref().filter(|u| !u.is_empty())?;
+                Some(sdk::forms::form(&f.form_type, url))
+            })
+            .collect(),
     })
 }
 

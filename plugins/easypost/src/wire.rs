@@ -138,6 +138,17 @@ pub struct Shipment {
     pub messages: Vec<Message>,
     #[serde(default)]
     pub customs_info: Option<CustomsInfo>,
+    /// Customs and other forms the carrier made (`commercial_invoice`, `cn22`...).
+    #[serde(default)]
+    pub forms: Vec<Form>,
+}
+
+/// A `Form` object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Form {
+    pub form_type: String,
+    #[serde(default)]
+    pub form_url: Option<String>,
 }
 
 /// A rate.

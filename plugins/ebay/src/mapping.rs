@@ -141,6 +141,7 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
             hs_code: None,
             origin_country: None,
             requires_shipping: true,
+            gtin: None,
         });
     }
 
@@ -181,6 +182,20 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
         subtotal - discount + delivery + tax,
     )?;
 
+    let presentment_total = match pricing.and_then(|p| p.total.as_ref()) {
+        Some(wire::Amount {
+            converted_from_value: Some(value),
+            converted_from_currency: Some(from),
+            ..
+        }) if !from.eq_ignore_ascii_case(&currency) => Some(
+            money::money(value, &from.to_ascii_uppercase()).map_err(|e| {
+                sdk::invalid_response(at(&format!(
+                    "pricingSummary.total.convertedFromValue: {e:?}"
+                )))
+            })?,
+        ),
+        _ => None,
+    };
     let cancelled = o
         .cancel_status
         .as_ref()
@@ -264,6 +279,21 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
             FulfilledBy::Seller
         },
         shipping_hold: None,
+        // Managed payments: `EBAY`; before them the buyer paid the seller's
+        // PayPal, which a PayPal account settles.
+        payment_gateways: o
+            .payment_summary
+            .iter()
+            .flat_map(|s| &s.payments)
+            .filter_map(|p| p.payment_method.as_deref())
+            .map(str::to_ascii_lowercase)
+            .fold(Vec::new(), |mut all, g| {
+                if !all.contains(&g) {
+                    all.push(g);
+                }
+                all
+            }),
+        presentment_total,
     })
 }
 

@@ -22,6 +22,11 @@ pub struct OrderSearchPagedCollection {
 pub struct Amount {
     pub value: String,
     pub currency: String,
+    /// What the buyer paid in their own currency, when eBay converted it.
+    #[serde(default)]
+    pub converted_from_value: Option<String>,
+    #[serde(default)]
+    pub converted_from_currency: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +49,23 @@ pub struct Order {
     pub line_items: Vec<LineItem>,
     #[serde(default)]
     pub ebay_collect_and_remit_tax: Option<bool>,
+    #[serde(default)]
+    pub payment_summary: Option<PaymentSummary>,
+}
+
+/// How the buyer paid.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentSummary {
+    #[serde(default)]
+    pub payments: Vec<Payment>,
+}
+
+/// One payment: `EBAY` under managed payments, `PAYPAL` before it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -160,6 +160,7 @@ fn order(o: ExampleOrder) -> sdk::Result<Order> {
                 hs_code: None,
                 origin_country: None,
                 requires_shipping: true,
+                gtin: None,
             })
         })
         .collect::<sdk::Result<Vec<_>>>()?;
@@ -215,6 +216,8 @@ fn order(o: ExampleOrder) -> sdk::Result<Order> {
         marketplace: None,
         fulfilled_by: sdk::FulfilledBy::Seller,
         shipping_hold: None,
+        payment_gateways: Vec::new(),
+        presentment_total: None,
         currency: o.currency,
     })
 }

@@ -267,6 +267,8 @@ fn order(number: &str, tag: &str) -> Order {
         marketplace: None,
         fulfilled_by: sdk::FulfilledBy::Seller,
         shipping_hold: None,
+        payment_gateways: Vec::new(),
+        presentment_total: None,
     }
 }
 

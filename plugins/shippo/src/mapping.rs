@@ -239,6 +239,12 @@ pub fn transaction(
                 format,
                 document: Vec::new(),
                 document_url: t.label_url.clone().filter(|u| !u.is_empty()),
+                forms: t
+                    .commercial_invoice_url
+                    .iter()
+                    .filter(|u| !u.is_empty())
+                    .map(|u| sdk::forms::form("commercial_invoice", u))
+                    .collect(),
             }))
         }
         "QUEUED" | "WAITING" => Ok(Outcome::Pending),

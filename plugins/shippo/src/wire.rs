@@ -172,6 +172,9 @@ pub struct Transaction {
     pub tracking_url_provider: Option<String>,
     #[serde(default)]
     pub label_url: Option<String>,
+    /// Set for international shipments when Shippo made the invoice.
+    #[serde(default)]
+    pub commercial_invoice_url: Option<String>,
     #[serde(default)]
     pub metadata: Option<String>,
     #[serde(default)]

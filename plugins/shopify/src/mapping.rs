@@ -54,6 +54,7 @@ pub fn order(o: wire::Order<'_>) -> Result<Order, PluginError> {
         Some(_) => optional(&o.subtotal_price)?,
         None => sum(&currency, line_items.iter().map(|l| &l.unit_price)),
     };
+    let presentment_total = presentment_total(&o, &currency)?;
     let marketplace_collected_tax = o
         .tax_lines
         .iter()
@@ -111,7 +112,38 @@ pub fn order(o: wire::Order<'_>) -> Result<Order, PluginError> {
         marketplace: None,
         fulfilled_by: FulfilledBy::Seller,
         shipping_hold: None,
+        payment_gateways: o
+            .payment_gateway_names
+            .iter()
+            .map(|g| g.trim().to_ascii_lowercase())
+            .filter(|g| !g.is_empty())
+            .collect(),
+        presentment_total,
     })
+}
+
+/// The total in the buyer's currency, when the buyer paid in another one
+/// than the shop's: `total_price_set.presentment_money`, exact.
+fn presentment_total(o: &wire::Order<'_>, shop: &str) -> Result<Option<Money>, PluginError> {
+    let Some(p) = o
+        .total_price_set
+        .as_ref()
+        .and_then(|s| s.presentment_money.as_ref())
+    else {
+        return Ok(None);
+    };
+    let currency = p
+        .currency_code
+        .as_deref()
+        .or(o.presentment_currency.as_deref())
+        .unwrap_or(shop)
+        .to_ascii_uppercase();
+    if currency == shop {
+        return Ok(None);
+    }
+    money::money(&p.amount, &currency)
+        .map(Some)
+        .map_err(|e| sdk::invalid_response(format!("order {}: presentment total: {e}", o.id)))
 }
 
 /// `amount × part / whole` in integers, rounded half away from zero.
@@ -171,6 +203,8 @@ fn line_item(l: &wire::LineItem<'_>, currency: &str) -> Result<LineItem, money::
         hs_code: None,
         origin_country: None,
         requires_shipping: l.requires_shipping,
+        // REST order lines carry no barcode (it lives on the variant).
+        gtin: None,
     })
 }
 

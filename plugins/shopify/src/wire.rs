@@ -43,6 +43,16 @@ pub struct Order<'a> {
     pub total_discounts: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub total_shipping_price_set: Option<PriceSet<'a>>,
+    /// The total in shop and presentment (buyer's) money.
+    #[serde(borrow)]
+    pub total_price_set: Option<PriceSet<'a>>,
+    /// The currency the buyer saw and paid in.
+    #[serde(borrow)]
+    pub presentment_currency: Option<Cow<'a, str>>,
+    /// `shopify_payments`, `paypal`, `manual`...
+    #[serde(default)]
+    #[serde(borrow)]
+    pub payment_gateway_names: Vec<Cow<'a, str>>,
     #[serde(default)]
     pub taxes_included: bool,
     #[serde(default)]
@@ -73,12 +83,16 @@ pub struct Order<'a> {
 pub struct PriceSet<'a> {
     #[serde(borrow)]
     pub shop_money: Amount<'a>,
+    #[serde(borrow)]
+    pub presentment_money: Option<Amount<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Amount<'a> {
     #[serde(borrow)]
     pub amount: Cow<'a, str>,
+    #[serde(borrow)]
+    pub currency_code: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]

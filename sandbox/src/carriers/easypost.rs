@@ -136,8 +136,20 @@ fn render(s: &SimShipment, base: &str, step: std::time::Duration) -> Value {
         "selected_rate": selected,
         "postage_label": label,
         "tracker": tracker,
-        "fees": [], "forms": []
+        "fees": [],
+        "forms": purchase.and_then(|p| p.invoice_file.as_ref()).map(|file| vec![json!({
+            "object": "Form", "id": format!("form_{}", p_id(purchase)), "mode": "test",
+            "form_type": "commercial_invoice", "form_url": format!("{base}/files/labels/{file}"),
+            "submitted_electronically": false,
+            "created_at": time(purchase.map_or(s.created_at, |p| p.bought_at)),
+            "updated_at": time(purchase.map_or(s.created_at, |p| p.bought_at))
+        })]).unwrap_or_default()
     })
+}
+
+/// The id part shared by a purchase's objects.
+fn p_id(purchase: Option<&super::SimPurchase>) -> String {
+    purchase.map_or_else(String::new, |p| p.transaction_id.clone())
 }
 
 fn tracker_json(s: &SimShipment, p: &super::SimPurchase, step: std::time::Duration) -> Value {

@@ -74,6 +74,8 @@ pub struct SimPurchase {
     pub tracking_number: String,
     pub transaction_id: String,
     pub label_file: String,
+    /// The commercial invoice the carrier made, for a shipment with customs.
+    pub invoice_file: Option<String>,
     pub bought_at: DateTime<Utc>,
 }
 
@@ -178,11 +180,38 @@ impl CarrierBook {
                 doc(&rate.carrier, &rate.service, &to, &tracking_number),
             ),
         );
+        // International shipments come with a commercial invoice, as
+        // EasyPost's and Shippo's do when customs information is given.
+        let invoice_file = (!shipment.customs.is_empty()).then(|| {
+            let file = format!("{tracking_number}-invoice.pdf");
+            let goods = shipment
+                .customs
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} x {} HS {}",
+                        c.quantity,
+                        c.description,
+                        c.hs_code.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.documents.insert(
+                file.clone(),
+                (
+                    "application/pdf",
+                    label::pdf("COMMERCIAL INVOICE", &goods, &to, &tracking_number),
+                ),
+            );
+            file
+        });
         let purchase = SimPurchase {
             rate_id: rate.id.clone(),
             tracking_number,
             transaction_id: format!("{:032x}", 0x7a11_u64.wrapping_mul(n) ^ n),
             label_file,
+            invoice_file,
             bought_at: now,
         };
         let shipment = self.shipments.get_mut(id).expect("looked up above");

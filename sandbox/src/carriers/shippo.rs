@@ -80,7 +80,8 @@ fn transaction_json(s: &SimShipment, p: &SimPurchase, base: &str) -> Value {
         "tracking_number": p.tracking_number, "tracking_status": null, "tracking_history": [],
         "tracking_url_provider": format!("https://tools.usps.com/go/TrackConfirmAction_input?origTrackNum={}&carrier={carrier}", p.tracking_number),
         "label_url": format!("{base}/files/labels/{}", p.label_file),
-        "commercial_invoice_url": null, "messages": [], "order": null,
+        "commercial_invoice_url": p.invoice_file.as_ref().map(|f| format!("{base}/files/labels/{f}")),
+        "messages": [], "order": null,
         "metadata": s.reference, "parcel": format!("parcel_{}", s.id)
     })
 }

@@ -129,6 +129,8 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
         marketplace,
         fulfilled_by,
         shipping_hold,
+        payment_gateways,
+        presentment_total,
     } = o;
     if external_id.is_empty() {
         return Err(bad("an order has an empty external id"));
@@ -170,6 +172,15 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
                 weight_grams: l.weight_grams,
                 hs_code: l.hs_code,
                 requires_shipping: l.requires_shipping,
+                gtin: l
+                    .gtin
+                    .as_deref()
+                    .map(|g| {
+                        model::gtin(g).map_err(|e| {
+                            bad(format!("{}: {e}", at(&format!("line_items[{i}].gtin"))))
+                        })
+                    })
+                    .transpose()?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -254,9 +265,35 @@ pub fn order(o: wit::Order) -> Result<model::Order> {
             wit::FulfilledBy::Marketplace => model::FulfilledBy::Marketplace,
         },
         shipping_hold: shipping_hold.map(cap_text),
+        payment_gateways: gateways(payment_gateways, &at("payment_gateways"))?,
+        presentment_total: presentment_total
+            .map(|m| money(&m, &at("presentment_total")))
+            .transpose()?
+            .filter(|m| m.currency != order_currency),
         number,
         external_id,
     })
+}
+
+/// At most this many payment gateways per order.
+const MAX_GATEWAYS: usize = 8;
+
+/// An order's payment gateways: lower case, each a short name, no repeats.
+fn gateways(names: Vec<String>, field: &str) -> Result<Vec<String>> {
+    if names.len() > MAX_GATEWAYS {
+        return Err(bad(format!(
+            "{field}: {} gateways (at most {MAX_GATEWAYS})",
+            names.len()
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let name = short(name.trim().to_ascii_lowercase(), 64, field)?;
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// `value`, if it is at most `max` bytes.
@@ -495,6 +532,7 @@ mod fuzz {
                         hs_code: None,
                         origin_country,
                         requires_shipping: true,
+                        gtin: None,
                     }
                 },
             )
@@ -547,6 +585,8 @@ mod fuzz {
                     marketplace: None,
                     fulfilled_by: wit::FulfilledBy::Seller,
                     shipping_hold: None,
+                    payment_gateways: vec!["stripe".into()],
+                    presentment_total: None,
                 },
             )
     }

@@ -70,6 +70,7 @@ pub fn shipment(s: &model::Shipment) -> wit::Shipment {
                 quantity: c.quantity,
                 value: money_out(&c.value),
                 weight_grams: c.weight_grams,
+                gtin: c.gtin.clone(),
             })
             .collect(),
         incoterm: match s.incoterm {
@@ -111,19 +112,58 @@ pub fn rate(r: wit::Rate) -> Result<model::Rate> {
     })
 }
 
-/// A plugin's label, validated, and its document bytes.
-pub fn label(l: wit::Label) -> Result<(model::Label, Vec<u8>)> {
+/// At most this many customs forms per label.
+const MAX_FORMS: usize = 8;
+
+fn label_format(f: wit::LabelFormat) -> model::LabelFormat {
+    match f {
+        wit::LabelFormat::Pdf => model::LabelFormat::Pdf,
+        wit::LabelFormat::Zpl => model::LabelFormat::Zpl,
+        wit::LabelFormat::Png => model::LabelFormat::Png,
+    }
+}
+
+/// A plugin's label, validated, and its documents.
+pub fn label(l: wit::Label) -> Result<(model::Label, model::LabelDocuments)> {
     if l.tracking_number.trim().is_empty() {
         return Err(bad(format!(
             "label `{}` has no tracking number",
             l.external_id
         )));
     }
-    let format = match l.format {
-        wit::LabelFormat::Pdf => model::LabelFormat::Pdf,
-        wit::LabelFormat::Zpl => model::LabelFormat::Zpl,
-        wit::LabelFormat::Png => model::LabelFormat::Png,
-    };
+    if l.forms.len() > MAX_FORMS {
+        return Err(bad(format!(
+            "label `{}` comes with {} customs forms (at most {MAX_FORMS})",
+            l.external_id,
+            l.forms.len()
+        )));
+    }
+    let mut forms = Vec::with_capacity(l.forms.len());
+    let mut form_documents = Vec::with_capacity(l.forms.len());
+    for f in l.forms {
+        if f.document.is_empty() && f.document_url.is_none() {
+            return Err(bad(format!(
+                "label `{}`: customs form `{}` has neither a document nor a URL",
+                l.external_id, f.name
+            )));
+        }
+        forms.push(model::CustomsForm {
+            kind: match f.kind {
+                wit::CustomsFormKind::CommercialInvoice => {
+                    model::CustomsFormKind::CommercialInvoice
+                }
+                wit::CustomsFormKind::Cn22 => model::CustomsFormKind::Cn22,
+                wit::CustomsFormKind::Cn23 => model::CustomsFormKind::Cn23,
+                wit::CustomsFormKind::Other => model::CustomsFormKind::Other,
+            },
+            name: cap_name(f.name),
+            format: label_format(f.format),
+            document_url: f.document_url,
+            path: None,
+        });
+        form_documents.push(f.document);
+    }
+    let format = label_format(l.format);
     let label = model::Label {
         cost: money(&l.cost, &format!("label `{}`.cost", l.external_id))?,
         external_id: l.external_id,
@@ -133,8 +173,23 @@ pub fn label(l: wit::Label) -> Result<(model::Label, Vec<u8>)> {
         service: l.service,
         format,
         document_url: l.document_url,
+        forms,
     };
-    Ok((label, l.document))
+    let documents = model::LabelDocuments {
+        label: l.document,
+        forms: form_documents,
+    };
+    Ok((label, documents))
+}
+
+/// A carrier's name for a form, cut to 64 bytes (it is shown and becomes
+/// part of a file name).
+fn cap_name(name: String) -> String {
+    let mut end = name.len().min(64);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_string()
 }
 
 /// A plugin's tracking events, validated.
