@@ -275,6 +275,25 @@ fn locked(e: &crate::store::StoreError) -> bool {
 
 /// Run until SIGTERM or SIGINT; SIGHUP and `tradelane reload` re-read
 /// the config and, when it builds completely, swap it in.
+/// Before the first shipping pass: this month's customs rates, if the
+/// store does not hold them yet (a first start, a new month), so no order
+/// waits for a rate the next refresh would bring. Bounded; a failure only
+/// warns, and the refresh keeps trying on its schedule.
+async fn first_rates(assembly: &Assembly, store: &Store) {
+    let Some(refresh) = &assembly.rates_refresh else {
+        return;
+    };
+    if refresh.stale().is_none() {
+        return;
+    }
+    let wait = std::time::Duration::from_secs(30);
+    match tokio::time::timeout(wait, refresh.refresh(store)).await {
+        Ok(Ok(days)) => info!(days, "ECB rates fetched before the first pass"),
+        Ok(Err(e)) => warn!("{e}; thresholds use config rates and what the store holds"),
+        Err(_) => warn!("ECB rates: no answer in {wait:?}; the refresh keeps trying"),
+    }
+}
+
 pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let mut signals = Signals::install()?;
     let data_dir = config.data_dir();
@@ -286,6 +305,7 @@ pub async fn run(config: LoadedConfig) -> anyhow::Result<()> {
     let http = Arc::new(HttpEgress::new(EgressSettings::default()));
     let sinks = crate::notify::build(&config)?;
     let assembly = Assembly::build(&config, &host, Some(&store), http.clone()).await?;
+    first_rates(&assembly, &store).await;
     let mut notifier = crate::notify::Notifier::start(sinks);
     for p in assembly.plugins.values() {
         info!(plugin = %p.manifest.name, version = %p.manifest.version, kind = %p.kind(), source = %p.source, "plugin loaded");

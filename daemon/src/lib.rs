@@ -16,6 +16,7 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod rates;
 pub mod schedule;
 pub mod scheduler;
 pub mod settlement;

@@ -37,6 +37,7 @@ pub mod carriers;
 pub mod config;
 mod control;
 pub mod ebay;
+pub mod ecb;
 mod example;
 mod faults;
 pub mod money;
@@ -144,6 +145,7 @@ impl Sandbox {
             .merge(carriers::shippo::routes())
             .merge(payments::stripe::routes())
             .merge(payments::paypal::routes())
+            .merge(ecb::routes())
             .route(
                 "/files/labels/{file}",
                 axum::routing::get(carriers::label_file),
@@ -164,7 +166,7 @@ impl Sandbox {
             }
             clock.abort();
         });
-        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, EasyPost-, Shippo-, Stripe- and PayPal-compatible and Example Shop APIs");
+        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, EasyPost-, Shippo-, Stripe-, PayPal- and ECB-compatible and Example Shop APIs");
         Ok(Sandbox {
             addr,
             state,

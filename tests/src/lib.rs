@@ -205,6 +205,9 @@ pub struct Harness {
     pub shipping: Vec<Arc<ShippingWorkflow>>,
     /// Settlement workflows of sellers with `[sellers.settlement]`.
     pub settlement: Vec<Arc<SettlementWorkflow>>,
+    /// The ECB rates held, and their refresh with `[rates]`.
+    pub rates: Arc<tradelane::rates::RatesBook>,
+    pub rates_refresh: Option<Arc<tradelane::rates::refresh::RatesRefresh>>,
     pub host: PluginHost,
 }
 
@@ -226,6 +229,8 @@ impl Harness {
             channels: assembly.channels,
             shipping: assembly.shipping,
             settlement: assembly.settlement,
+            rates: assembly.rates,
+            rates_refresh: assembly.rates_refresh,
             host,
         }
     }
@@ -560,9 +565,11 @@ CAD = "0.5766"
 AUD = "0.5197"
 CHF = "0.8977"
 
-# GST charged at sale on Australian orders is declared with the ARN.
+# GST charged at sale on Australian orders is declared with the ARN, Swiss
+# VAT with the seller's Swiss VAT number.
 [sellers.shipping.registrations]
 arn = "500000000000"
+ch_vat = "CHE-123.456.788 MWST"
 
 [sellers.shipping.ship_from]
 name = "Demo Crafts Ltd"

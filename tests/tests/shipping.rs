@@ -236,6 +236,11 @@ async fn customs_lines_at_the_carrier_match_the_order() {
             assert_eq!(ids.len(), 1, "order {}: the ARN", o.id);
             assert_eq!(ids[0][0], "ARN");
             assert_eq!(ids[0][1], "500000000000");
+        } else if o.customer.country == "CH" {
+            // Swiss VAT charged at sale by a registered mail-order seller:
+            // its Swiss VAT number on every consignment.
+            assert_eq!(ids.len(), 1, "order {}: the Swiss VAT number", o.id);
+            assert_eq!(ids[0][1], "CHE-123.456.788 MWST");
         } else {
             assert!(ids.is_empty(), "order {}: IOSS only into the EU", o.id);
         }

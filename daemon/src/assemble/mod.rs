@@ -17,6 +17,8 @@ use crate::host::{
     PluginSource, builtin, ticks,
 };
 use crate::model::{PluginKind, RateLimit};
+use crate::rates::RatesBook;
+use crate::rates::refresh::RatesRefresh;
 use crate::settlement::{SettlementPolicy, SettlementWorkflow};
 use crate::shipping::{ShippingPolicy, ShippingWorkflow};
 use crate::store::tokens::StoreVault;
@@ -40,6 +42,10 @@ pub struct Assembly {
     pub shipping: Vec<Arc<ShippingWorkflow>>,
     /// Settlement workflows, one per seller with `[sellers.settlement]`.
     pub settlement: Vec<Arc<SettlementWorkflow>>,
+    /// The ECB rates held (from the store, then fetched).
+    pub rates: Arc<RatesBook>,
+    /// Fetching them on schedule, with `[rates]`.
+    pub rates_refresh: Option<Arc<RatesRefresh>>,
 }
 
 impl Assembly {
@@ -53,11 +59,22 @@ impl Assembly {
         http: Arc<dyn Egress>,
     ) -> anyhow::Result<Self> {
         let plugins = load_plugins(config, host).await?;
+        let rates = Arc::new(RatesBook::new());
+        if let Some(store) = store {
+            crate::rates::store::load(store, &rates)?;
+        }
+        let rates_refresh = match config.config.rates.as_ref().map(|r| r.get_ref()) {
+            Some(r) if r.enabled => Some(Arc::new(
+                RatesRefresh::new(r, http.clone(), rates.clone()).map_err(anyhow::Error::msg)?,
+            )),
+            _ => None,
+        };
         let parts = Parts {
             config,
             plugins: &plugins,
             store,
             http,
+            rates: rates.clone(),
         };
         let channels = parts.channels()?;
         let shipping = parts.shipping(&channels)?;
@@ -67,6 +84,8 @@ impl Assembly {
             channels,
             shipping,
             settlement,
+            rates,
+            rates_refresh,
         })
     }
 
@@ -78,7 +97,11 @@ impl Assembly {
             .settlement
             .iter()
             .map(|w| w.clone() as Arc<dyn Workflow>);
-        shipping.chain(settlement).collect()
+        let rates = self
+            .rates_refresh
+            .iter()
+            .map(|r| r.clone() as Arc<dyn Workflow>);
+        rates.chain(shipping).chain(settlement).collect()
     }
 }
 
@@ -146,6 +169,7 @@ struct Parts<'a> {
     plugins: &'a Plugins,
     store: Option<&'a Store>,
     http: Arc<dyn Egress>,
+    rates: Arc<RatesBook>,
 }
 
 /// One plugin-backed config entry to turn into an account.
@@ -235,7 +259,7 @@ impl Parts<'_> {
                 .collect();
             out.push(Arc::new(ShippingWorkflow::new(
                 seller_id.clone(),
-                ShippingPolicy::new(shipping, &seller.catalogue),
+                ShippingPolicy::new(shipping, &seller.catalogue).with_rates(self.rates.clone()),
                 carriers,
                 seller_channels,
                 config.data_dir().join("labels"),

@@ -227,6 +227,8 @@ pub async fn check(path: &Path, online: bool) -> anyhow::Result<i32> {
         channels,
         shipping,
         settlement,
+        rates_refresh,
+        ..
     } = Assembly::build(&config, &host, None, http).await?;
     println!(
         "{}: ok — {} seller(s), {} channel(s), {} plugin(s)",
@@ -305,6 +307,16 @@ pub async fn check(path: &Path, online: bool) -> anyhow::Result<i32> {
             match account.check().await {
                 Ok(()) => println!("  {}: credentials ok", account.label()),
                 Err(e) => problems.push(format!("{}: {e}", account.label())),
+            }
+        }
+        if let Some(rates) = &rates_refresh {
+            match rates.fetch().await {
+                Ok(days) => println!(
+                    "  rates: {} day(s) of ECB rates, the latest of {}",
+                    days.len(),
+                    days.last().map(|d| d.0.to_string()).unwrap_or_default()
+                ),
+                Err(e) => problems.push(e),
             }
         }
     }

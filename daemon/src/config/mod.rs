@@ -10,6 +10,7 @@
 mod connection;
 pub mod error;
 pub mod notify;
+pub mod rates;
 pub mod settlement;
 pub mod shipping;
 pub mod values;
@@ -36,6 +37,8 @@ pub struct Config {
     /// Where a person is told that something needs them.
     #[serde(default)]
     pub notify: Vec<notify::NotifyConfig>,
+    /// Where exchange rates are fetched (none: only config rates apply).
+    pub rates: Option<Spanned<rates::RatesConfig>>,
 }
 
 /// `[daemon]`
@@ -410,6 +413,9 @@ impl LoadedConfig {
         }
         for (i, n) in self.config.notify.iter().enumerate() {
             n.check(self, i)?;
+        }
+        if let Some(rates) = &self.config.rates {
+            rates.get_ref().check(self, rates.span().start)?;
         }
         let mut sellers = HashSet::new();
         for (si, seller) in self.config.sellers.iter().enumerate() {

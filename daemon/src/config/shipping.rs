@@ -300,6 +300,9 @@ pub struct Registrations {
     pub arn: Option<String>,
     /// New Zealand GST number, for items of at most NZ$1,000.
     pub nz_gst: Option<String>,
+    /// Swiss VAT number (UID, `CHE-123.456.789 MWST`) of a mail-order
+    /// seller in the Swiss VAT register: every consignment to CH and LI.
+    pub ch_vat: Option<String>,
 }
 
 /// A Harmonized System code as written (`6912.00`), checked by

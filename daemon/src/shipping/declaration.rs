@@ -17,6 +17,10 @@ pub struct DutyEstimate {
     pub subheadings: Vec<String>,
     /// Who owes it: the holder of the IOSS number the parcel travels under.
     pub owed_by: String,
+    /// Whether that is the seller (their own IOSS), so settlement books it
+    /// as the seller's cost.
+    #[serde(default)]
+    pub seller_pays: bool,
     /// Where the rule comes from.
     pub source: String,
 }
@@ -77,6 +81,9 @@ pub fn registrations(
             )?);
         }
         Some((_, Rule::FlatDutyPerSubheading { .. })) => {}
+        Some((regime, Rule::DeMinimis { .. })) => {
+            notes.extend(de_minimis(policy, regime, &from.country, goods_value));
+        }
         Some((regime, Rule::EveryParcelDutiable)) => notes.push(format!(
             "{}: no de minimis since {}, every parcel is dutiable ({})",
             to.country.as_str(),
@@ -155,6 +162,7 @@ fn flat_duty(
         },
         subheadings: subheadings.into_iter().collect(),
         owed_by,
+        seller_pays: !order.marketplace_collected_tax,
         source: regime.source.to_string(),
     })
 }
@@ -195,8 +203,13 @@ fn collected_at_sale(
         amount_minor: limit_minor,
         currency: cur,
     };
+    let threshold = match measure {
+        Measure::Always => format!("{to}'s scheme (every consignment)"),
+        _ => format!("{to}'s {limit} threshold"),
+    };
     let tax = registration.tax();
     let within = match measure {
+        Measure::Always => Some(true),
         Measure::ConsignmentAtMost => policy
             .fx
             .convert(goods, cur)
@@ -218,7 +231,7 @@ fn collected_at_sale(
     };
     match within {
         None => Err(format!(
-            "{tax} was charged at checkout, but there is no reference rate for {} to tell whether the goods are within {to}'s {limit} threshold: add it under [sellers.shipping.fx]",
+            "{tax} was charged at checkout, but there is no reference rate for {} to tell whether the goods are within {threshold}: add it under [sellers.shipping.fx]",
             goods.currency
         )),
         Some(false) => {
@@ -231,7 +244,7 @@ fn collected_at_sale(
             let ids = policy.registration(registration);
             if ids.is_empty() {
                 return Err(format!(
-                    "{tax} was charged at checkout on goods within {to}'s {limit} threshold, but no `{}` is set under [sellers.shipping.registrations]: without it the buyer is charged {tax} again at import",
+                    "{tax} was charged at checkout on goods within {threshold}, but no `{}` is set under [sellers.shipping.registrations]: without it the buyer is charged {tax} again at import",
                     registration.key()
                 ));
             }
@@ -240,12 +253,72 @@ fn collected_at_sale(
                 .map(|t| format!("{} {}", t.scheme.to_ascii_uppercase(), t.value))
                 .collect();
             notes.push(format!(
-                "{} declared: {tax} charged at sale on goods within {to}'s {limit} threshold",
+                "{} declared: {tax} charged at sale on goods within {threshold}",
                 declared.join(" and ")
             ));
             Ok(ids)
         }
     }
+}
+
+/// What a destination with a de minimis (CA) charges at import, as a note:
+/// nothing is declared beyond the goods, but the seller sees whether the
+/// buyer will pay duties and taxes on delivery (under DAP).
+fn de_minimis(
+    policy: &ShippingPolicy,
+    regime: &Regime,
+    from: &Country,
+    goods: Money,
+) -> Option<String> {
+    let Rule::DeMinimis {
+        limit_minor,
+        currency,
+        near,
+        near_tax_minor,
+        near_duty_minor,
+    } = regime.rule
+    else {
+        return None;
+    };
+    let to = regime.destinations.first().copied().unwrap_or_default();
+    let cur = crate::model::Currency::parse(currency).expect("the table's currencies are ISO 4217");
+    let m = |amount_minor| Money {
+        amount_minor,
+        currency: cur,
+    };
+    let Some(value) = policy.fx.convert(goods, cur) else {
+        return Some(format!(
+            "{to}: no reference rate for {} to compare the goods with the {} de minimis; duties and taxes may be due at import",
+            goods.currency,
+            m(limit_minor)
+        ));
+    };
+    let near_by_courier = near.contains(&from.as_str());
+    Some(if value.amount_minor <= limit_minor {
+        format!(
+            "{to}: goods worth {value} are within the {} de minimis: no duties or taxes at import",
+            m(limit_minor)
+        )
+    } else if near_by_courier && value.amount_minor <= near_tax_minor {
+        format!(
+            "{to}: goods worth {value} are above the {} de minimis by mail, but within {} by courier from {}: no duties or taxes by courier",
+            m(limit_minor),
+            m(near_tax_minor),
+            from.as_str()
+        )
+    } else if near_by_courier && value.amount_minor <= near_duty_minor {
+        format!(
+            "{to}: goods worth {value}: by courier from {} duty-free up to {} but taxes are due at import; by mail, duties and taxes above {}",
+            from.as_str(),
+            m(near_duty_minor),
+            m(limit_minor)
+        )
+    } else {
+        format!(
+            "{to}: goods worth {value} are above the {} de minimis: duties and taxes are due at import (the buyer pays them on delivery under DAP)",
+            m(limit_minor)
+        )
+    })
 }
 
 /// The marketplace's own registrations for the destination's import
@@ -265,7 +338,7 @@ fn marketplace_registrations(order: &Order, to: &Country, notes: &mut Vec<String
             let issued_here = t.country.as_ref().is_some_and(|c| c.as_str() == to)
                 || t.value.to_ascii_uppercase().starts_with(to);
             match scheme.as_str() {
-                "vat" => to == "GB" && issued_here,
+                "vat" => matches!(to, "GB" | "CH" | "LI") && issued_here,
                 "voec" => to == "NO",
                 "abn" | "gst" => to == "AU",
                 "ird" => to == "NZ",

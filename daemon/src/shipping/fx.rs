@@ -1,18 +1,28 @@
-//! Reference rates for rules and thresholds: "one EUR is worth 1.08 USD",
-//! written as decimal text in config, applied in integer arithmetic.
-//! They decide which rule applies and whether IOSS can be used; they never
-//! change an amount that is charged or declared.
+//! Reference rates for rules and thresholds, applied in integer
+//! arithmetic. They decide which rule applies and whether a threshold
+//! (IOSS's €150, the UK's £135…) is met; they never change an amount that
+//! is charged or declared.
+//!
+//! A currency's rate comes from config first (`[sellers.shipping.fx]`, "one
+//! EUR is worth 1.08 USD": an explicit override, and the only source for a
+//! currency the ECB does not publish, such as KWD), else from the ECB's
+//! customs rate of the month of shipping ([`crate::rates`]), when the
+//! daemon fetches them (`[rates]`).
 
 use crate::config::shipping::Decimal;
 use crate::model::{Currency, Money};
+use crate::rates::{RatesBook, Ratio};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Rates into one base currency.
 #[derive(Debug, Clone)]
 pub struct ReferenceRates {
     pub base: Currency,
-    /// Value of one unit of the currency in `base`.
+    /// Value of one unit of the currency in `base`, as configured.
     rates: BTreeMap<Currency, Decimal>,
+    /// The ECB rates the daemon holds, when it fetches them.
+    book: Option<Arc<RatesBook>>,
 }
 
 impl ReferenceRates {
@@ -24,18 +34,28 @@ impl ReferenceRates {
                 .iter()
                 .filter_map(|(code, rate)| Currency::parse(code).map(|c| (c, *rate)))
                 .collect(),
+            book: None,
         }
     }
 
-    fn rate(&self, c: Currency) -> Option<Decimal> {
+    /// The same, falling back to the ECB customs rates held in `book`.
+    pub fn with_book(mut self, book: Arc<RatesBook>) -> Self {
+        self.book = Some(book);
+        self
+    }
+
+    /// The value of one `c` in `base`: config, else this month's customs
+    /// rate from the ECB.
+    fn rate(&self, c: Currency) -> Option<Ratio> {
         if c == self.base {
-            Some(Decimal {
-                digits: 1,
-                scale: 0,
-            })
-        } else {
-            self.rates.get(&c).copied()
+            return Some(Ratio::ONE);
         }
+        if let Some(d) = self.rates.get(&c) {
+            return Ratio::of(*d);
+        }
+        let book = self.book.as_ref()?;
+        let customs = book.customs(chrono::Utc::now().date_naive())?;
+        crate::rates::cross(&customs.rates, c, self.base)
     }
 
     /// `money` in `target`, rounded half away from zero to the target's
@@ -44,27 +64,16 @@ impl ReferenceRates {
         if money.currency == target {
             return Some(money);
         }
-        let (from, to) = (self.rate(money.currency)?, self.rate(target)?);
-        if to.digits == 0 {
-            return None;
-        }
-        // amount_target = minor_from / 10^d_from * from / to * 10^d_to
-        let num = i128::from(money.amount_minor)
-            .checked_mul(from.digits)?
-            .checked_mul(10i128.checked_pow(target.decimals() + to.scale)?)?;
-        let den = to
-            .digits
-            .checked_mul(10i128.checked_pow(money.currency.decimals() + from.scale)?)?;
-        let (q, r) = (num / den, num % den);
-        let rounded = if 2 * r.abs() >= den {
-            q + num.signum()
-        } else {
-            q
-        };
-        Some(Money {
-            amount_minor: i64::try_from(rounded).ok()?,
-            currency: target,
-        })
+        let ratio = self.rate(money.currency)?.checked_div(self.rate(target)?)?;
+        ratio.apply(money, target)
+    }
+
+    /// Why the ECB rates in use may not be this month's customs rates.
+    pub fn stale(&self) -> Option<String> {
+        self.book
+            .as_ref()?
+            .customs(chrono::Utc::now().date_naive())?
+            .stale
     }
 }
 
@@ -96,5 +105,36 @@ mod tests {
         // 162.00 USD = 150.00 EUR
         assert_eq!(fx.convert(m(16200, "USD"), c("EUR")), Some(m(15000, "EUR")));
         assert_eq!(fx.convert(m(100, "GBP"), c("USD")), None, "no GBP rate");
+    }
+
+    #[test]
+    fn the_ecbs_customs_rate_of_the_month_fills_in_and_config_overrides() {
+        let book = Arc::new(RatesBook::new());
+        let mut day = crate::rates::DayRates::new();
+        day.insert(c("USD"), Decimal::parse("1.0512").unwrap());
+        day.insert(c("GBP"), Decimal::parse("0.83245").unwrap());
+        let today = chrono::Utc::now().date_naive();
+        let rate_day = crate::rates::customs_rate_date(today);
+        book.insert([(rate_day, day)]);
+        let mut table = BTreeMap::new();
+        table.insert("KWD".to_string(), Decimal::parse("2.5733").unwrap());
+        let fx = ReferenceRates::new(c("GBP"), &table).with_book(book);
+        let m = |amount_minor, code| Money {
+            amount_minor,
+            currency: c(code),
+        };
+        // $160.00 at this month's customs rate: 160 / 1.0512 = €152.21.
+        assert_eq!(fx.convert(m(16000, "USD"), c("EUR")), Some(m(15221, "EUR")));
+        // KWD is no ECB currency: config (into GBP), then the ECB's GBP.
+        // 1.000 KWD = £2.5733 = €3.09 (2.5733 / 0.83245 = 3.0912…).
+        assert_eq!(fx.convert(m(1000, "KWD"), c("EUR")), Some(m(309, "EUR")));
+        assert!(fx.stale().is_none());
+        // A config rate overrides the ECB's.
+        let mut own = BTreeMap::new();
+        own.insert("USD".to_string(), Decimal::parse("0.80").unwrap());
+        let book = fx.book.clone().unwrap();
+        let fx = ReferenceRates::new(c("GBP"), &own).with_book(book);
+        // $100 = £80.00 by config; £80 = €96.10 by the ECB (80 / 0.83245).
+        assert_eq!(fx.convert(m(10000, "USD"), c("EUR")), Some(m(9610, "EUR")));
     }
 }

@@ -529,6 +529,69 @@ mod tests {
         );
     }
 
+    #[test]
+    fn switzerland_takes_the_sellers_swiss_vat_number_on_every_taxed_parcel() {
+        let registered = policy_with(
+            "GB",
+            "[fx]\nCHF = \"1.05\"\n[registrations]\nch_vat = \"CHE-123.456.788 MWST\"\n",
+        );
+        // Far above any small-consignment value: still declared.
+        let c = consignment(&registered, &taxed("CH", "CHF", 90_000), "r").unwrap();
+        assert_eq!(
+            (
+                c.shipment.tax_ids[0].scheme.as_str(),
+                c.shipment.tax_ids[0].value.as_str()
+            ),
+            ("vat", "CHE-123.456.788 MWST")
+        );
+        assert!(
+            c.notes.iter().any(|n| n.contains("every consignment")),
+            "{:?}",
+            c.notes
+        );
+        // Swiss VAT charged by a seller not in the register: held.
+        let why = consignment(
+            &policy_with("GB", "[fx]\nCHF = \"1.05\"\n"),
+            &taxed("CH", "CHF", 5_000),
+            "r",
+        )
+        .unwrap_err();
+        assert!(why.contains("`ch_vat`"), "{why}");
+    }
+
+    #[test]
+    fn canada_says_whether_duties_and_taxes_are_due_on_arrival() {
+        let p = policy_with("GB", "[fx]\nCAD = \"0.66\"\n");
+        let small = consignment(&p, &taxed("CA", "CAD", 1_500), "r").unwrap();
+        assert!(small.shipment.tax_ids.is_empty());
+        assert!(
+            small
+                .notes
+                .iter()
+                .any(|n| n.contains("within the 20.00 CAD de minimis")),
+            "{:?}",
+            small.notes
+        );
+        let big = consignment(&p, &taxed("CA", "CAD", 9_000), "r").unwrap();
+        assert!(
+            big.notes
+                .iter()
+                .any(|n| n.contains("duties and taxes are due at import")),
+            "{:?}",
+            big.notes
+        );
+        // From the US by courier, CA$90 is duty-free and taxed.
+        let from_us = policy_with("US", "[fx]\nCAD = \"0.66\"\n");
+        let near = consignment(&from_us, &taxed("CA", "CAD", 9_000), "r").unwrap();
+        assert!(
+            near.notes
+                .iter()
+                .any(|n| n.contains("duty-free up to 150.00 CAD")),
+            "{:?}",
+            near.notes
+        );
+    }
+
     /// DE → the Canary Islands: the address says ES, but the islands are
     /// outside the EU VAT area, so the parcel carries a declaration and no
     /// IOSS, although it never leaves Spain's country code.

@@ -72,7 +72,15 @@ impl ShippingPolicy {
             R::Voec => id("voec", &r.voec, "NO").into_iter().collect(),
             R::Arn => id("arn", &r.arn, "AU").into_iter().collect(),
             R::NzGst => id("gst", &r.nz_gst, "NZ").into_iter().collect(),
+            R::ChVat => id("vat", &r.ch_vat, "CH").into_iter().collect(),
         }
+    }
+
+    /// The same, with thresholds also converted at the ECB's customs rates
+    /// the daemon holds.
+    pub fn with_rates(mut self, book: std::sync::Arc<crate::rates::RatesBook>) -> Self {
+        self.fx = self.fx.with_book(book);
+        self
     }
 
     /// Resolve a checked `[sellers.shipping]` table.

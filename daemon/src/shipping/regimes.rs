@@ -24,6 +24,8 @@ pub enum Registration {
     Arn,
     /// New Zealand GST number.
     NzGst,
+    /// Swiss VAT number (UID, `CHE-…`) of a registered mail-order seller.
+    ChVat,
 }
 
 impl Registration {
@@ -35,6 +37,7 @@ impl Registration {
             Registration::Voec => "voec",
             Registration::Arn => "arn",
             Registration::NzGst => "gst",
+            Registration::ChVat => "vat",
         }
     }
 
@@ -46,13 +49,16 @@ impl Registration {
             Registration::Voec => "voec",
             Registration::Arn => "arn",
             Registration::NzGst => "nz_gst",
+            Registration::ChVat => "ch_vat",
         }
     }
 
     /// What the tax is called there.
     pub fn tax(self) -> &'static str {
         match self {
-            Registration::Ioss | Registration::GbVat | Registration::Voec => "VAT",
+            Registration::Ioss | Registration::GbVat | Registration::Voec | Registration::ChVat => {
+                "VAT"
+            }
             Registration::Arn | Registration::NzGst => "GST",
         }
     }
@@ -67,6 +73,8 @@ pub enum Measure {
     ItemAtMost,
     /// Each item's value, below the limit.
     ItemBelow,
+    /// Every consignment, whatever its value (the limit is not used).
+    Always,
 }
 
 /// What a destination requires.
@@ -91,6 +99,17 @@ pub enum Rule {
         duty_minor: i64,
         currency: &'static str,
         below_minor: i64,
+    },
+    /// Duties and taxes are waived up to a value for duty and due above
+    /// it, at import; nothing is declared beyond the goods. Shipments from
+    /// `near` by courier have higher thresholds (`near_tax_minor` for
+    /// taxes, `near_duty_minor` for duties).
+    DeMinimis {
+        limit_minor: i64,
+        currency: &'static str,
+        near: &'static [&'static str],
+        near_tax_minor: i64,
+        near_duty_minor: i64,
     },
 }
 
@@ -199,6 +218,40 @@ pub const REGIMES: &[Regime] = &[
         until: None,
         rule: Rule::EveryParcelDutiable,
         source: "https://www.cbp.gov/trade/trade-enforcement/tftea/de-minimis",
+    },
+    // ESTV: a mail-order company with at least CHF 100,000 a year from
+    // small consignments (import tax of CHF 5 or less) is entered in the
+    // Swiss VAT register, and then "all shipments to Switzerland are
+    // subject to domestic tax"; Swiss Post asks for its VAT number (UID) on
+    // the invoice, a sender label and the CN22/23 data. From 1 January 2019.
+    Regime {
+        destinations: &["CH", "LI"],
+        from: (2019, 1, 1),
+        until: None,
+        rule: Rule::CollectAtSale {
+            limit_minor: 0,
+            currency: "CHF",
+            measure: Measure::Always,
+            registration: Registration::ChVat,
+        },
+        source: "https://www.estv.admin.ch/estv/en/home/value-added-tax/vat-tax-liability/mail-order-trade.html",
+    },
+    // CBSA: by mail, CA$20 and under duty and tax free from any country;
+    // by courier from the US or Mexico, up to CA$40 duty and tax free and
+    // up to CA$150 duty free (taxes apply); above, duties and taxes apply.
+    // From 1 July 2020 (CUSMA).
+    Regime {
+        destinations: &["CA"],
+        from: (2020, 7, 1),
+        until: None,
+        rule: Rule::DeMinimis {
+            limit_minor: 2_000,
+            currency: "CAD",
+            near: &["US", "MX"],
+            near_tax_minor: 4_000,
+            near_duty_minor: 15_000,
+        },
+        source: "https://cbsa-asfc.gc.ca/services/cusma-aceum/lvs-efv-eng.html",
     },
     // The Council's interim flat customs duty on small parcels: EUR 3 "on
     // each different category of item, identified by their tariff
