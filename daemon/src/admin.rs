@@ -72,6 +72,9 @@ pub enum Request {
         seller: Option<String>,
         from: chrono::DateTime<chrono::Utc>,
         to: chrono::DateTime<chrono::Utc>,
+        /// Each seller's book currency (`[sellers.settlement] currency`).
+        #[serde(default)]
+        books: std::collections::BTreeMap<String, crate::model::Currency>,
     },
     /// Re-read the config and apply it (as SIGHUP does).
     Reload,
@@ -298,9 +301,13 @@ fn answer(
             }),
             Err(e) => Err(e),
         },
-        Request::Report { seller, from, to } => {
-            queries::report(store, seller.as_deref(), from, to).map(|rows| Reply::Report { rows })
-        }
+        Request::Report {
+            seller,
+            from,
+            to,
+            books,
+        } => queries::report(store, seller.as_deref(), (from, to), &books)
+            .map(|rows| Reply::Report { rows }),
         Request::ListShipments { seller, state } => {
             actions::list(store, seller.as_deref(), state.as_deref())
                 .map(|shipments| Reply::Shipments { shipments })

@@ -14,17 +14,30 @@ async fn world(orders: u32) -> (tradelane_sandbox::Sandbox, tempfile::TempDir, H
     let sandbox = sandbox(orders, 7).await;
     let url = sandbox.url();
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
-        dir.path(),
-        &[
-            shopify_channel("shop", &url, TOKEN, 50),
-            settlement_block(&url),
-        ],
+    let page = if orders > 250 { 250 } else { 50 };
+    let text = format!(
+        "{}\n[rates]\necb_url = \"{url}/stats/eurofxref/eurofxref-hist-90d.xml\"\nallow_loopback = true\n",
+        config_text(
+            dir.path(),
+            &[
+                shopify_channel("shop", &url, TOKEN, page),
+                settlement_block(&url),
+            ],
+        )
     );
     let (_, config) = write_config(dir.path(), &text);
     let h = Harness::new(&config).await;
     h.pass(0).await.expect("sync");
     (sandbox, dir, h)
+}
+
+/// The seller's book currency, as `[sellers.settlement] currency` says.
+fn books() -> BTreeMap<String, tradelane::model::Currency> {
+    [(
+        "s1".to_string(),
+        tradelane::model::Currency::parse("EUR").unwrap(),
+    )]
+    .into()
 }
 
 fn i(v: &Value) -> i64 {
@@ -205,8 +218,11 @@ async fn jpy_and_kwd_orders_settle_into_eur_at_the_providers_rate() {
     let rows = tradelane::settlement::queries::report(
         &h.store,
         None,
-        chrono::DateTime::<chrono::Utc>::MIN_UTC,
-        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        (
+            chrono::DateTime::<chrono::Utc>::MIN_UTC,
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        ),
+        &books(),
     )
     .unwrap();
     for r in rows.iter().filter(|r| r.row == "line") {
@@ -257,10 +273,55 @@ async fn rerunning_a_period_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_csv_for_a_month_adds_up_to_the_payouts() {
-    let (_sandbox, _dir, h) = world(40).await;
+    let (sandbox, _dir, h) = world(40).await;
+    csv_adds_up_per_currency(&h).await;
+    sandbox.shutdown().await;
+}
+
+/// At a realistic volume PayPal pays out EUR and USD on the same days:
+/// each payout carries only its own lines, the CSV adds up per currency to
+/// the cent, every line is booked in EUR with its rate's source, and the
+/// Xero and QuickBooks statements return to zero with every payout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_orders_add_up_per_currency_and_in_the_book_currency() {
+    let (sandbox, _dir, h) = world(5_000).await;
+    let (from, to) = csv_adds_up_per_currency(&h).await;
+    let payouts = h.store.payouts(None).unwrap();
+    let mut days = BTreeMap::<(String, chrono::NaiveDate), BTreeSet<String>>::new();
+    for p in &payouts {
+        assert!(
+            p.lines
+                .iter()
+                .all(|l| l.net.currency == p.payout.amount.currency),
+            "payout {} carries only lines in its own currency",
+            p.payout.external_id
+        );
+        days.entry((p.account.clone(), p.payout.created_at.date_naive()))
+            .or_default()
+            .insert(p.payout.amount.currency.code().to_string());
+    }
+    assert!(
+        days.iter().any(|((a, _), c)| a == "paypal" && c.len() > 1),
+        "PayPal paid out in two currencies on one day"
+    );
+    statements_return_to_zero(&payouts, (from, to));
+    sandbox.shutdown().await;
+}
+
+/// The month with the most payouts, its CSV read back as an accountant's
+/// tool would: the line rows add up to the payouts per currency, and the
+/// book rows to their book total.
+async fn csv_adds_up_per_currency(
+    h: &Harness,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    h.rates_refresh
+        .as_ref()
+        .unwrap()
+        .refresh(&h.store)
+        .await
+        .expect("the sandbox's ECB answers");
     h.settle().await;
     let payouts = h.store.payouts(None).unwrap();
-    // The month with the most payouts.
     let mut months = BTreeMap::<(i32, u32), u32>::new();
     for p in &payouts {
         use chrono::Datelike;
@@ -283,14 +344,15 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     .and_hms_opt(0, 0, 0)
     .unwrap()
     .and_utc();
-    let rows = tradelane::settlement::queries::report(&h.store, None, from, to).unwrap();
+    let rows =
+        tradelane::settlement::queries::report(&h.store, None, (from, to), &books()).unwrap();
     let mut csv = Vec::new();
     tradelane::settlement::report::write_csv(&rows, &mut csv).unwrap();
-    // Read it back as an accountant's tool would.
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let headers = reader.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (row, cur, net) = (col("row"), col("settlement_currency"), col("net"));
+    let (book_cur, book_net, source) = (col("book_currency"), col("book_net"), col("rate_source"));
     let minor = |text: &str, currency: &str| {
         let d = tradelane::model::Currency::parse(currency)
             .unwrap()
@@ -301,13 +363,28 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
     };
     let mut lines = BTreeMap::<String, i64>::new();
     let mut totals = BTreeMap::<String, i64>::new();
+    let (mut booked, mut book_total, mut sources) = (0i64, None, BTreeSet::new());
     for record in reader.records() {
         let r = record.unwrap();
-        let amount = minor(&r[net], &r[cur]);
         match &r[row] {
-            "line" => *lines.entry(r[cur].to_string()).or_default() += amount,
-            "total" => *totals.entry(r[cur].to_string()).or_default() += amount,
+            "line" => *lines.entry(r[cur].to_string()).or_default() += minor(&r[net], &r[cur]),
+            "total" => *totals.entry(r[cur].to_string()).or_default() += minor(&r[net], &r[cur]),
+            "cost" => {}
+            "book" => {
+                book_total = Some(minor(&r[book_net], &r[book_cur]));
+                continue;
+            }
             other => panic!("row type {other}"),
+        }
+        if matches!(&r[row], "line" | "cost") {
+            assert_eq!(&r[book_cur], "EUR");
+            let s = r[source].split(':').next().unwrap().to_string();
+            assert_ne!(s, "missing", "every line has a rate: {r:?}");
+            if s != "same" {
+                assert!(!r[col("book_rate")].is_empty(), "{r:?}");
+            }
+            sources.insert(s);
+            booked += minor(&r[book_net], "EUR");
         }
     }
     let mut paid_out = BTreeMap::<String, i64>::new();
@@ -325,6 +402,86 @@ async fn the_csv_for_a_month_adds_up_to_the_payouts() {
         "the rows' net adds up to the month's payouts"
     );
     assert_eq!(totals, paid_out, "and so do the total rows");
+    assert_eq!(
+        book_total,
+        Some(booked),
+        "the book total is the sum of its rows"
+    );
+    if paid_out.len() > 1 {
+        assert!(
+            sources.contains("ecb"),
+            "a foreign payout is booked at the ECB rate: {sources:?}"
+        );
+    }
+    (from, to)
+}
+
+type Writer =
+    fn(&[tradelane::settlement::export::Movement], &mut Vec<u8>) -> Result<(), csv::Error>;
+
+fn xero(
+    rows: &[tradelane::settlement::export::Movement],
+    out: &mut Vec<u8>,
+) -> Result<(), csv::Error> {
+    tradelane::settlement::export::write_xero(rows, out)
+}
+
+fn quickbooks(
+    rows: &[tradelane::settlement::export::Movement],
+    out: &mut Vec<u8>,
+) -> Result<(), csv::Error> {
+    tradelane::settlement::export::write_quickbooks(rows, out)
+}
+
+/// Xero's and QuickBooks' statements of each account and currency: their
+/// documented columns, and a running balance that is zero after each payout.
+fn statements_return_to_zero(
+    payouts: &[tradelane::settlement::records::PayoutRecord],
+    period: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+) {
+    use tradelane::settlement::export;
+    // Several currencies need choosing one.
+    let err = export::statement(payouts, period, Some("paypal"), None).unwrap_err();
+    assert!(err.contains("--currency"), "{err}");
+    for (account, currency) in [("stripe", "EUR"), ("paypal", "EUR"), ("paypal", "USD")] {
+        let rows = export::statement(payouts, period, Some(account), Some(currency)).unwrap();
+        assert!(!rows.is_empty(), "{account} {currency}");
+        for (write, header, amount_col, date_format) in [
+            (
+                xero as Writer,
+                vec!["*Date", "*Amount", "Payee", "Description", "Reference"],
+                1,
+                "%d/%m/%Y",
+            ),
+            (
+                quickbooks as Writer,
+                vec!["Date", "Description", "Amount"],
+                2,
+                "%m/%d/%Y",
+            ),
+        ] {
+            let mut out = Vec::new();
+            write(&rows, &mut out).unwrap();
+            let mut reader = csv::Reader::from_reader(out.as_slice());
+            assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), header);
+            let mut balance = 0i64;
+            let mut zeros = 0;
+            for (record, movement) in reader.records().zip(&rows) {
+                let r = record.unwrap();
+                chrono::NaiveDate::parse_from_str(&r[0], date_format).unwrap();
+                let text = &r[amount_col];
+                assert!(!text.contains(',') && !text.contains(currency), "{text}");
+                let (whole, frac) = text.split_once('.').unwrap();
+                assert_eq!(frac.len(), 2);
+                balance += format!("{whole}{frac}").parse::<i64>().unwrap();
+                if movement.description.contains(" payout ") {
+                    assert_eq!(balance, 0, "{account} {currency}: zero after {movement:?}");
+                    zeros += 1;
+                }
+            }
+            assert!(zeros > 0);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

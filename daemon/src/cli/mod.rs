@@ -360,8 +360,13 @@ pub enum SettlementCommand {
 /// Formats of `report settlement`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
+    /// Every line with both currencies, rates, the book currency and totals.
     Csv,
     Json,
+    /// A bank statement Xero imports (`*Date,*Amount,Payee,Description,Reference`).
+    Xero,
+    /// A bank statement QuickBooks Online uploads (`Date,Description,Amount`).
+    Quickbooks,
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,6 +384,12 @@ pub enum ReportCommand {
         seller: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
         format: ReportFormat,
+        /// Xero/QuickBooks: the payment account whose statement it is.
+        #[arg(long)]
+        account: Option<String>,
+        /// Xero/QuickBooks: the statement's currency, when payouts hold several.
+        #[arg(long)]
+        currency: Option<String>,
     },
 }
 
@@ -409,8 +420,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     to,
                     seller,
                     format,
+                    account,
+                    currency,
                 },
-        } => settlement::report(&cli.config, &from, &to, seller, format).await,
+        } => {
+            let statement = settlement::Statement { account, currency };
+            settlement::report(&cli.config, (&from, &to), seller, format, statement).await
+        }
         Command::Settle { once, seller } => {
             if !once {
                 anyhow::bail!(

@@ -37,8 +37,13 @@ fn offline(store: &Store, request: Request) -> anyhow::Result<Reply> {
             },
             None => bail!("no discrepancy `{id}` (see `tradelane settlement discrepancies`)"),
         },
-        Request::Report { seller, from, to } => Reply::Report {
-            rows: queries::report(store, seller.as_deref(), from, to)?,
+        Request::Report {
+            seller,
+            from,
+            to,
+            books,
+        } => Reply::Report {
+            rows: queries::report(store, seller.as_deref(), (from, to), &books)?,
         },
         other => bail!("{other:?} is not a settlement request"),
     })
@@ -224,32 +229,76 @@ fn parse_day(text: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
 }
 
+/// What a Xero or QuickBooks statement covers.
+pub struct Statement {
+    pub account: Option<String>,
+    pub currency: Option<String>,
+}
+
 pub async fn report(
     config: &Path,
-    from: &str,
-    to: &str,
+    (from, to): (&str, &str),
     seller: Option<String>,
     format: ReportFormat,
+    statement: Statement,
 ) -> anyhow::Result<i32> {
     let (from, to) = (parse_day(from)?, parse_day(to)?);
     if to <= from {
         bail!("--to must be after --from");
     }
-    let Reply::Report { rows } = ask(config, Request::Report { seller, from, to }).await? else {
+    let stdout = std::io::stdout();
+    if matches!(format, ReportFormat::Xero | ReportFormat::Quickbooks) {
+        let Reply::Payouts { payouts } = ask(config, Request::ListPayouts { seller }).await? else {
+            bail!("unexpected answer");
+        };
+        let rows = crate::settlement::export::statement(
+            &payouts,
+            (from, to),
+            statement.account.as_deref(),
+            statement.currency.as_deref(),
+        )
+        .map_err(anyhow::Error::msg)?;
+        match format {
+            ReportFormat::Xero => crate::settlement::export::write_xero(&rows, stdout.lock())?,
+            _ => crate::settlement::export::write_quickbooks(&rows, stdout.lock())?,
+        }
+        eprintln!("{} statement lines", rows.len());
+        return Ok(0);
+    }
+    // Each seller's book currency, from the config the CLI was given.
+    let books = crate::config::LoadedConfig::load(config)
+        .map(|c| {
+            c.config
+                .sellers
+                .iter()
+                .filter_map(|s| {
+                    let settlement = s.settlement.as_ref()?;
+                    Some((s.id.get_ref().clone(), settlement.currency.0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let request = Request::Report {
+        seller,
+        from,
+        to,
+        books,
+    };
+    let Reply::Report { rows } = ask(config, request).await? else {
         bail!("unexpected answer");
     };
-    let stdout = std::io::stdout();
     match format {
-        ReportFormat::Csv => crate::settlement::report::write_csv(&rows, stdout.lock())?,
         ReportFormat::Json => {
-            let (lines, totals): (Vec<&Row>, Vec<&Row>) =
-                rows.iter().partition(|r| r.row == "line");
+            let (lines, totals): (Vec<&Row>, Vec<&Row>) = rows
+                .iter()
+                .partition(|r| r.row == "line" || r.row == "cost");
             serde_json::to_writer_pretty(
                 stdout.lock(),
                 &serde_json::json!({"from": from, "to": to, "rows": lines, "totals": totals}),
             )?;
             say!("");
         }
+        _ => crate::settlement::report::write_csv(&rows, stdout.lock())?,
     }
     let lines = rows.iter().filter(|r| r.row == "line").count();
     eprintln!(

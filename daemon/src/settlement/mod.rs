@@ -7,8 +7,12 @@
 //! - [`reconcile`]: lines matched to orders, discrepancies found (pure);
 //! - [`records`]: what is stored;
 //! - [`store`]: the trees it is stored in;
-//! - [`report`]: the accountant's CSV/JSON.
+//! - [`book`]: lines in the seller's book currency, with the rate's source;
+//! - [`report`]: the accountant's CSV/JSON;
+//! - [`export`]: statement files Xero and QuickBooks Online import.
 
+pub mod book;
+pub mod export;
 pub mod policy;
 pub mod queries;
 pub mod reconcile;

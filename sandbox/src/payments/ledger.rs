@@ -280,9 +280,13 @@ fn lines(
     (out, injected)
 }
 
-/// One payout per provider, currency and UTC day of the lines, made the next day at
-/// 02:00 (Stripe) or 03:00 (PayPal), arriving two days later; only payouts
-/// made by `now` exist.
+/// One payout per provider, currency and day, made the next day at 02:00
+/// (Stripe) or 03:00 (PayPal), arriving two days later; only payouts made
+/// by `now` exist. A Stripe payout holds the lines of its UTC day (Stripe
+/// names a balance transaction's payout). A PayPal withdrawal, as on the
+/// real service, sweeps the balance of its currency: every line since the
+/// previous withdrawal up to and including its own second, so lines made
+/// between midnight and 03:00 go out with that morning's withdrawal.
 pub fn ledger(
     world: &World,
     settlement: &str,
@@ -293,13 +297,18 @@ pub fn ledger(
     let mut payouts: std::collections::BTreeMap<(DateTime<Utc>, &str, String), LedgerPayout> =
         Default::default();
     for l in lines {
-        let day =
-            l.at.duration_trunc(Duration::days(1))
-                .expect("a day divides time");
         let (hour, tag) = match l.provider {
             Provider::Stripe => (2, "stripe"),
             Provider::Paypal => (3, "paypal"),
         };
+        let swept = match l.provider {
+            Provider::Stripe => l.at,
+            // The withdrawal at 03:00:00 takes what came before, to the second.
+            Provider::Paypal => l.at - Duration::hours(hour) - Duration::seconds(1),
+        };
+        let day = swept
+            .duration_trunc(Duration::days(1))
+            .expect("a day divides time");
         let created = day + Duration::days(1) + Duration::hours(hour);
         if created > now {
             continue;
