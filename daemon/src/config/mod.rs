@@ -596,6 +596,36 @@ mod tests {
     const SHIPPING: &str = "[[sellers]]\nid = \"a\"\n[sellers.shipping]\nvalue_currency = \"GBP\"\n[sellers.shipping.ship_from]\nname = \"n\"\nline1 = \"l\"\ncity = \"c\"\ncountry = \"GB\"\n[[sellers.shipping.carriers]]\nid = \"ep\"\nplugin = \"easypost\"\n";
 
     #[test]
+    fn amounts_compared_with_no_rate_from_anywhere_are_refused_at_load() {
+        let rule = "[[sellers.shipping.rules]]\ncarrier = \"ep\"\nmax_value = \"100.00\"\n";
+        let err = parse(&format!("{SHIPPING}{rule}")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (14, "sellers[0].shipping.rules[0]"),
+            "{err}"
+        );
+        assert!(err.message.contains("add [rates]"), "{err}");
+        // A rate source, fetched or configured, makes it fine.
+        assert!(parse(&format!("[rates]\n{SHIPPING}{rule}")).is_ok());
+        assert!(
+            parse(&format!(
+                "{SHIPPING}{rule}[sellers.shipping.fx]\nEUR = \"0.86\"\n"
+            ))
+            .is_ok()
+        );
+        let ioss = SHIPPING.replace(
+            "value_currency = \"GBP\"\n",
+            "value_currency = \"GBP\"\nioss_number = \"IM3720000224\"\n",
+        );
+        let err = parse(&ioss).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_str()),
+            (5, "sellers[0].shipping.ioss_number"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn shipping_errors_name_line_and_key() {
         assert!(parse(SHIPPING).is_ok());
         let err = parse(&format!(

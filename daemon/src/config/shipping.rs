@@ -62,7 +62,7 @@ pub struct ShippingConfig {
     pub notify_buyer: bool,
     /// The seller's IOSS number, declared on EU consignments of at most
     /// €150 when the marketplace did not collect the VAT itself.
-    pub ioss_number: Option<String>,
+    pub ioss_number: Option<Spanned<String>>,
     /// The EU member state that issued the IOSS number.
     pub ioss_country: Option<CountryCode>,
     /// The seller's registrations for destinations that have tax charged
@@ -547,6 +547,39 @@ impl ShippingConfig {
                     at,
                     format!("{key}.min_weight_g"),
                     format!("min_weight_g {min} is above max_weight_g {max}"),
+                ));
+            }
+        }
+        // A rule comparing amounts, or an IOSS number whose €150 test
+        // converts, with no rate from anywhere would never see an order in
+        // another currency: refused here instead of holding every such order.
+        let fetched = loaded
+            .config
+            .rates
+            .as_ref()
+            .is_some_and(|r| r.get_ref().enabled);
+        if !fetched && self.fx.get_ref().is_empty() {
+            let needs_rates = self.rules.iter().enumerate().find(|(_, r)| {
+                r.min_value.is_some() || r.max_value.is_some() || r.max_price.is_some()
+            });
+            if let Some((i, rule)) = needs_rates {
+                return Err(locator.error(
+                    Some(rule.carrier.span().start),
+                    format!("{prefix}.rules[{i}]"),
+                    format!(
+                        "the rule compares amounts in {currency} (value_currency), but no exchange rate is available for orders and prices in other currencies: add [rates] (the ECB's reference rates) or rates under [sellers.shipping.fx]"
+                    ),
+                ));
+            }
+            if let Some(ioss) = self
+                .ioss_number
+                .as_ref()
+                .filter(|_| currency.code() != "EUR")
+            {
+                return Err(locator.error(
+                    Some(ioss.span().start),
+                    format!("{prefix}.ioss_number"),
+                    "IOSS applies up to €150, and no exchange rate is available to tell whether an order in another currency is within it: add [rates] (the ECB's reference rates) or rates under [sellers.shipping.fx]",
                 ));
             }
         }

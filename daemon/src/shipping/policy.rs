@@ -98,11 +98,15 @@ impl ShippingPolicy {
             parcel: config.parcel,
             catalogue: catalogue.clone(),
             fx: ReferenceRates::new(base, config.fx.get_ref()),
-            ioss: config.ioss_number.as_ref().map(|n| TaxId {
-                scheme: "ioss".into(),
-                value: n.clone(),
-                country: config.ioss_country.as_ref().map(|c| c.0.clone()),
-            }),
+            ioss: config
+                .ioss_number
+                .as_ref()
+                .map(|n| n.get_ref())
+                .map(|n| TaxId {
+                    scheme: "ioss".into(),
+                    value: n.clone(),
+                    country: config.ioss_country.as_ref().map(|c| c.0.clone()),
+                }),
             registrations: config.registrations.clone(),
             hs_digits: config.hs_digits.0.clone(),
             incoterm: config.incoterm,
