@@ -46,6 +46,43 @@ fn plugins_lists_the_builtins_with_kind_and_contract() {
 }
 
 #[test]
+fn describe_shows_settings_secrets_hosts_and_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tradelane()
+        .current_dir(dir.path())
+        .args(["plugins", "--describe", "amazon"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.starts_with("amazon ") && text.contains("contract 0.3.0"),
+        "{text}"
+    );
+    let secret = text
+        .lines()
+        .find(|l| l.starts_with("refresh_token"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        secret.contains("yes       yes"),
+        "required and secret: {secret}"
+    );
+    assert!(
+        text.contains("hosts: sellingpartnerapi-na.amazon.com"),
+        "{text}"
+    );
+    assert!(text.contains("operation searchOrders"), "{text}");
+    assert!(text.contains("oauth `lwa`"), "{text}");
+    let missing = tradelane()
+        .current_dir(dir.path())
+        .args(["plugins", "--describe", "nope.wasm"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("neither a built-in plugin"));
+}
+
+#[test]
 fn unknown_subcommand_is_a_clear_usage_error() {
     let out = tradelane().arg("frobnicate").output().unwrap();
     assert!(!out.status.success());

@@ -561,3 +561,34 @@ async fn a_secret_the_remote_sends_unasked_is_not_stored() {
     assert!(!tags.contains(TOKEN_VALUE), "{tags}");
     assert!(tags.contains("your token is {{secret:token}}"), "{tags}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_placeholder_in_a_url_is_refused_and_nothing_is_sent() {
+    let server = Server::start(|_, _| http_response("200 OK", &[], "should not be reached")).await;
+    let host = PluginHost::new(None).unwrap();
+    let bad = misbehave(&host).await;
+    for query_value in ["{{secret:token}}", "%7B%7Bsecret%3Atoken%7D%7D"] {
+        let url = format!(
+            "http://127.0.0.1:{}/orders?access_token={query_value}",
+            server.port
+        );
+        let err = bad
+            .fetch_orders(
+                services(loopback_policy(&["127.0.0.1"], &[]), token()),
+                limits(),
+                &mode("get", Some(&url)),
+                &query(),
+            )
+            .await
+            .expect_err("a secret in the query is not sent");
+        let text = err.to_string();
+        assert!(
+            text.contains("placeholder is in the URL") && text.contains("header value"),
+            "{text}"
+        );
+    }
+    assert!(
+        server.heads.lock().unwrap().is_empty(),
+        "no request reached the server"
+    );
+}

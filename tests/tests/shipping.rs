@@ -945,3 +945,107 @@ async fn label_files_never_collide_and_one_bad_file_stays_with_its_order() {
         .count() as u32;
     assert_eq!(shipped, expected - 1);
 }
+
+/// An EU seller's parcels inside the EU cross no customs border: the host
+/// declares nothing and the carriers, as the real ones, ask for nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eu_sellers_intra_eu_parcels_ship_without_customs() {
+    let sandbox = sandbox(40, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let shipping = shipping_block(&url, "", SHIP_EVERYTHING, &[])
+        .replace("line1 = \"12 Wharf Street\"", "line1 = \"Torstraße 1\"")
+        .replace("city = \"Leeds\"", "city = \"Berlin\"")
+        .replace(
+            "postal_code = \"LS2 7EQ\"\ncountry = \"GB\"",
+            "postal_code = \"10119\"\ncountry = \"DE\"",
+        );
+    assert!(
+        shipping.contains("country = \"DE\""),
+        "the seller ships from Berlin"
+    );
+    let text = config_text(
+        dir.path(),
+        &[shopify_channel("shop", &url, TOKEN, 50), shipping],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("sync");
+    h.ship().await;
+    let truth = truth(&url).await;
+    let carriers = carrier_shipments(&url).await;
+    let eu = ["DE", "FR", "NL", "IT", "SE"];
+    let mut inside = 0;
+    for o in to_ship(&truth)
+        .into_iter()
+        .filter(|o| eu.contains(&o.customer.country.as_str()))
+    {
+        let bought = purchases(&carriers, &o.id.to_string());
+        assert_eq!(
+            bought.len(),
+            1,
+            "order {} to {} ships",
+            o.id,
+            o.customer.country
+        );
+        assert!(
+            bought[0].0["customs"].as_array().unwrap().is_empty(),
+            "order {}: no declaration inside the EU",
+            o.id
+        );
+        inside += 1;
+    }
+    assert!(inside >= 3, "{inside}");
+    sandbox.shutdown().await;
+}
+
+/// A plugin author's loop: a marketplace's push-fulfillment exercised with
+/// the built-in `test-carrier`, which needs no carrier account. Every paid
+/// order gets a made-up label and its tracking on the channel, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_carrier_drives_push_fulfillment_without_a_carrier_account() {
+    let sandbox = sandbox(20, 7).await;
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = r#"
+[[sellers.shipping.carriers]]
+id = "test"
+plugin = "test-carrier"
+
+[[sellers.shipping.rules]]
+name = "everything"
+carrier = "test"
+incoterm = "ddp"
+"#;
+    let text = config_text(
+        dir.path(),
+        &[
+            shopify_channel("shop", &url, TOKEN, 50),
+            shipping_block(&url, "", rules, &[]),
+        ],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("sync");
+    let first = h.ship().await;
+    assert!(first.shipped > 0, "{first:?}");
+    let again = h.ship().await;
+    assert_eq!(again.shipped, 0, "nothing ships twice: {again:?}");
+    let truth = truth(&url).await;
+    let mut pushed = 0;
+    for o in to_ship(&truth) {
+        assert_eq!(o.fulfillments.len(), 1, "order {}: one push", o.id);
+        let tracking = &o.fulfillments[0].tracking_number;
+        assert!(tracking.starts_with("TEST"), "{tracking}");
+        pushed += 1;
+    }
+    assert_eq!(pushed, first.shipped as usize);
+    let rec = &h.shipments()[0];
+    let label = std::fs::read(rec.label_path.as_ref().unwrap()).unwrap();
+    assert!(label.starts_with(b"%PDF-1.4"));
+    assert!(
+        carrier_shipments(&url).await.is_empty(),
+        "no request went to a carrier"
+    );
+    sandbox.shutdown().await;
+}

@@ -158,8 +158,13 @@ pub enum Command {
         /// The .jsonl file (`-` for standard input).
         file: PathBuf,
     },
-    /// List built-in and configured plugins.
-    Plugins,
+    /// List built-in and configured plugins; `--describe NAME` shows one
+    /// in full (settings and which are secret, hosts, limits, OAuth, size).
+    Plugins {
+        /// A built-in name, or a plugin as config spells it (a `.wasm` path).
+        #[arg(long, value_name = "NAME")]
+        describe: Option<String>,
+    },
     /// Validate the config, load every plugin, and check the environment
     /// (data_dir, free space, sandbox port, secrets); `--online` also asks
     /// every channel and account to prove its credentials.
@@ -437,7 +442,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Export { output, .. } => orders::export(&cli.config, output).await,
         Command::Import { file } => orders::import(&cli.config, &file),
-        Command::Plugins => ops::plugins(&cli.config).await,
+        Command::Plugins { describe: None } => ops::plugins(&cli.config).await,
+        Command::Plugins {
+            describe: Some(name),
+        } => ops::describe_plugin(&cli.config, &name).await,
         Command::Check { online } => ops::check(&cli.config, online).await,
         Command::Connect {
             target,

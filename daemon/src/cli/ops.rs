@@ -216,6 +216,102 @@ pub async fn plugins(path: &Path) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// `plugins --describe NAME`: what a plugin author declared, in full.
+pub async fn describe_plugin(path: &Path, name: &str) -> anyhow::Result<i32> {
+    let host = PluginHost::new(None)?;
+    let (plugin, size) = match builtin::BUILTIN.iter().find(|(n, _)| *n == name) {
+        Some((builtin, bytes)) => (
+            host.load(PluginSource::Builtin(builtin), bytes).await?,
+            bytes.len(),
+        ),
+        None => {
+            let file = match LoadedConfig::load(path) {
+                Ok(config) => config.resolve(name),
+                Err(_) => std::path::PathBuf::from(name),
+            };
+            let bytes = anyhow::Context::with_context(std::fs::read(&file), || {
+                format!(
+                    "`{name}` is neither a built-in plugin ({}) nor a readable .wasm file ({})",
+                    builtin::BUILTIN
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    file.display()
+                )
+            })?;
+            let size = bytes.len();
+            (host.load(PluginSource::File(file), &bytes).await?, size)
+        }
+    };
+    let m = &plugin.manifest;
+    crate::text::say!(
+        "{} {} ({}), contract {}, {}, {size} bytes",
+        m.name,
+        m.version,
+        plugin.kind(),
+        m.contract_version,
+        plugin.source
+    );
+    if !m.description.is_empty() {
+        crate::text::say!("  {}", m.description);
+    }
+    let mut table =
+        crate::text::Table::new(&["SETTING", "REQUIRED", "SECRET", "DEFAULT", "MEANING"]);
+    for s in &m.settings {
+        table.row(vec![
+            s.key.clone(),
+            if s.required { "yes" } else { "no" }.into(),
+            if s.secret { "yes" } else { "no" }.into(),
+            s.default_value.clone().unwrap_or_default(),
+            s.description.clone(),
+        ]);
+    }
+    let mut out = crate::text::PlainWriter(std::io::stdout().lock());
+    table.write(&mut out)?;
+    drop(out);
+    crate::text::say!("  hosts: {}", m.allowed_hosts.join(", "));
+    if let Some(r) = &m.rate_limit {
+        crate::text::say!(
+            "  rate limit: {}.{:03} requests/s, burst {}{}",
+            r.milli_requests_per_second / 1000,
+            r.milli_requests_per_second % 1000,
+            r.burst,
+            r.usage_header
+                .as_ref()
+                .map(|h| match h {
+                    crate::model::UsageHeader::UsedOfLimit(n) =>
+                        format!(", paced by `{n}` (used/limit)"),
+                    crate::model::UsageHeader::Remaining(n) =>
+                        format!(", paced by `{n}` (remaining)"),
+                    crate::model::UsageHeader::RatePerSecond(n) =>
+                        format!(", paced by `{n}` (rate per second)"),
+                })
+                .unwrap_or_default()
+        );
+    }
+    for o in &m.operation_limits {
+        crate::text::say!(
+            "  operation {}: {}.{:03} requests/s, burst {}",
+            o.operation,
+            o.milli_requests_per_second / 1000,
+            o.milli_requests_per_second % 1000,
+            o.burst
+        );
+    }
+    for o in &m.oauth {
+        crate::text::say!(
+            "  oauth `{}`: {:?} at {} (client id from `{}`, secret from `{}`)",
+            o.name,
+            o.grant,
+            o.token_url,
+            o.client_id_setting,
+            o.client_secret_setting
+        );
+    }
+    Ok(0)
+}
+
 pub async fn check(path: &Path, online: bool) -> anyhow::Result<i32> {
     // The warnings `run` would log (inline secrets…) show here too.
     logging::init(Default::default(), "warn");

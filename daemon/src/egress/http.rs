@@ -154,6 +154,7 @@ impl HttpEgress {
             let mut url = reqwest::Url::parse(&request.url).map_err(|e| {
                 EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
             })?;
+            secrets::refuse_in_url(&url).map_err(EgressError::InvalidRequest)?;
             policy
                 .check_url(&url)
                 .map_err(|Denied(why)| EgressError::Denied(why))?;

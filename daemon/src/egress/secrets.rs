@@ -69,6 +69,41 @@ pub fn oauth_names(text: &str, into: &mut Vec<String>) {
     }
 }
 
+/// A placeholder in a URL is never filled: URLs end up in server logs,
+/// proxies and caches, so a secret in one leaks. Refused, naming where
+/// secrets may go, whether the plugin wrote it plainly or percent-encoded
+/// (`%7B%7Bsecret:…`).
+pub fn refuse_in_url(url: &reqwest::Url) -> Result<(), String> {
+    let text = url.as_str();
+    let decoded: String = percent_decode(text);
+    match OPENS.iter().find(|open| decoded.contains(*open)) {
+        None => Ok(()),
+        Some(open) => Err(format!(
+            "a `{open}…}}}}` placeholder is in the URL, where the host never fills it (URLs are logged by servers and proxies): put the secret in a header value (e.g. `Authorization`) or the body; for an API that takes its key in the query, declare it as a header if the API allows, else the key cannot be sent safely"
+        )),
+    }
+}
+
+/// `%XX` sequences decoded (invalid ones kept as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Whether `text` holds a placeholder the host would fill.
 pub fn has_placeholder(text: &str) -> bool {
     OPENS.iter().any(|o| text.contains(o))
@@ -318,5 +353,23 @@ mod tests {
         let mut short = Scrubber::default();
         short.note("ab", "{{secret:x}}");
         assert!(short.is_empty());
+    }
+
+    #[test]
+    fn a_placeholder_in_a_url_is_refused_plain_or_encoded() {
+        for url in [
+            "https://api.example.com/orders?access_token={{secret:api_token}}",
+            "https://api.example.com/orders?access_token=%7B%7Bsecret%3Aapi_token%7D%7D",
+            "https://api.example.com/{{oauth:main}}/orders",
+        ] {
+            let parsed = reqwest::Url::parse(url).unwrap();
+            let why = refuse_in_url(&parsed).unwrap_err();
+            assert!(
+                why.contains("header value") && why.contains("body"),
+                "{why}"
+            );
+        }
+        let fine = reqwest::Url::parse("https://api.example.com/orders?page=2&q=%7Bx%7D").unwrap();
+        assert!(refuse_in_url(&fine).is_ok());
     }
 }

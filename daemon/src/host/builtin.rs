@@ -34,6 +34,10 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         "example",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/example.wasm")),
     ),
+    (
+        "test-carrier",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/test-carrier.wasm")),
+    ),
 ];
 
 /// The built-in plugin called `name`.

@@ -25,6 +25,7 @@ mod engine;
 pub mod error;
 mod load;
 pub(crate) mod state;
+mod stdio;
 mod worlds;
 
 pub use account::{AccountParts, PluginAccount};

@@ -116,6 +116,9 @@ pub struct CallState {
     log_scrubber: Option<crate::egress::Scrubber>,
     /// Set when a limit other than CPU or memory stopped the call.
     pub(crate) limit_hit: Option<LimitHit>,
+    /// What the guest wrote to stdout and stderr, forwarded when it ends.
+    stdout: super::stdio::CapturedOutput,
+    stderr: super::stdio::CapturedOutput,
 }
 
 /// Marker error of a trap raised by the host because a limit was hit.
@@ -129,9 +132,14 @@ pub(crate) struct HostLimit(pub String);
 pub(crate) struct DeadlineExceeded;
 
 impl CallState {
-    /// A fresh state: no files, no environment, no sockets, no stdio.
+    /// A fresh state: no files, no environment, no sockets, no stdin;
+    /// stdout and stderr are captured for the log.
     pub fn new(services: CallServices, limits: CallLimits) -> Self {
+        let stdout = super::stdio::CapturedOutput::default();
+        let stderr = super::stdio::CapturedOutput::default();
         let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -157,6 +165,8 @@ impl CallState {
             max_log_lines: limits.max_log_lines,
             log_scrubber: None,
             limit_hit: None,
+            stdout,
+            stderr,
         }
     }
 
@@ -190,12 +200,56 @@ impl CallState {
 
 impl Drop for CallState {
     fn drop(&mut self) {
+        self.forward_stdio();
         if self.log_dropped > 0 {
             let site = &self.services.site;
             tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin,
                 dropped = self.log_dropped,
                 "the plugin wrote more log lines than `max_log_lines_per_call` ({}); the rest were dropped",
                 self.max_log_lines);
+        }
+    }
+}
+
+impl CallState {
+    /// The guest's stdout and stderr lines into the log, under its name,
+    /// scrubbed of secrets, within what is left of `max_log_lines`.
+    fn forward_stdio(&mut self) {
+        let site = self.services.site.clone();
+        for (name, stream) in [
+            ("stdout", self.stdout.clone()),
+            ("stderr", self.stderr.clone()),
+        ] {
+            let (lines, cut_bytes) = stream.drain();
+            for line in lines {
+                if self.log_lines >= self.max_log_lines {
+                    self.log_dropped += 1;
+                    continue;
+                }
+                self.log_lines += 1;
+                let scrubber = self.log_scrubber.get_or_insert_with(|| {
+                    crate::egress::Scrubber::for_secrets(&self.services.channel.secrets)
+                });
+                let mut end = line.len().min(MAX_LOG_LINE_BYTES);
+                while !line.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let text = scrubber.text(&line[..end]);
+                match name {
+                    "stderr" => {
+                        tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, stream = name, "{text}")
+                    }
+                    _ => {
+                        tracing::info!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin, stream = name, "{text}")
+                    }
+                }
+            }
+            if cut_bytes > 0 {
+                tracing::warn!(seller = %site.seller, channel = %site.channel, plugin = %site.plugin,
+                    stream = name, dropped_bytes = cut_bytes,
+                    "the plugin wrote more than {} KiB to {name} in one call; the rest was dropped",
+                    super::stdio::STDIO_BYTES >> 10);
+            }
         }
     }
 }

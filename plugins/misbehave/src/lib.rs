@@ -138,6 +138,19 @@ impl Marketplace for Misbehave {
                     next_page: None,
                 })
             }
+            "print" => {
+                // What a plugin author's debugging prints: to the log, not lost.
+                println!("misbehave says hello on stdout");
+                eprintln!("misbehave says hello on stderr");
+                let count: usize = number(settings, "count", 0);
+                for i in 0..count {
+                    println!("line {i} {}", "y".repeat(100));
+                }
+                Ok(OrderPage {
+                    orders: vec![order("PRINTED", "print")],
+                    next_page: None,
+                })
+            }
             "log-flood" => {
                 let count: usize = number(settings, "count", 100_000);
                 let line = "x".repeat(number(settings, "size", 1 << 20));

@@ -224,7 +224,7 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    if from_country != to_country && items.is_empty() {
+    if super::needs_customs(&from_country, &to_country) && items.is_empty() {
         state.record("POST", path, 422, Vec::new());
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -151,7 +151,7 @@ async fn create(State(state): S, headers: HeaderMap, body: String) -> Response {
     }
     let declaration = &s["customs_declaration"];
     let items = declaration["items"].as_array().cloned().unwrap_or_default();
-    if from_country != to_country && items.is_empty() {
+    if super::needs_customs(&from_country, &to_country) && items.is_empty() {
         return unprocessable(
             &state,
             path,
