@@ -46,6 +46,8 @@ mod host;
 pub mod http;
 pub mod money;
 mod settings;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testkit;
 pub mod time;
 
 pub use bindings::host::tradelane::plugin::types::{
