@@ -3,6 +3,7 @@
 mod connect;
 mod ops;
 pub mod orders;
+mod plugin_call;
 mod settlement;
 mod shipments;
 
@@ -186,6 +187,11 @@ pub enum Command {
         #[arg(long)]
         redirect_url: Option<String>,
     },
+    /// For plugin authors: run one export of a built component.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Make the running daemon re-read its config (as SIGHUP does): applied
     /// when the new one loads completely, else rolled back, saying why.
     Reload,
@@ -305,6 +311,39 @@ pub enum ShipmentsCommand {
         order: String,
         #[arg(long)]
         reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Run one export under the real sandbox and egress policy and print
+    /// its result as JSON (exit 1 with the error when it fails).
+    Call {
+        /// The component (`target/wasm32-wasip2/release/<crate>.wasm`).
+        wasm: PathBuf,
+        /// `check`, `fetch-orders`, `fetch-order`, `push-fulfillment`,
+        /// `quote`, `buy-label`, `find-label`, `track`, `fetch-payouts`,
+        /// `fetch-payout-lines`.
+        export: String,
+        /// The plugin's settings as in a channel's `settings` table
+        /// (`key = "value"`, secrets as `{ env = "NAME" }`).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// The export's argument as JSON (an order query, a fulfillment…).
+        #[arg(long)]
+        input: Option<String>,
+        /// Save every HTTP exchange here (secrets stay placeholders).
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
+        /// Answer from exchanges saved with --record; nothing is sent.
+        #[arg(long, value_name = "DIR")]
+        replay: Option<PathBuf>,
+        /// Allow plain http to loopback (a local fake API).
+        #[arg(long)]
+        allow_loopback: bool,
+        /// Hosts beyond the plugin's declared ones.
+        #[arg(long = "extra-host", value_name = "HOST")]
+        extra_hosts: Vec<String>,
     },
 }
 
@@ -447,6 +486,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             describe: Some(name),
         } => ops::describe_plugin(&cli.config, &name).await,
         Command::Check { online } => ops::check(&cli.config, online).await,
+        Command::Plugin {
+            command:
+                PluginCommand::Call {
+                    wasm,
+                    export,
+                    settings,
+                    input,
+                    record,
+                    replay,
+                    allow_loopback,
+                    extra_hosts,
+                },
+        } => {
+            plugin_call::call(plugin_call::CallArgs {
+                wasm,
+                export,
+                settings,
+                input,
+                record,
+                replay,
+                allow_loopback,
+                extra_hosts,
+            })
+            .await
+        }
         Command::Connect {
             target,
             self_authorized,

@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod http;
 pub mod oauth;
 pub mod policy;
+pub mod record;
 pub mod secrets;
 
 use std::future::Future;

@@ -312,7 +312,7 @@ pub enum FulfilledBy {
 }
 
 /// One page of orders from a channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderPage {
     pub orders: Vec<Order>,
     /// Orders of the page that failed validation: kept aside, never
@@ -330,11 +330,19 @@ pub struct Quarantined {
 }
 
 /// What the host asks a marketplace plugin for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderQuery {
+    #[serde(default)]
     pub updated_after: Option<DateTime<Utc>>,
+    #[serde(default)]
     pub page_token: Option<String>,
+    #[serde(default = "default_page_size")]
     pub page_size: u32,
+}
+
+/// The page size a query asks for when it does not say.
+pub fn default_page_size() -> u32 {
+    50
 }
 
 /// Tracking to push back to a channel.

@@ -78,22 +78,25 @@ pub struct PayoutLine {
 }
 
 /// What the host asks a payment plugin for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageQuery {
+    #[serde(default)]
     pub created_after: Option<DateTime<Utc>>,
+    #[serde(default)]
     pub page_token: Option<String>,
+    #[serde(default = "super::default_page_size")]
     pub page_size: u32,
 }
 
 /// A page of payouts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayoutPage {
     pub payouts: Vec<Payout>,
     pub next_page: Option<String>,
 }
 
 /// A page of payout lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayoutLinePage {
     pub lines: Vec<PayoutLine>,
     pub next_page: Option<String>,
