@@ -4,6 +4,7 @@ mod connect;
 mod ops;
 pub mod orders;
 mod plugin_call;
+mod plugin_new;
 mod settlement;
 mod shipments;
 
@@ -314,8 +315,31 @@ pub enum ShipmentsCommand {
     },
 }
 
+/// Plugin kinds, for `plugin new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Marketplace,
+    Payment,
+    Carrier,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Write a ready plugin crate: release profile, a stub for every export,
+    /// native tests with the SDK's test kit, a recorded exchange, settings
+    /// for `plugin call` and the config snippet.
+    New {
+        /// The plugin's name (lower case, `-` and `_` allowed).
+        name: String,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Where to create it (default: here).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Depend on the SDK at this path (default: the published crate).
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
+    },
     /// Run one export under the real sandbox and egress policy and print
     /// its result as JSON (exit 1 with the error when it fails).
     Call {
@@ -486,6 +510,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             describe: Some(name),
         } => ops::describe_plugin(&cli.config, &name).await,
         Command::Check { online } => ops::check(&cli.config, online).await,
+        Command::Plugin {
+            command:
+                PluginCommand::New {
+                    name,
+                    kind,
+                    dir,
+                    sdk_path,
+                },
+        } => plugin_new::run(plugin_new::NewArgs {
+            name,
+            kind: match kind {
+                KindArg::Marketplace => crate::model::PluginKind::Marketplace,
+                KindArg::Payment => crate::model::PluginKind::Payment,
+                KindArg::Carrier => crate::model::PluginKind::Carrier,
+            },
+            dir,
+            sdk_path,
+        }),
         Command::Plugin {
             command:
                 PluginCommand::Call {
