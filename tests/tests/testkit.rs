@@ -85,3 +85,68 @@ fn the_suite_names_what_a_careless_plugin_gets_wrong() {
         findings.problems
     );
 }
+
+/// Every built-in marketplace passes the same suite, each against its own
+/// real payload.
+#[test]
+fn the_amazon_and_ebay_plugins_pass_the_marketplace_conformance_suite() {
+    // The payload as the first page, then the same without its next-page
+    // pointer as the last: a real API's two pages.
+    fn last_page(v: &mut serde_json::Value) {
+        if let Some(map) = v.as_object_mut() {
+            for key in ["pagination", "nextToken", "NextToken", "next"] {
+                map.remove(key);
+            }
+            map.values_mut().for_each(last_page);
+        }
+    }
+    let serve = |body: Vec<u8>| {
+        move || {
+            let first = body.clone();
+            let mut value: serde_json::Value = serde_json::from_slice(&first).unwrap();
+            last_page(&mut value);
+            let last = serde_json::to_vec(&value).unwrap();
+            let mut served = 0;
+            move |_: &testkit::SentRequest| {
+                served += 1;
+                MockResponse {
+                    status: 200,
+                    headers: vec![("content-type".into(), "application/json".into())],
+                    body: if served == 1 {
+                        first.clone()
+                    } else {
+                        last.clone()
+                    },
+                }
+            }
+        }
+    };
+    let amazon = std::fs::read(fixtures().join("amazon/searchOrders.2026-01-01.json")).unwrap();
+    let settings = Settings::new(
+        [
+            ("marketplace_ids", "A1F83G8C2ARO7P"),
+            ("lwa_client_id", "amzn1.application-oa2-client.test"),
+        ],
+        ["lwa_client_secret", "refresh_token"],
+    );
+    let findings = conformance::marketplace::<amazon::Amazon, _>(&settings, serve(amazon));
+    assert!(
+        findings.problems.is_empty(),
+        "amazon: {:#?}",
+        findings.problems
+    );
+    assert!(findings.orders > 0);
+
+    let ebay = std::fs::read(fixtures().join("ebay/getOrders.json")).unwrap();
+    let settings = Settings::new(
+        [("client_id", "TradelaneTest-PRD-0123")],
+        ["client_secret", "refresh_token"],
+    );
+    let findings = conformance::marketplace::<ebay::Ebay, _>(&settings, serve(ebay));
+    assert!(
+        findings.problems.is_empty(),
+        "ebay: {:#?}",
+        findings.problems
+    );
+    assert!(findings.orders > 0);
+}
