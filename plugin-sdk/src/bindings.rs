@@ -2,6 +2,8 @@
 //! the crate root instead; this module is public only for the register macros.
 
 /// Shared types and host imports, generated once and reused by every world.
+/// (Generated from the WIT files; their documentation is the WIT's.)
+#[allow(missing_docs)]
 pub mod host {
     wit_bindgen::generate!({
         path: "wit",
@@ -15,6 +17,7 @@ pub mod host {
 macro_rules! world {
     ($(#[$attr:meta])* $module:ident, $world:tt, $export:tt, $bindings:tt) => {
         $(#[$attr])*
+        #[allow(missing_docs)]
         pub mod $module {
             wit_bindgen::generate!({
                 path: "wit",

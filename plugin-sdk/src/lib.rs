@@ -40,6 +40,8 @@
 //! Enable the SDK feature of your plugin's kind (`marketplace`, `payment` or
 //! `carrier`): the component then exports exactly that world.
 
+#![warn(missing_docs)]
+
 pub mod bindings;
 pub mod forms;
 mod host;

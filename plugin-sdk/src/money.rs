@@ -18,8 +18,11 @@ pub enum MoneyError {
     Malformed(String),
     /// More decimals than the currency has, and they are not zeros.
     TooPrecise {
+        /// The amount as written.
         amount: String,
+        /// Its currency.
         currency: String,
+        /// The decimals the currency has.
         decimals: u32,
     },
     /// Does not fit in 64 bits of minor units.

@@ -39,9 +39,13 @@ pub mod conformance;
 /// host fills them in, the mock never sees a value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentRequest {
+    /// The HTTP method.
     pub method: Method,
+    /// The URL, query included.
     pub url: String,
+    /// Headers as the plugin set them.
     pub headers: Vec<(String, String)>,
+    /// The body, if any.
     pub body: Option<Vec<u8>>,
 }
 
@@ -63,8 +67,11 @@ impl SentRequest {
 /// What the mock answers.
 #[derive(Debug, Clone)]
 pub struct MockResponse {
+    /// HTTP status code.
     pub status: u16,
+    /// Headers (names are lower-cased on the way to the plugin).
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
@@ -97,6 +104,7 @@ impl MockResponse {
 /// Everything a call did, for assertions.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
+    /// Every request, in the order sent.
     pub requests: Vec<SentRequest>,
     /// `(level, line)` of every log line.
     pub logs: Vec<(String, String)>,

@@ -20,7 +20,9 @@ pub const MAX_PAGES: usize = 1_000;
 /// What a conformance run read.
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
+    /// Pages read.
     pub pages: usize,
+    /// Orders on them.
     pub orders: usize,
     /// Everything that is not as it should be, one line each.
     pub problems: Vec<String>,
