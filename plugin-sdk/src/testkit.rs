@@ -141,6 +141,11 @@ pub fn with_host<R>(
     (result, host.map(|h| h.recorded).unwrap_or_default())
 }
 
+/// How many requests the current mock host has answered.
+pub(crate) fn sent_so_far() -> usize {
+    HOST.with(|h| h.borrow().as_ref().map_or(0, |h| h.recorded.requests.len()))
+}
+
 fn no_host(what: &str) -> PluginError {
     PluginError::Unsupported(format!(
         "{what} outside the tradelane host: in a native test, run the call inside `tradelane_plugin_sdk::testkit::with_host`"

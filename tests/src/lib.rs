@@ -733,3 +733,65 @@ pub async fn assert_each_shipped_once(url: &str, context: &str) {
     }
     assert!(shipped >= 3, "{context}: {shipped} paid orders");
 }
+
+/// The consignment of EasyPost's own cassette (US → US), in the SDK's
+/// model: what the carrier fixture tests and conformance runs ship.
+pub fn cassette_shipment() -> tradelane_plugin_sdk::Shipment {
+    use tradelane_plugin_sdk::{
+        Address, CustomsLine, Incoterm, LabelFormat, Money, Parcel, Shipment,
+    };
+    let usd = |amount_minor| Money {
+        amount_minor,
+        currency: "USD".into(),
+    };
+    let address = |name: &str, line1: &str, line2: Option<&str>, city: &str, zip: &str| Address {
+        name: Some(name.into()),
+        company: None,
+        line1: line1.into(),
+        line2: line2.map(Into::into),
+        city: city.into(),
+        region: Some("CA".into()),
+        postal_code: Some(zip.into()),
+        country: "US".into(),
+        phone: Some("5555555555".into()),
+        email: Some("test@example.com".into()),
+    };
+    Shipment {
+        reference: "123".into(),
+        ship_from: address(
+            "Jack Sparrow",
+            "388 Townsend St",
+            Some("Apt 20"),
+            "San Francisco",
+            "94107",
+        ),
+        ship_to: address(
+            "Elizabeth Swan",
+            "179 N Harbor Dr",
+            None,
+            "Redondo Beach",
+            "90277",
+        ),
+        // 10 × 8 × 4 in, 15.4 oz
+        parcels: vec![Parcel {
+            length_mm: 254,
+            width_mm: 203,
+            height_mm: 102,
+            weight_grams: 437,
+        }],
+        customs: vec![CustomsLine {
+            sku: None,
+            description: "Sweet shirts".into(),
+            hs_code: Some("654321".into()),
+            origin_country: "US".into(),
+            quantity: 2,
+            value: usd(2325),
+            // 11 oz
+            weight_grams: 312,
+            gtin: None,
+        }],
+        incoterm: Incoterm::Dap,
+        tax_ids: Vec::new(),
+        label_format: LabelFormat::Png,
+    }
+}
