@@ -29,16 +29,23 @@ struct MyOrder {
     total: String,
 }
 
+/// `GET /orders/{id}/shipments`: what was pushed already.
+#[derive(Deserialize)]
+struct Shipments {
+    shipments: Vec<MyShipment>,
+}
+
+#[derive(Deserialize)]
+struct MyShipment {
+    id: String,
+    tracking: String,
+}
+
 /// `POST /orders/{id}/shipments`.
 #[derive(Serialize)]
 struct NewShipment<'a> {
     carrier: &'a str,
     tracking: &'a str,
-}
-
-#[derive(Deserialize)]
-struct Created {
-    id: String,
 }
 
 impl Plugin for MyShop {
@@ -78,17 +85,34 @@ impl Marketplace for MyShop {
         })
     }
 
+    /// The host retries a push whose answer was lost, and MyShop does not
+    /// de-duplicate: find an earlier push of this tracking number first.
     fn push_fulfillment(settings: &Settings, f: Fulfillment) -> sdk::Result<FulfillmentReceipt> {
-        let created: Created =
-            sdk::Request::post(format!("{API}/orders/{}/shipments", f.order_external_id))
-                .bearer(&settings.secret("api_key")?)
-                .json(&NewShipment {
-                    carrier: &f.carrier,
-                    tracking: &f.tracking_number,
-                })?
-                .send()?
-                .error_for_status()?
-                .json()?;
+        let url = format!("{API}/orders/{}/shipments", f.order_external_id);
+        let key = settings.secret("api_key")?;
+        let existing: Shipments = sdk::Request::get(&url)
+            .bearer(&key)
+            .send()?
+            .error_for_status()?
+            .json()?;
+        if let Some(done) = existing
+            .shipments
+            .iter()
+            .find(|s| s.tracking == f.tracking_number)
+        {
+            return Ok(FulfillmentReceipt {
+                external_id: done.id.clone(),
+            });
+        }
+        let created: MyShipment = sdk::Request::post(&url)
+            .bearer(&key)
+            .json(&NewShipment {
+                carrier: &f.carrier,
+                tracking: &f.tracking_number,
+            })?
+            .send()?
+            .error_for_status()?
+            .json()?;
         Ok(FulfillmentReceipt {
             external_id: created.id,
         })

@@ -39,7 +39,12 @@
 //!
 //! Enable the SDK feature of your plugin's kind (`marketplace`, `payment` or
 //! `carrier`): the component then exports exactly that world.
-
+//!
+//! Each kind below is a complete plugin with its native test: the doctests
+//! compile and run with the kind's feature (docs.rs shows all three).
+#![cfg_attr(feature = "marketplace", doc = include_str!("../docs/marketplace.md"))]
+#![cfg_attr(feature = "payment", doc = include_str!("../docs/payment.md"))]
+#![cfg_attr(feature = "carrier", doc = include_str!("../docs/carrier.md"))]
 #![warn(missing_docs)]
 
 pub mod bindings;

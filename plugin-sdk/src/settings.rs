@@ -36,6 +36,15 @@ impl Settings {
         }
     }
 
+    /// Settings with secrets only (by name), for unit tests of a plugin
+    /// that has no plain settings.
+    pub fn with_secrets<K: Into<String>>(secrets: impl IntoIterator<Item = K>) -> Self {
+        Settings {
+            values: Default::default(),
+            secrets: secrets.into_iter().map(Into::into).collect(),
+        }
+    }
+
     /// The value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values
