@@ -78,6 +78,23 @@ pub struct SandboxConfig {
     pub ebay_client_secret: String,
     #[serde(default = "default_ebay_refresh")]
     pub ebay_refresh_token: String,
+    /// Orders the simulated WooCommerce store holds at start.
+    #[serde(default = "default_market_orders")]
+    pub woocommerce_orders: u32,
+    /// The REST API key the simulated store accepts.
+    #[serde(default = "default_woo_key")]
+    pub woocommerce_consumer_key: String,
+    #[serde(default = "default_woo_secret")]
+    pub woocommerce_consumer_secret: String,
+    /// The store's timezone, as minutes east of UTC (Berlin in winter: 60).
+    #[serde(default = "default_woo_offset")]
+    pub woocommerce_utc_offset_minutes: i32,
+    /// The store's "Number of decimals" setting (unset: each currency's own).
+    #[serde(default)]
+    pub woocommerce_decimals: Option<u32>,
+    /// Whether the Shipment Tracking extension is installed.
+    #[serde(default = "yes")]
+    pub woocommerce_shipment_tracking: bool,
     /// The currency the simulated providers pay out in.
     #[serde(default = "default_settlement")]
     pub settlement_currency: String,
@@ -140,6 +157,13 @@ pub struct SandboxFaults {
     /// move to the end of a `lastmodifieddate` search).
     #[serde(default)]
     pub ebay_changes_per_page: u32,
+    /// After each WooCommerce order page served, this many orders change.
+    #[serde(default)]
+    pub woocommerce_changes_per_page: u32,
+    /// Every N-th WooCommerce request is a WordPress fatal error: a 500
+    /// with an HTML page (0: off).
+    #[serde(default)]
+    pub woocommerce_html_error_every: u32,
 }
 
 fn yes() -> bool {
@@ -198,6 +222,15 @@ fn default_ebay_client_secret() -> String {
 }
 fn default_ebay_refresh() -> String {
     "v^1.1#i^1#r^1#sandbox-refresh-token".into()
+}
+fn default_woo_key() -> String {
+    "ck_sandbox".into()
+}
+fn default_woo_secret() -> String {
+    "cs_sandbox".into()
+}
+fn default_woo_offset() -> i32 {
+    60
 }
 fn default_settlement() -> String {
     "EUR".into()

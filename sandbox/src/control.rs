@@ -63,6 +63,23 @@ async fn truth(
                 .collect();
             Json(with_ids(orders, crate::ebay::order_id)).into_response()
         }
+        Some("woocommerce") => {
+            let m = state.woocommerce.lock().unwrap_or_else(|p| p.into_inner());
+            let orders: Vec<serde_json::Value> = m
+                .world
+                .orders
+                .values()
+                .map(|o| {
+                    let mut v = serde_json::to_value(o).unwrap_or_default();
+                    v["market_id"] = o.number.to_string().into();
+                    v["notes"] =
+                        serde_json::to_value(m.notes.get(&o.id).cloned().unwrap_or_default())
+                            .unwrap_or_default();
+                    v
+                })
+                .collect();
+            Json(orders).into_response()
+        }
         _ => {
             let orders: Vec<_> = state.world().orders.values().cloned().collect();
             Json(orders).into_response()
@@ -147,10 +164,17 @@ async fn touch(
         .get("updated_at")
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
+    let touched = |id: u64, at| match q.get("market").map(String::as_str) {
+        Some("woocommerce") => state
+            .woocommerce
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .world
+            .touch(id, at),
+        _ => state.world().touch(id, at),
+    };
     match (id, at) {
-        (Some(id), Some(at)) if state.world().touch(id, at) => {
-            StatusCode::NO_CONTENT.into_response()
-        }
+        (Some(id), Some(at)) if touched(id, at) => StatusCode::NO_CONTENT.into_response(),
         (Some(_), Some(_)) => StatusCode::NOT_FOUND.into_response(),
         _ => (StatusCode::BAD_REQUEST, "need id and updated_at").into_response(),
     }

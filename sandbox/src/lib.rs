@@ -19,15 +19,17 @@
 //! - `GET /_sandbox/served`: every API response served so far, with the order ids in it;
 //! - `POST /_sandbox/faults` (JSON body, the `[sandbox.faults]` keys): switch faults;
 //! - `POST /_sandbox/tick?new=N&updates=M`: make orders arrive / change now;
-//! - `POST /_sandbox/touch?id=ID&updated_at=RFC3339`: set an order's update time;
+//! - `POST /_sandbox/touch?id=ID&updated_at=RFC3339[&market=woocommerce]`: set an
+//!   order's update time;
 //! - `GET /_sandbox/carriers`: every shipment the carriers created, with rates,
 //!   customs lines and purchases (tests count labels here);
 //! - `POST /_sandbox/address?id=ID&valid=false|true`: make an order's shipping
 //!   address one the carriers refuse, or correct it again (the order changes);
 //! - `GET /_sandbox/settlement`: every payout with its lines, and the
 //!   discrepancies injected;
-//! - `GET /_sandbox/truth?market=amazon|ebay`: that marketplace's orders, with
-//!   the ids it shows (`market_id`);
+//! - `GET /_sandbox/truth?market=amazon|ebay|woocommerce`: that marketplace's
+//!   orders, with the ids it shows (`market_id`; WooCommerce's also carry
+//!   their `notes`);
 //! - `GET|POST /_sandbox/oauth?provider=amazon|ebay` (`expire=true`,
 //!   `revoke=true`, `rotate=true|false`, `lifetime=SECS`): the simulated
 //!   authorisation servers' counters and switches.
@@ -45,6 +47,7 @@ pub mod oauth;
 pub mod payments;
 mod shopify;
 mod shopify_json;
+pub mod woocommerce;
 pub mod world;
 
 use axum::Router;
@@ -84,6 +87,8 @@ pub struct SandboxState {
     /// The seller's Amazon and eBay accounts: their own orders and tokens.
     pub amazon: Mutex<amazon::Market>,
     pub ebay: Mutex<ebay::Market>,
+    /// The second seller's WooCommerce store.
+    pub woocommerce: Mutex<woocommerce::Market>,
 }
 
 impl SandboxState {
@@ -134,12 +139,14 @@ impl Sandbox {
             carriers: Mutex::new(Default::default()),
             amazon: Mutex::new(amazon::Market::new(&config)),
             ebay: Mutex::new(ebay::Market::new(&config)),
+            woocommerce: Mutex::new(woocommerce::Market::new(&config)),
             config,
         });
         let app = Router::new()
             .merge(shopify::routes())
             .merge(amazon::routes())
             .merge(ebay::routes())
+            .merge(woocommerce::routes())
             .merge(example::routes())
             .merge(carriers::easypost::routes())
             .merge(carriers::shippo::routes())
@@ -166,7 +173,7 @@ impl Sandbox {
             }
             clock.abort();
         });
-        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, EasyPost-, Shippo-, Stripe-, PayPal- and ECB-compatible and Example Shop APIs");
+        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, WooCommerce-, EasyPost-, Shippo-, Stripe-, PayPal- and ECB-compatible and Example Shop APIs");
         Ok(Sandbox {
             addr,
             state,
@@ -213,11 +220,13 @@ fn spawn_clock(
                     state.world().arrive(Utc::now());
                     state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                     state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
+                    state.woocommerce.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                 }
                 _ = async { updates.as_mut().expect("guarded").tick().await }, if updates.is_some() => {
                     state.world().update_random(Utc::now());
                     state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                     state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
+                    state.woocommerce.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                 }
                 _ = stop.changed() => break,
             }

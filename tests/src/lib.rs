@@ -137,6 +137,31 @@ ru_name = "Demo_Crafts-Demo-PRD-sandbox"
     )
 }
 
+/// One `[[sellers.channels]]` block for a WooCommerce channel on
+/// `sandbox_url`, with the sandbox store's REST key; `extra` lines go into
+/// its settings.
+pub fn woocommerce_channel(id: &str, sandbox_url: &str, page_size: u32, extra: &str) -> String {
+    let c = SandboxConfig::default();
+    format!(
+        r#"
+[[sellers.channels]]
+id = "{id}"
+plugin = "woocommerce"
+schedule = "every 1s"
+allow_loopback = true
+page_size = {page_size}
+# No re-read window: the plugin alone must lose nothing at the bound.
+lookback = "0s"
+[sellers.channels.settings]
+store_url = "{sandbox_url}"
+consumer_key = "{}"
+consumer_secret = "{}"
+{extra}
+"#,
+        c.woocommerce_consumer_key, c.woocommerce_consumer_secret
+    )
+}
+
 /// A marketplace's orders as the sandbox holds them, each with the id
 /// the marketplace shows (`market_id`).
 pub async fn market_truth(sandbox_url: &str, market: &str) -> Vec<serde_json::Value> {
@@ -468,6 +493,7 @@ pub fn loopback_policy(declared: &[&str], extra: &[&str]) -> tradelane::egress::
         allow_loopback: true,
         allow_private: false,
         follow_redirects: false,
+        secrets_in_query: false,
         config_location: "config.toml:12".into(),
     }
 }

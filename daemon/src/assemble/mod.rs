@@ -336,7 +336,7 @@ impl Parts<'_> {
         for w in &resolved.warnings {
             tracing::warn!("{w}");
         }
-        let policy = host_policy(config, &e.prefix, entry, manifest)?;
+        let policy = host_policy(config, &e.prefix, entry, manifest, &resolved)?;
         let label = format!("{}/{}", e.seller, e.scope);
         let clients = oauth::clients(manifest, &resolved).map_err(|(key, why)| {
             config.locator.error(

@@ -150,6 +150,36 @@ fn check_url(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The host a `{{setting:KEY}}` host declaration names, `None` for any
+/// other declaration.
+fn setting_host(declared: &str, resolved: &ResolvedSettings) -> Result<Option<String>, String> {
+    let Some(key) = declared
+        .strip_prefix("{{setting:")
+        .and_then(|r| r.strip_suffix("}}"))
+    else {
+        return Ok(None);
+    };
+    let value = resolved
+        .plain(key)
+        .ok_or_else(|| format!("`{key}` must be set: the plugin's API host is taken from it"))?;
+    let host = match value.split_once("://") {
+        Some((_, rest)) => rest,
+        None => value.as_str(),
+    };
+    let host = host.split(['/', '?', '#']).next().unwrap_or_default();
+    // user:pass@ never names the host.
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return Err(format!("`{key}` = `{value}` names no host"));
+    }
+    Ok(Some(host.trim_matches(['[', ']']).to_ascii_lowercase()))
+}
+
 pub(crate) fn read_secret(
     loaded: &LoadedConfig,
     r: &crate::config::SecretRef,
@@ -185,18 +215,30 @@ pub(crate) fn read_secret(
 
 /// The channel's egress policy: the plugin's declared hosts, narrowed or
 /// explicitly widened by config.
+///
+/// A declared host may be `{{setting:KEY}}`: the host of the URL (or the
+/// bare host) that plain setting holds, for a plugin whose API lives where
+/// each seller says (a WooCommerce store).
 pub fn host_policy(
     loaded: &LoadedConfig,
     key_prefix: &str,
     channel: &dyn Connection,
     manifest: &Manifest,
+    resolved: &ResolvedSettings,
 ) -> Result<HostPolicy, ConfigError> {
     let location = loaded.location(channel);
     let declared = manifest
         .allowed_hosts
         .iter()
         .map(|h| {
-            HostPattern::parse(h).map_err(|e| {
+            let named = setting_host(h, resolved).map_err(|e| {
+                loaded.locator.error(
+                    Some(channel.settings().span().start),
+                    format!("{key_prefix}.settings"),
+                    e,
+                )
+            })?;
+            HostPattern::parse(named.as_deref().unwrap_or(h)).map_err(|e| {
                 loaded.locator.error(
                     Some(channel.plugin().span().start),
                     format!("{key_prefix}.plugin"),
@@ -234,6 +276,7 @@ pub fn host_policy(
         allow_loopback: channel.allow_loopback(),
         allow_private: channel.allow_private_networks(),
         follow_redirects: channel.follow_redirects(),
+        secrets_in_query: channel.secrets_in_query(),
         config_location: location,
     })
 }

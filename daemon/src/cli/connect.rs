@@ -228,7 +228,7 @@ async fn exchange(
     if let Some(r) = redirect {
         fields.push(("redirect_uri", r.to_string()));
     }
-    let mut policy = host_policy(config, prefix, channel, manifest)?;
+    let mut policy = host_policy(config, prefix, channel, manifest, resolved)?;
     policy.follow_redirects = false;
     let egress = ChannelEgress {
         label: format!("{prefix} (connect)"),

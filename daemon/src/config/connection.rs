@@ -28,6 +28,9 @@ pub trait Connection {
     fn allow_private_networks(&self) -> bool;
     /// Redirects followed (each hop checked).
     fn follow_redirects(&self) -> bool;
+    /// Secrets filled into a URL's query (HTTPS only), for APIs that take
+    /// their key nowhere else.
+    fn secrets_in_query(&self) -> bool;
     /// `(cpu_deadline, memory_mb, max_requests_per_call)` overrides.
     fn limit_overrides(&self) -> (Option<HumanDuration>, Option<u32>, Option<u32>);
 }
@@ -65,6 +68,10 @@ macro_rules! connection_struct {
             pub allow_private_networks: bool,
             #[serde(default)]
             pub follow_redirects: bool,
+            /// Fill secrets into the URL's query (HTTPS only): for a store
+            /// whose server drops the `Authorization` header.
+            #[serde(default)]
+            pub secrets_in_query: bool,
             pub cpu_deadline: Option<crate::config::HumanDuration>,
             pub memory_mb: Option<u32>,
             pub max_requests_per_call: Option<u32>,
@@ -86,6 +93,7 @@ macro_rules! connection_struct {
             fn allow_loopback(&self) -> bool { self.allow_loopback }
             fn allow_private_networks(&self) -> bool { self.allow_private_networks }
             fn follow_redirects(&self) -> bool { self.follow_redirects }
+            fn secrets_in_query(&self) -> bool { self.secrets_in_query }
             fn limit_overrides(&self) -> (Option<crate::config::HumanDuration>, Option<u32>, Option<u32>) {
                 (self.cpu_deadline, self.memory_mb, self.max_requests_per_call)
             }

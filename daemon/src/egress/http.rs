@@ -154,13 +154,20 @@ impl HttpEgress {
             let mut url = reqwest::Url::parse(&request.url).map_err(|e| {
                 EgressError::InvalidRequest(format!("`{}` is not a URL: {e}", request.url))
             })?;
-            secrets::refuse_in_url(&url).map_err(EgressError::InvalidRequest)?;
+            let query_secrets = policy.secrets_in_query && secrets::query_has_placeholder(&url);
+            if !query_secrets {
+                secrets::refuse_in_url(&url).map_err(EgressError::InvalidRequest)?;
+            }
             policy
                 .check_url(&url)
                 .map_err(|Denied(why)| EgressError::Denied(why))?;
             // Secrets go in only after the host check passed; what went in
             // is noted, to take an echo of it out of the response.
             let mut used = Scrubber::default();
+            if query_secrets {
+                url = secrets::fill_query(&url, policy.allow_loopback, &channel.secrets, &mut used)
+                    .map_err(EgressError::InvalidRequest)?;
+            }
             let mut headers = Vec::with_capacity(request.headers.len());
             // Headers that carry a secret: dropped on a redirect to
             // another origin, as curl and browsers drop `Authorization`.
@@ -339,6 +346,8 @@ fn backoff(retry: &super::RetryPolicy, attempt: u32) -> Duration {
 }
 
 fn classify(e: reqwest::Error) -> EgressError {
+    // Never the URL: its query may carry a secret (`secrets_in_query`).
+    let e = e.without_url();
     let text = error_chain(&e);
     if e.is_timeout() {
         EgressError::Timeout(text)

@@ -90,6 +90,9 @@ pub struct HostPolicy {
     pub allow_private: bool,
     /// Redirects followed (each hop re-checked) instead of returned.
     pub follow_redirects: bool,
+    /// `{{secret:…}}` placeholders in the query are filled (HTTPS, or
+    /// loopback where that is allowed) instead of refused.
+    pub secrets_in_query: bool,
     /// Where this channel is configured, for error messages (`config.toml:14`).
     pub config_location: String,
 }
@@ -244,6 +247,7 @@ mod tests {
             allow_loopback: false,
             allow_private: false,
             follow_redirects: false,
+            secrets_in_query: false,
             config_location: "config.toml:9".into(),
         }
     }

@@ -84,6 +84,50 @@ pub fn refuse_in_url(url: &reqwest::Url) -> Result<(), String> {
     }
 }
 
+/// Whether `url`'s query holds a placeholder (plain or percent-encoded).
+pub fn query_has_placeholder(url: &reqwest::Url) -> bool {
+    url.query()
+        .is_some_and(|q| OPENS.iter().any(|open| percent_decode(q).contains(open)))
+}
+
+/// `url` with the `{{secret:…}}` placeholders of its query filled in, for
+/// a channel with `secrets_in_query`: only over HTTPS (or to a loopback
+/// address where plain HTTP is allowed, the sandbox), never in the path.
+pub fn fill_query(
+    url: &reqwest::Url,
+    allow_loopback: bool,
+    secrets: &Secrets,
+    used: &mut Scrubber,
+) -> Result<reqwest::Url, String> {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if url.scheme() != "https" && !(allow_loopback && loopback) {
+        return Err(format!(
+            "secrets go into a URL's query only over HTTPS, and {} is {}",
+            url.host_str().unwrap_or_default(),
+            url.scheme()
+        ));
+    }
+    if OPENS
+        .iter()
+        .any(|open| percent_decode(url.path()).contains(open))
+    {
+        return Err("a placeholder is in the URL's path, where the host never fills it".into());
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            substitute_noting(&v, secrets, &Secrets::new(), used).map(|v| (k.into_owned(), v))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut filled = url.clone();
+    filled.query_pairs_mut().clear().extend_pairs(pairs);
+    Ok(filled)
+}
+
 /// `%XX` sequences decoded (invalid ones kept as they are).
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();

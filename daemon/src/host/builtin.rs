@@ -15,6 +15,10 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/ebay.wasm")),
     ),
     (
+        "woocommerce",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/woocommerce.wasm")),
+    ),
+    (
         "easypost",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/easypost.wasm")),
     ),

@@ -254,6 +254,7 @@ impl CallServices {
                     allow_loopback: false,
                     allow_private: false,
                     follow_redirects: false,
+                    secrets_in_query: false,
                     config_location: "load time".into(),
                 },
                 secrets: Secrets::new(),

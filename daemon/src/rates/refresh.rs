@@ -44,6 +44,7 @@ impl RatesRefresh {
             allow_loopback: config.allow_loopback,
             allow_private: false,
             follow_redirects: false,
+            secrets_in_query: false,
             config_location: "[rates]".into(),
         };
         Ok(RatesRefresh {
