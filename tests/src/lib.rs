@@ -821,3 +821,28 @@ pub fn cassette_shipment() -> tradelane_plugin_sdk::Shipment {
         label_format: LabelFormat::Png,
     }
 }
+
+/// The purchases the sandbox carriers made for `order` of `channel` (of
+/// seller `s1`): `(shipment, purchase)` pairs.
+pub fn carrier_labels<'a>(
+    carriers: &'a [serde_json::Value],
+    channel: &str,
+    order: &str,
+) -> Vec<(&'a serde_json::Value, &'a serde_json::Value)> {
+    let prefix = format!("label:s1:{channel}:{order}:");
+    carriers
+        .iter()
+        .filter(|s| {
+            s["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with(&prefix))
+        })
+        .flat_map(|s| {
+            s["purchases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |p| (s, p))
+        })
+        .collect()
+}

@@ -474,25 +474,6 @@ async fn fetch_order_rereads_one_order_on_both_marketplaces() {
 }
 
 /// The labels the sandbox carriers sold for `order` of `channel`.
-fn labels<'a>(carriers: &'a [Value], channel: &str, order: &str) -> Vec<(&'a Value, &'a Value)> {
-    let prefix = format!("label:s1:{channel}:{order}:");
-    carriers
-        .iter()
-        .filter(|s| {
-            s["reference"]
-                .as_str()
-                .is_some_and(|r| r.starts_with(&prefix))
-        })
-        .flat_map(|s| {
-            s["purchases"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |p| (s, p))
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_marketplaces_ship_and_each_push_reaches_its_own_once() {
     use tradelane::shipping::Status;
@@ -537,7 +518,7 @@ async fn three_marketplaces_ship_and_each_push_reaches_its_own_once() {
         let t = amazon_after.iter().find(|a| a["market_id"] == id).unwrap();
         let sim = t["id"].as_u64().unwrap();
         let country = t["customer"]["country"].as_str().unwrap();
-        let bought = labels(&carriers, "amazon", id);
+        let bought = carrier_labels(&carriers, "amazon", id);
         let pushed = t["fulfillments"].as_array().unwrap();
         if sim.is_multiple_of(7) {
             afn += 1;
@@ -605,7 +586,7 @@ async fn three_marketplaces_ship_and_each_push_reaches_its_own_once() {
     let mut ebay_shipped = 0;
     for t in market_truth(&url, "ebay").await {
         let id = t["market_id"].as_str().unwrap();
-        let bought = labels(&carriers, "ebay", id);
+        let bought = carrier_labels(&carriers, "ebay", id);
         let pushed = t["fulfillments"].as_array().unwrap();
         if t["financial_status"] != "paid" || !t["cancelled_at"].is_null() {
             assert!(bought.is_empty(), "{id}");

@@ -453,3 +453,71 @@ async fn query_string_auth_needs_the_channels_consent() {
     assert_eq!(h.stored("woo").len(), 8);
     sandbox.shutdown().await;
 }
+
+/// Shipping a WooCommerce store's orders: one label each, one push each
+/// (a tracking item with the extension, an order note without), the order
+/// completed; the sync that follows reads our own push back as
+/// fulfilled, not as news, and nothing ships or pushes twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipping_pushes_each_order_once_through_the_extension_or_a_note() {
+    for extension in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = start(30, |c| c.woocommerce_shipment_tracking = extension).await;
+        let url = sandbox.url();
+        let config = harness_config(
+            dir.path(),
+            &[
+                woocommerce_channel("woo", &url, 50, ""),
+                shipping_block(&url, "", SHIP_EVERYTHING, &[]),
+            ],
+        );
+        let h = Harness::new(&config).await;
+        h.pass(0).await.expect("sync");
+        let first = h.ship().await;
+        assert!(first.shipped >= 10, "{first:?}");
+        let after_push = h.pass(0).await.expect("sync after the pushes");
+        assert!(
+            after_push.updated >= first.shipped,
+            "the completed orders came back: {after_push:?}"
+        );
+        let again = h.ship().await;
+        assert_eq!(again.shipped, 0, "nothing ships twice: {again:?}");
+
+        let carriers = carrier_shipments(&url).await;
+        let stored = h.stored("woo");
+        let mut shipped = 0;
+        for t in market_truth(&url, "woocommerce").await {
+            let id = t["market_id"].as_str().unwrap();
+            let bought = carrier_labels(&carriers, "woo", id);
+            let items = t["fulfillments"].as_array().unwrap();
+            let notes = t["notes"].as_array().unwrap();
+            if t["financial_status"] != "paid" || !t["cancelled_at"].is_null() {
+                assert!(
+                    bought.is_empty() && items.is_empty() && notes.is_empty(),
+                    "{id}"
+                );
+                continue;
+            }
+            shipped += 1;
+            assert_eq!(bought.len(), 1, "{id}: exactly one label");
+            let tracking = bought[0].1["tracking_number"].as_str().unwrap();
+            if extension {
+                assert_eq!(items.len(), 1, "{id}: one tracking item");
+                assert_eq!(items[0]["tracking_number"], tracking, "{id}");
+                assert!(notes.is_empty(), "{id}");
+            } else {
+                assert!(items.is_empty(), "{id}");
+                assert_eq!(notes.len(), 1, "{id}: one note");
+                assert!(
+                    notes[0]["note"].as_str().unwrap().contains(tracking),
+                    "{id}"
+                );
+            }
+            assert_eq!(t["fulfillment_status"], "fulfilled", "{id}: completed");
+            let o = &by_id(&stored, id).unwrap().order;
+            assert_eq!(o.fulfillment_status, FulfillmentStatus::Fulfilled, "{id}");
+        }
+        assert_eq!(shipped, first.shipped, "extension {extension}");
+        sandbox.shutdown().await;
+    }
+}

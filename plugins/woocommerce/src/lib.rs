@@ -426,7 +426,12 @@ fn tracked(
         }),
         None => serde_json::json!({
             "custom_tracking_provider": f.carrier,
-            "custom_tracking_link": f.tracking_url.clone().unwrap_or_default(),
+            // The extension's template: `%1$s` is the tracking number.
+            "custom_tracking_link": f
+                .tracking_url
+                .as_deref()
+                .map(|u| u.replace(&f.tracking_number, "%1$s"))
+                .unwrap_or_default(),
             "tracking_number": f.tracking_number,
             "date_shipped": shipped,
         }),

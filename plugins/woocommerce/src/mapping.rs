@@ -75,6 +75,55 @@ pub fn gateway(method: &str) -> String {
     }
 }
 
+/// WordPress prints product names HTML-escaped (`Ship Your Idea &ndash;
+/// Color: Black`): the common named entities and every numeric one are
+/// decoded, so a customs description reads as the shop shows it.
+pub fn unescape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(start) = rest.find('&') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let decoded = after.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let entity = &after[1..end];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" | "#039" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                "ndash" => Some('–'),
+                "mdash" => Some('—'),
+                "hellip" => Some('…'),
+                "rsquo" => Some('’'),
+                "lsquo" => Some('‘'),
+                "rdquo" => Some('”'),
+                "ldquo" => Some('“'),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &after[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn text(s: &str) -> Option<String> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_string())
@@ -141,7 +190,7 @@ pub fn order(o: &wire::Order) -> Result<Order, PluginError> {
         lines.push(LineItem {
             external_id: l.id.to_string(),
             sku: l.sku.as_deref().and_then(text),
-            title: l.name.clone(),
+            title: unescape(&l.name),
             quantity,
             unit_price: of(unit),
             discount: of(unit * q - after),
