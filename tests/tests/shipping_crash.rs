@@ -219,24 +219,35 @@ fn terminate(pid: u32) {
         .unwrap();
 }
 
-/// Amazon's and eBay's push paths, killed where a push is most at risk:
+/// Each marketplace's push path, killed where a push is most at risk:
 /// before it (the label stored) and after it (the marketplace has the
 /// tracking, tradelane has not recorded it). The restart adopts what the
 /// marketplace already has: every order ends with one label and one
-/// fulfillment on its own marketplace.
+/// fulfillment on its own marketplace (Amazon, eBay, and WooCommerce by
+/// tracking item or by note).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_around_amazon_and_ebay_pushes_still_pushes_each_once() {
-    for (channel, market) in [("amazon", "amazon"), ("ebay", "ebay")] {
+async fn kill_9_around_marketplace_pushes_still_pushes_each_once() {
+    // WooCommerce twice: through the Shipment Tracking extension, and by
+    // order notes on a store without it. Neither de-duplicates.
+    for (channel, market, extension) in [
+        ("amazon", "amazon", true),
+        ("ebay", "ebay", true),
+        ("woo", "woocommerce", true),
+        ("woo", "woocommerce", false),
+    ] {
         for point in ["after-stored", "after-push-call"] {
-            let context = format!("{channel}, crash {point}");
+            let context = format!("{channel} (extension {extension}), crash {point}");
             let mut c = sandbox_config(0, 11);
             c.amazon_orders = 40;
             c.ebay_orders = 12;
+            c.woocommerce_orders = 12;
+            c.woocommerce_shipment_tracking = extension;
             let sandbox = tradelane_sandbox::Sandbox::start(c).await.unwrap();
             let url = sandbox.url();
             let dir = tempfile::tempdir().unwrap();
             let block = match channel {
                 "amazon" => amazon_channel("amazon", &url, 100),
+                "woo" => woocommerce_channel("woo", &url, 100, ""),
                 _ => ebay_channel("ebay", &url, 100),
             };
             let text = config_text(
@@ -258,7 +269,8 @@ async fn kill_9_around_amazon_and_ebay_pushes_still_pushes_each_once() {
             let pushed: usize = truth
                 .iter()
                 .map(|o| {
-                    let n = o["fulfillments"].as_array().unwrap().len();
+                    let pushes = if extension { "fulfillments" } else { "notes" };
+                    let n = o[pushes].as_array().unwrap().len();
                     assert!(n <= 1, "{context}: {} pushed {n} times", o["market_id"]);
                     n
                 })
