@@ -110,6 +110,8 @@ fn the_default_config_checks_out_with_every_workflow() {
         "demo/shipping carrier shippo → shippo",
         "demo/settlement account stripe → stripe",
         "demo/settlement account paypal → paypal",
+        "atelier/woocommerce → woocommerce",
+        "atelier/shipping carrier easypost → easypost",
     ] {
         assert!(text.contains(needle), "`{needle}` in:\n{text}");
     }
@@ -223,7 +225,8 @@ fn plugins_counts_every_use_and_shows_settings_keys() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     for (name, used, key) in [
-        ("easypost", "1", "api_key"),
+        ("easypost", "2", "api_key"),
+        ("woocommerce", "1", "store_url"),
         ("paypal", "1", "client_secret"),
         ("amazon", "1", "marketplace_ids"),
         ("example", "0", ""),
