@@ -35,12 +35,12 @@ fn plugins_lists_the_builtins_with_kind_and_contract() {
             .find(|l| l.starts_with(name))
             .unwrap_or_else(|| panic!("{name} missing:\n{text}"));
         assert!(
-            line.contains(kind) && line.contains("0.3.0") && line.contains("built-in:"),
+            line.contains(kind) && line.contains("0.4.0") && line.contains("built-in:"),
             "{line}"
         );
     }
     assert!(
-        text.contains("host contract: tradelane:plugin@0.3.0"),
+        text.contains("host contract: tradelane:plugin@0.4.0"),
         "{text}"
     );
 }
@@ -56,7 +56,7 @@ fn describe_shows_settings_secrets_hosts_and_limits() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.starts_with("amazon ") && text.contains("contract 0.3.0"),
+        text.starts_with("amazon ") && text.contains("contract 0.4.0"),
         "{text}"
     );
     let secret = text

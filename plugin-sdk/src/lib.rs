@@ -74,7 +74,7 @@ pub use serde_json;
 pub use settings::{Settings, invalid};
 
 /// The contract version this SDK builds plugins against (`tradelane:plugin@…`).
-pub const CONTRACT_VERSION: &str = "0.3.0";
+pub const CONTRACT_VERSION: &str = "0.4.0";
 
 /// What every plugin call returns.
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;
@@ -227,6 +227,33 @@ pub fn oauth_refresh(
         scopes: Vec::new(),
         authorize_url: None,
         redirect_uri_setting: None,
+    }
+}
+
+/// A host-managed public OAuth client (an app with no secret, such as
+/// Etsy's): the refresh-token grant with `client_id` in a form body and
+/// no secret; `tradelane connect` gets the first refresh token at
+/// `authorize_url` by authorization code with PKCE (`S256`). Providers
+/// that rotate refresh tokens are handled by the host, which keeps the
+/// newest one.
+pub fn oauth_public(
+    name: &str,
+    token_url: &str,
+    client_id_setting: &str,
+    refresh_token_setting: &str,
+    authorize_url: &str,
+) -> OAuthClient {
+    OAuthClient {
+        client_auth: OAuthClientAuth::None,
+        body: OAuthBody::Form,
+        authorize_url: Some(authorize_url.to_string()),
+        ..oauth_refresh(
+            name,
+            token_url,
+            client_id_setting,
+            "",
+            refresh_token_setting,
+        )
     }
 }
 

@@ -1,7 +1,7 @@
-//! Contract versions: plugins built for contract 0.1.0 and 0.2.0 (the
-//! Shopify and EasyPost plugins as they were built then, kept as binary
-//! fixtures) still load, and sync exactly, through the frozen bindings and
-//! `Conv`.
+//! Contract versions: plugins built for contracts 0.1.0, 0.2.0 and 0.3.0
+//! (the Shopify, EasyPost and eBay plugins as they were built then, kept as
+//! binary fixtures) still load, and sync exactly, through the frozen
+//! bindings and `Conv`.
 
 use tradelane::host::{PluginHost, PluginSource};
 use tradelane_tests::*;
@@ -88,5 +88,53 @@ async fn a_0_1_plugin_syncs_exactly() {
         ),
         "0.1 orders get 0.2's defaults"
     );
+    sandbox.shutdown().await;
+}
+
+fn v0_3_ebay() -> std::path::PathBuf {
+    fixtures().join("plugins/ebay-contract-0.3.0.wasm")
+}
+
+/// A 0.3 plugin with a host-managed OAuth client (whose client
+/// authentication grew a case in 0.4) loads, refreshes its token and syncs
+/// every order exactly as the current eBay plugin does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_0_3_oauth_plugin_loads_refreshes_and_syncs_exactly() {
+    let host = PluginHost::new(None).unwrap();
+    let wasm = std::fs::read(v0_3_ebay()).unwrap();
+    let plugin = host
+        .load(PluginSource::File(v0_3_ebay()), &wasm)
+        .await
+        .unwrap_or_else(|e| panic!("a 0.3.0 eBay plugin loads: {e:#}"));
+    assert_eq!(plugin.manifest.contract_version, "0.3.0");
+    assert_eq!(
+        plugin.manifest.oauth[0].client_auth,
+        tradelane::model::OAuthClientAuth::Basic
+    );
+
+    let mut c = sandbox_config(0, 5);
+    c.ebay_orders = 30;
+    let sandbox = tradelane_sandbox::Sandbox::start(c).await.unwrap();
+    let url = sandbox.url();
+    let dir = tempfile::tempdir().unwrap();
+    let old = ebay_channel("old", &url, 10).replace(
+        "plugin = \"ebay\"",
+        &format!("plugin = \"{}\"", v0_3_ebay().display()),
+    );
+    let text = config_text(
+        &dir.path().join("data"),
+        &[old, ebay_channel("new", &url, 10)],
+    );
+    let (_, config) = write_config(dir.path(), &text);
+    let h = Harness::new(&config).await;
+    h.pass(0).await.expect("a pass through a 0.3 plugin");
+    h.pass(1).await.expect("a pass through the current plugin");
+    let key = |o: &tradelane::store::StoredOrder| serde_json::to_string(&o.order).unwrap();
+    let mut old: Vec<String> = h.stored("old").iter().map(key).collect();
+    let mut new: Vec<String> = h.stored("new").iter().map(key).collect();
+    old.sort();
+    new.sort();
+    assert_eq!(old.len(), 30);
+    assert_eq!(old, new, "the same orders, field for field");
     sandbox.shutdown().await;
 }

@@ -23,7 +23,7 @@ fn ebay_client(url: &str) -> ClientConfig {
             name: "ebay".into(),
             token_url: format!("{url}/identity/v1/oauth2/token"),
             grant: OAuthGrant::RefreshToken,
-            basic_auth: true,
+            client_auth: tradelane::model::OAuthClientAuth::Basic,
             json_body: false,
             client_id_setting: "client_id".into(),
             client_secret_setting: "client_secret".into(),

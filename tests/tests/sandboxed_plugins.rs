@@ -257,7 +257,7 @@ async fn another_contract_major_is_refused_at_load_naming_both_versions() {
     let text = format!("{err:#}");
     assert!(
         text.contains("tradelane:plugin@2.0.0")
-            && text.contains("tradelane:plugin@0.3.0")
+            && text.contains("tradelane:plugin@0.4.0")
             && text.contains("loads 0.1, 0.2"),
         "{text}"
     );

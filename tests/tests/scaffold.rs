@@ -93,7 +93,7 @@ async fn a_scaffolded_plugin_of_each_kind_builds_loads_and_tests_offline() {
             .unwrap_or_else(|e| panic!("{name} loads: {e:#}"));
         assert_eq!(plugin.manifest.name, name);
         assert_eq!(plugin.kind().to_string(), kind);
-        assert_eq!(plugin.manifest.contract_version, "0.3.0");
+        assert_eq!(plugin.manifest.contract_version, "0.4.0");
     }
     let tests = ok(
         cargo(

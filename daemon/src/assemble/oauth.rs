@@ -4,7 +4,7 @@
 
 use super::settings::ResolvedSettings;
 use crate::egress::oauth::ClientConfig;
-use crate::model::{Manifest, OAuthGrant};
+use crate::model::{Manifest, OAuthClientAuth, OAuthGrant};
 
 /// Every client of `manifest`, or the first problem, as
 /// `(setting key, what is wrong)`.
@@ -27,7 +27,11 @@ pub fn clients(
             })
         };
         let client_id = need(&spec.client_id_setting, "the app's client id")?;
-        let client_secret = need(&spec.client_secret_setting, "the app's client secret")?;
+        let client_secret = match spec.client_auth {
+            // A public client (PKCE) has no secret.
+            OAuthClientAuth::Public => crate::egress::Secret::new(""),
+            _ => need(&spec.client_secret_setting, "the app's client secret")?,
+        };
         let refresh_token = match (&spec.grant, &spec.refresh_token_setting) {
             (OAuthGrant::RefreshToken, Some(key)) => Some(need(
                 key,

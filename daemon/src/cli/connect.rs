@@ -20,7 +20,7 @@ use crate::assemble::{load_one, oauth};
 use crate::config::{Connection, LoadedConfig};
 use crate::egress::{ChannelEgress, Egress, EgressSettings, HttpEgress};
 use crate::host::PluginHost;
-use crate::model::{OAuthClient, OAuthGrant};
+use crate::model::{OAuthClient, OAuthClientAuth, OAuthGrant};
 use anyhow::{Context, bail};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -103,6 +103,8 @@ pub async fn connect(
             None => None,
         };
         let state = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        // A public client proves the consent is its own with PKCE.
+        let pkce = (client.client_auth == OAuthClientAuth::Public).then(Pkce::new);
         let mut url = reqwest::Url::parse(&authorize)
             .with_context(|| format!("`{authorize}` is not a URL"))?;
         {
@@ -110,6 +112,10 @@ pub async fn connect(
             q.append_pair("client_id", &client_id)
                 .append_pair("response_type", "code")
                 .append_pair("state", &state);
+            if let Some(p) = &pkce {
+                q.append_pair("code_challenge", &p.challenge)
+                    .append_pair("code_challenge_method", "S256");
+            }
             if let Some(r) = &redirect {
                 q.append_pair("redirect_uri", r);
             }
@@ -131,6 +137,7 @@ pub async fn connect(
             &client,
             &code,
             redirect.as_deref(),
+            pkce.as_ref().map(|p| p.verifier.as_str()),
         )
         .await?
     };
@@ -151,6 +158,50 @@ pub async fn connect(
         path.display()
     );
     Ok(0)
+}
+
+/// A PKCE pair (RFC 7636): a random verifier of 64 unreserved characters,
+/// and its `S256` challenge, `BASE64URL(SHA256(verifier))` unpadded.
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+impl Pkce {
+    /// A fresh pair.
+    pub fn new() -> Self {
+        const UNRESERVED: &[u8] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+        let mut rng = fastrand::Rng::with_seed(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+                ^ u64::from(std::process::id()).rotate_left(32)
+                ^ fastrand::u64(..),
+        );
+        let verifier: String = (0..64)
+            .map(|_| char::from(UNRESERVED[rng.usize(..UNRESERVED.len())]))
+            .collect();
+        Self::from_verifier(verifier)
+    }
+
+    /// The pair for a given verifier.
+    pub fn from_verifier(verifier: String) -> Self {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(verifier.as_bytes());
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        Pkce {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+impl Default for Pkce {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn read_line(pasted: Option<String>) -> anyhow::Result<String> {
@@ -208,6 +259,7 @@ async fn exchange(
     client: &OAuthClient,
     code: &str,
     redirect: Option<&str>,
+    code_verifier: Option<&str>,
 ) -> anyhow::Result<String> {
     // The same resolution the daemon uses, less the refresh token.
     let mut probe = resolved.clone();
@@ -227,6 +279,9 @@ async fn exchange(
     ];
     if let Some(r) = redirect {
         fields.push(("redirect_uri", r.to_string()));
+    }
+    if let Some(v) = code_verifier {
+        fields.push(("code_verifier", v.to_string()));
     }
     let mut policy = host_policy(config, prefix, channel, manifest, resolved)?;
     policy.follow_redirects = false;
@@ -314,6 +369,16 @@ pub fn save_credential(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pkce_challenge_is_rfc_7636s_own_example() {
+        // RFC 7636, Appendix B.
+        let p = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        assert_eq!(p.challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        let fresh = Pkce::new();
+        assert_eq!(fresh.verifier.len(), 64);
+        assert_ne!(fresh.verifier, Pkce::new().verifier);
+    }
 
     #[test]
     fn the_code_comes_from_our_own_redirect_only() {

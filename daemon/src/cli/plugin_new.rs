@@ -87,7 +87,7 @@ pub fn scaffold(args: &NewArgs) -> anyhow::Result<PathBuf> {
                 toml::Value::String(abs.display().to_string())
             )
         }
-        None => format!("{{ version = \"0.3\", features = [\"{feature}\"] }}"),
+        None => format!("{{ version = \"0.4\", features = [\"{feature}\"] }}"),
     };
     let fill = |text: &str| {
         text.replace("{{name}}", &args.name)

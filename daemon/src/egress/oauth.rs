@@ -18,7 +18,7 @@
 //! refresh token in config wins over a rotated one in the store.
 
 use super::{ChannelEgress, Egress, Method, Request, Secret, Secrets};
-use crate::model::{OAuthClient, OAuthGrant};
+use crate::model::{OAuthClient, OAuthClientAuth, OAuthGrant};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -95,17 +95,24 @@ impl ClientConfig {
     /// body) and the body encoded as it says (form or JSON).
     pub fn token_request(&self, mut fields: Vec<(&str, String)>) -> Request {
         let mut headers = vec![("Accept".to_string(), "application/json".to_string())];
-        if self.spec.basic_auth {
-            use base64::Engine as _;
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                self.client_id.expose(),
-                self.client_secret.expose()
-            ));
-            headers.push(("Authorization".into(), format!("Basic {basic}")));
-        } else {
-            fields.push(("client_id", self.client_id.expose().to_string()));
-            fields.push(("client_secret", self.client_secret.expose().to_string()));
+        match self.spec.client_auth {
+            OAuthClientAuth::Basic => {
+                use base64::Engine as _;
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    self.client_id.expose(),
+                    self.client_secret.expose()
+                ));
+                headers.push(("Authorization".into(), format!("Basic {basic}")));
+            }
+            OAuthClientAuth::Body => {
+                fields.push(("client_id", self.client_id.expose().to_string()));
+                fields.push(("client_secret", self.client_secret.expose().to_string()));
+            }
+            // A public client has no secret to send.
+            OAuthClientAuth::Public => {
+                fields.push(("client_id", self.client_id.expose().to_string()));
+            }
         }
         let body = if self.spec.json_body {
             headers.push(("Content-Type".into(), "application/json".into()));

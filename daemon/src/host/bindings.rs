@@ -72,3 +72,8 @@ pub mod v0_1 {
 pub mod v0_2 {
     contract!("wit/0.2.0");
 }
+
+/// Contract 0.3.0, frozen: plugins built with the SDK before 0.4 still load.
+pub mod v0_3 {
+    contract!("wit/0.3.0");
+}

@@ -175,6 +175,18 @@ impl Plugin {
                 .tradelane_plugin_sales_channel()
                 .call_manifest(s))
             .map(|(site, m)| (site, m.conv()))?,
+            Pre::MarketplaceV03(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_sales_channel()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
+            Pre::PaymentV03(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_payment_provider()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
+            Pre::CarrierV03(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
+                .tradelane_plugin_carrier_service()
+                .call_manifest(s))
+            .map(|(site, m)| (site, m.conv()))?,
             Pre::PaymentV02(pre) => in_fresh_store!(self, services, limits, pre, |b, s| b
                 .tradelane_plugin_payment_provider()
                 .call_manifest(s))
@@ -202,6 +214,9 @@ impl Plugin {
             Pre::MarketplaceV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
             Pre::PaymentV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
             Pre::CarrierV02(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::MarketplaceV03(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::PaymentV03(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            Pre::CarrierV03(pre) => pre.instantiate_async(&mut store).await.map(drop),
         };
         result.map_err(|e| self.fail(&site, &store, limits, e))
     }

@@ -6,10 +6,10 @@
 //! `package` line of the WIT files both sides are generated from.
 
 /// The `tradelane:plugin` package version this host is generated from.
-pub const CONTRACT_VERSION: (u64, u64, u64) = (0, 3, 0);
+pub const CONTRACT_VERSION: (u64, u64, u64) = (0, 4, 0);
 
 /// `major.minor` of every contract version a plugin may be built for.
-pub const SUPPORTED: [(u64, u64); 3] = [(0, 1), (0, 2), (0, 3)];
+pub const SUPPORTED: [(u64, u64); 4] = [(0, 1), (0, 2), (0, 3), (0, 4)];
 
 /// The contract version as text.
 pub fn contract_version() -> String {

@@ -1,7 +1,7 @@
 //! Loading plugins: compile (or reuse the cache), check the contract
 //! version, type-check against one world, read the manifest.
 
-use super::bindings::{carrier, marketplace, payment, types as wit, v0_1, v0_2};
+use super::bindings::{carrier, marketplace, payment, types as wit, v0_1, v0_2, v0_3};
 use super::compile_cache::{self, CacheOutcome, CompileCache};
 use super::contract::{compatible, contract_version, supported_versions};
 use super::engine::{EPOCH_TICK, EpochTicker, build_engine};
@@ -76,6 +76,10 @@ pub(super) enum Pre {
     Marketplace(marketplace::MarketplacePre<CallState>),
     Payment(payment::PaymentPre<CallState>),
     Carrier(carrier::CarrierPre<CallState>),
+    /// Contract 0.3.0 plugins, converted at the boundary (`compat`).
+    MarketplaceV03(v0_3::marketplace::MarketplacePre<CallState>),
+    PaymentV03(v0_3::payment::PaymentPre<CallState>),
+    CarrierV03(v0_3::carrier::CarrierPre<CallState>),
     /// Contract 0.2.0 plugins, converted at the boundary (`compat`).
     MarketplaceV02(v0_2::marketplace::MarketplacePre<CallState>),
     PaymentV02(v0_2::payment::PaymentPre<CallState>),
@@ -95,6 +99,7 @@ impl PluginHost {
         // context behind it grants nothing (see `CallState::new`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         super::bindings::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+        v0_3::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         v0_2::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         v0_1::imports::HostImports::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
@@ -145,6 +150,15 @@ impl PluginHost {
             }
             (PluginKind::Carrier, 2) => {
                 Pre::CarrierV02(v0_2::carrier::CarrierPre::new(instance_pre)?)
+            }
+            (PluginKind::Marketplace, 3) => {
+                Pre::MarketplaceV03(v0_3::marketplace::MarketplacePre::new(instance_pre)?)
+            }
+            (PluginKind::Payment, 3) => {
+                Pre::PaymentV03(v0_3::payment::PaymentPre::new(instance_pre)?)
+            }
+            (PluginKind::Carrier, 3) => {
+                Pre::CarrierV03(v0_3::carrier::CarrierPre::new(instance_pre)?)
             }
             (PluginKind::Marketplace, _) => {
                 Pre::Marketplace(marketplace::MarketplacePre::new(instance_pre)?)

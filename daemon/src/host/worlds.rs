@@ -66,7 +66,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Marketplace,
-                Marketplace | MarketplaceV02 | MarketplaceV01,
+                Marketplace | MarketplaceV03 | MarketplaceV02 | MarketplaceV01,
                 tradelane_plugin_sales_channel.call_check(&settings)
             ),
             PluginKind::Payment => dispatch!(
@@ -74,7 +74,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Payment,
-                Payment | PaymentV02 | PaymentV01,
+                Payment | PaymentV03 | PaymentV02 | PaymentV01,
                 tradelane_plugin_payment_provider.call_check(&settings)
             ),
             PluginKind::Carrier => dispatch!(
@@ -82,7 +82,7 @@ impl Plugin {
                 services,
                 limits,
                 PluginKind::Carrier,
-                Carrier | CarrierV02 | CarrierV01,
+                Carrier | CarrierV03 | CarrierV02 | CarrierV01,
                 tradelane_plugin_carrier_service.call_check(&settings)
             ),
         }?;
@@ -103,7 +103,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Marketplace,
-            Marketplace | MarketplaceV02 | MarketplaceV01,
+            Marketplace | MarketplaceV03 | MarketplaceV02 | MarketplaceV01,
             tradelane_plugin_sales_channel.call_fetch_orders(&settings, &query)
         )?;
         match result {
@@ -132,7 +132,7 @@ impl Plugin {
         }
         let settings = settings.to_wit();
         let (site, result) = dispatch!(self, services, limits, PluginKind::Marketplace,
-            Marketplace | MarketplaceV02,
+            Marketplace | MarketplaceV03 | MarketplaceV02,
             tradelane_plugin_sales_channel.call_fetch_order(&settings); plain external_id)?;
         let result: Result<Option<super::bindings::types::Order>, _> = result;
         match result.map_err(|e| Self::failure(&site, e))? {
@@ -157,7 +157,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Marketplace,
-            Marketplace | MarketplaceV02 | MarketplaceV01,
+            Marketplace | MarketplaceV03 | MarketplaceV02 | MarketplaceV01,
             tradelane_plugin_sales_channel.call_push_fulfillment(&settings, &fulfillment)
         )?;
         result
@@ -179,7 +179,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Carrier,
-            Carrier | CarrierV02 | CarrierV01,
+            Carrier | CarrierV03 | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_quote(&settings, &shipment)
         )?;
         let rates: Vec<super::bindings::types::Rate> =
@@ -207,7 +207,7 @@ impl Plugin {
             convert::rate_out(rate),
         );
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV02 | CarrierV01,
+            Carrier | CarrierV03 | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_buy_label(&settings, &shipment, &rate);
             plain idempotency_key)?;
         let label = result.map_err(|e| Self::failure(&site, e))?;
@@ -224,7 +224,7 @@ impl Plugin {
     ) -> Result<Option<(Label, LabelDocuments)>, CallError> {
         let settings = settings.to_wit();
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV02 | CarrierV01,
+            Carrier | CarrierV03 | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_find_label(&settings); plain reference)?;
         let found: Option<super::bindings::types::Label> =
             result.map_err(|e| Self::failure(&site, e))?;
@@ -247,7 +247,7 @@ impl Plugin {
     ) -> Result<Vec<TrackingEvent>, CallError> {
         let settings = settings.to_wit();
         let (site, result) = dispatch!(self, services, limits, PluginKind::Carrier,
-            Carrier | CarrierV02 | CarrierV01,
+            Carrier | CarrierV03 | CarrierV02 | CarrierV01,
             tradelane_plugin_carrier_service.call_track(&settings);
             plain carrier, tracking_number)?;
         let events = result.map_err(|e| Self::failure(&site, e))?;
@@ -268,7 +268,7 @@ impl Plugin {
             services,
             limits,
             PluginKind::Payment,
-            Payment | PaymentV02 | PaymentV01,
+            Payment | PaymentV03 | PaymentV02 | PaymentV01,
             tradelane_plugin_payment_provider.call_fetch_payouts(&settings, &query)
         )?;
         let page = result.map_err(|e| Self::failure(&site, e))?;
@@ -287,7 +287,7 @@ impl Plugin {
         let (settings, payout) = (settings.to_wit(), convert::payout_out(payout));
         let token = page_token.map(str::to_string);
         let (site, result) = dispatch!(self, services, limits, PluginKind::Payment,
-            Payment | PaymentV02 | PaymentV01,
+            Payment | PaymentV03 | PaymentV02 | PaymentV01,
             tradelane_plugin_payment_provider.call_fetch_payout_lines(&settings, &payout);
             plain token.as_deref())?;
         let page = result.map_err(|e| Self::failure(&site, e))?;

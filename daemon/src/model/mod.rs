@@ -421,8 +421,8 @@ pub struct OAuthClient {
     /// May hold `{{setting:KEY}}`.
     pub token_url: String,
     pub grant: OAuthGrant,
-    /// Client id and secret as HTTP Basic credentials (else in the body).
-    pub basic_auth: bool,
+    /// How the client authenticates at the token endpoint.
+    pub client_auth: OAuthClientAuth,
     /// A JSON body (else form-encoded).
     pub json_body: bool,
     pub client_id_setting: String,
@@ -431,6 +431,17 @@ pub struct OAuthClient {
     pub scopes: Vec<String>,
     pub authorize_url: Option<String>,
     pub redirect_uri_setting: Option<String>,
+}
+
+/// How an OAuth client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OAuthClientAuth {
+    /// Client id and secret as HTTP Basic credentials.
+    Basic,
+    /// Client id and secret in the body.
+    Body,
+    /// A public client: the id in the body, no secret; consent with PKCE.
+    Public,
 }
 
 /// An API's rate limit as the plugin declares it.

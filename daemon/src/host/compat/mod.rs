@@ -244,9 +244,13 @@ macro_rules! unchanged_since_0_1 {
             PluginError { Auth(x), RateLimited(x), Transient(x), InvalidResponse(x), Rejected(x),
                 InvalidSettings(x), NotFound(x), Unsupported(x) }
         }
+    };
+}
 
-        // ---- the records 0.3 grew: an older plugin's meaning ----------------
-
+/// The records contract 0.3 grew, for the versions before it: an older
+/// plugin's meaning.
+macro_rules! grown_in_0_3 {
+    ($old:ident <-> $new:ident) => {
         grown! { $old -> $new:
             LineItem { external_id, sku, title, quantity, unit_price, discount, tax, weight_grams,
                 hs_code, origin_country, requires_shipping } + { gtin: None }
@@ -263,6 +267,21 @@ macro_rules! unchanged_since_0_1 {
     };
 }
 
+/// Enums with one payload-free case more in the current version: old → new
+/// only (an older plugin never sees the new case).
+macro_rules! cases_up {
+    ($a:ident -> $b:ident: $($name:ident { $($case:ident),* $(,)? })*) => {
+        $(
+            impl Conv<$b::$name> for $a::$name {
+                fn conv(self) -> $b::$name {
+                    match self { $($a::$name::$case => $b::$name::$case),* }
+                }
+            }
+        )*
+    };
+}
+
 // After the macros, which the version modules use.
 mod v0_1;
 mod v0_2;
+mod v0_3;

@@ -7,6 +7,7 @@ use crate::host::bindings::v0_1::{secrets as secrets01, types as old};
 use super::Conv;
 
 unchanged_since_0_1!(old <-> new);
+grown_in_0_3!(old <-> new);
 serve_imports!(http01, log01, secrets01, cache01, old);
 
 records_up! { old -> new:

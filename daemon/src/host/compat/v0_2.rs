@@ -7,6 +7,7 @@ use crate::host::bindings::v0_2::{secrets as secrets02, types as old};
 use super::Conv;
 
 unchanged_since_0_1!(old <-> new);
+grown_in_0_3!(old <-> new);
 serve_imports!(http02, log02, secrets02, cache02, old);
 
 records! { http02 <-> http:
@@ -16,6 +17,10 @@ records! { http02 <-> http:
 records! { old <-> new:
     RateLimit { milli_requests_per_second, burst, usage_header }
     OperationLimit { operation, milli_requests_per_second, burst }
+}
+
+// What only flows out of a plugin (the client authentication grew in 0.4).
+records_up! { old -> new:
     OauthClient { name, token_url, grant, client_auth, body, client_id_setting,
         client_secret_setting, refresh_token_setting, scopes, authorize_url,
         redirect_uri_setting }
@@ -27,8 +32,11 @@ cases! { old <-> new:
     UsageHeader { UsedOfLimit(x), Remaining(x), RatePerSecond(x) }
     FulfilledBy { Seller, Marketplace }
     OauthGrant { RefreshToken, ClientCredentials }
-    OauthClientAuth { Basic, Body }
     OauthBody { Form, Json }
+}
+
+cases_up! { old -> new:
+    OauthClientAuth { Basic, Body }
 }
 
 grown! { old -> new:

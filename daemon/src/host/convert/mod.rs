@@ -408,7 +408,11 @@ pub fn manifest(m: wit::PluginManifest) -> model::Manifest {
                     wit::OauthGrant::RefreshToken => model::OAuthGrant::RefreshToken,
                     wit::OauthGrant::ClientCredentials => model::OAuthGrant::ClientCredentials,
                 },
-                basic_auth: matches!(o.client_auth, wit::OauthClientAuth::Basic),
+                client_auth: match o.client_auth {
+                    wit::OauthClientAuth::Basic => model::OAuthClientAuth::Basic,
+                    wit::OauthClientAuth::Body => model::OAuthClientAuth::Body,
+                    wit::OauthClientAuth::None => model::OAuthClientAuth::Public,
+                },
                 json_body: matches!(o.body, wit::OauthBody::Json),
                 client_id_setting: o.client_id_setting,
                 client_secret_setting: o.client_secret_setting,
