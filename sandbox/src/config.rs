@@ -95,6 +95,25 @@ pub struct SandboxConfig {
     /// Whether the Shipment Tracking extension is installed.
     #[serde(default = "yes")]
     pub woocommerce_shipment_tracking: bool,
+    /// Receipts the simulated Etsy shop holds at start.
+    #[serde(default = "default_market_orders")]
+    pub etsy_orders: u32,
+    /// The Etsy app (keystring and shared secret) and the seller's
+    /// refresh token the simulated Etsy accepts.
+    #[serde(default = "default_etsy_keystring")]
+    pub etsy_keystring: String,
+    #[serde(default = "default_etsy_secret")]
+    pub etsy_shared_secret: String,
+    #[serde(default = "default_etsy_refresh")]
+    pub etsy_refresh_token: String,
+    /// Etsy's per-second and per-day request limits.
+    #[serde(default = "default_etsy_per_second")]
+    pub etsy_per_second: u32,
+    #[serde(default = "default_etsy_daily")]
+    pub etsy_daily_limit: u32,
+    /// The `divisor` of Etsy's money (100: cents).
+    #[serde(default = "default_etsy_divisor")]
+    pub etsy_divisor: u32,
     /// The currency the simulated providers pay out in.
     #[serde(default = "default_settlement")]
     pub settlement_currency: String,
@@ -164,6 +183,9 @@ pub struct SandboxFaults {
     /// with an HTML page (0: off).
     #[serde(default)]
     pub woocommerce_html_error_every: u32,
+    /// After each Etsy receipts page served, this many receipts change.
+    #[serde(default)]
+    pub etsy_changes_per_page: u32,
 }
 
 fn yes() -> bool {
@@ -231,6 +253,24 @@ fn default_woo_secret() -> String {
 }
 fn default_woo_offset() -> i32 {
     60
+}
+fn default_etsy_keystring() -> String {
+    "etsysandboxkeystring".into()
+}
+fn default_etsy_secret() -> String {
+    "etsysandboxsecret".into()
+}
+fn default_etsy_refresh() -> String {
+    "12345678.sandbox-refresh-token".into()
+}
+fn default_etsy_per_second() -> u32 {
+    10
+}
+fn default_etsy_daily() -> u32 {
+    10_000
+}
+fn default_etsy_divisor() -> u32 {
+    100
 }
 fn default_settlement() -> String {
     "EUR".into()

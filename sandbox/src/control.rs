@@ -63,6 +63,21 @@ async fn truth(
                 .collect();
             Json(with_ids(orders, crate::ebay::order_id)).into_response()
         }
+        Some("etsy") => {
+            let orders = state
+                .etsy
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .world
+                .orders
+                .values()
+                .cloned()
+                .collect();
+            Json(with_ids(orders, |id| {
+                crate::etsy::receipt_id(id).to_string()
+            }))
+            .into_response()
+        }
         Some("woocommerce") => {
             let m = state.woocommerce.lock().unwrap_or_else(|p| p.into_inner());
             let orders: Vec<serde_json::Value> = m
@@ -116,7 +131,11 @@ async fn oauth(
             &mut state.ebay.lock().unwrap_or_else(|p| p.into_inner()).oauth,
         ))
         .into_response(),
-        _ => (StatusCode::BAD_REQUEST, "provider=amazon|ebay").into_response(),
+        Some("etsy") => Json(apply(
+            &mut state.etsy.lock().unwrap_or_else(|p| p.into_inner()).oauth,
+        ))
+        .into_response(),
+        _ => (StatusCode::BAD_REQUEST, "provider=amazon|ebay|etsy").into_response(),
     }
 }
 
@@ -147,12 +166,23 @@ async fn tick(
 ) -> Response {
     let new: u32 = q.get("new").and_then(|n| n.parse().ok()).unwrap_or(0);
     let updates: u32 = q.get("updates").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let mut world = state.world();
-    let created: Vec<u64> = (0..new).map(|_| world.arrive(Utc::now())).collect();
-    let updated: Vec<u64> = (0..updates)
-        .filter_map(|_| world.update_random(Utc::now()))
-        .collect();
-    Json(serde_json::json!({"created": created, "updated": updated})).into_response()
+    let run = |world: &mut crate::World| {
+        let created: Vec<u64> = (0..new).map(|_| world.arrive(Utc::now())).collect();
+        let updated: Vec<u64> = (0..updates)
+            .filter_map(|_| world.update_random(Utc::now()))
+            .collect();
+        serde_json::json!({"created": created, "updated": updated})
+    };
+    let answer = match q.get("market").map(String::as_str) {
+        Some("woocommerce") => run(&mut state
+            .woocommerce
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .world),
+        Some("etsy") => run(&mut state.etsy.lock().unwrap_or_else(|p| p.into_inner()).world),
+        _ => run(&mut state.world()),
+    };
+    Json(answer).into_response()
 }
 
 async fn touch(

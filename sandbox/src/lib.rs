@@ -18,7 +18,8 @@
 //! - `GET /_sandbox/truth`: every simulated order (neutral form, integer money);
 //! - `GET /_sandbox/served`: every API response served so far, with the order ids in it;
 //! - `POST /_sandbox/faults` (JSON body, the `[sandbox.faults]` keys): switch faults;
-//! - `POST /_sandbox/tick?new=N&updates=M`: make orders arrive / change now;
+//! - `POST /_sandbox/tick?new=N&updates=M[&market=woocommerce|etsy]`: make orders
+//!   arrive / change now;
 //! - `POST /_sandbox/touch?id=ID&updated_at=RFC3339[&market=woocommerce]`: set an
 //!   order's update time;
 //! - `GET /_sandbox/carriers`: every shipment the carriers created, with rates,
@@ -27,10 +28,10 @@
 //!   address one the carriers refuse, or correct it again (the order changes);
 //! - `GET /_sandbox/settlement`: every payout with its lines, and the
 //!   discrepancies injected;
-//! - `GET /_sandbox/truth?market=amazon|ebay|woocommerce`: that marketplace's
+//! - `GET /_sandbox/truth?market=amazon|ebay|woocommerce|etsy`: that marketplace's
 //!   orders, with the ids it shows (`market_id`; WooCommerce's also carry
 //!   their `notes`);
-//! - `GET|POST /_sandbox/oauth?provider=amazon|ebay` (`expire=true`,
+//! - `GET|POST /_sandbox/oauth?provider=amazon|ebay|etsy` (`expire=true`,
 //!   `revoke=true`, `rotate=true|false`, `lifetime=SECS`): the simulated
 //!   authorisation servers' counters and switches.
 
@@ -40,6 +41,7 @@ pub mod config;
 mod control;
 pub mod ebay;
 pub mod ecb;
+pub mod etsy;
 mod example;
 mod faults;
 pub mod money;
@@ -89,6 +91,8 @@ pub struct SandboxState {
     pub ebay: Mutex<ebay::Market>,
     /// The second seller's WooCommerce store.
     pub woocommerce: Mutex<woocommerce::Market>,
+    /// The second seller's Etsy shop.
+    pub etsy: Mutex<etsy::Market>,
 }
 
 impl SandboxState {
@@ -140,6 +144,7 @@ impl Sandbox {
             amazon: Mutex::new(amazon::Market::new(&config)),
             ebay: Mutex::new(ebay::Market::new(&config)),
             woocommerce: Mutex::new(woocommerce::Market::new(&config)),
+            etsy: Mutex::new(etsy::Market::new(&config)),
             config,
         });
         let app = Router::new()
@@ -147,6 +152,7 @@ impl Sandbox {
             .merge(amazon::routes())
             .merge(ebay::routes())
             .merge(woocommerce::routes())
+            .merge(etsy::routes())
             .merge(example::routes())
             .merge(carriers::easypost::routes())
             .merge(carriers::shippo::routes())
@@ -173,7 +179,7 @@ impl Sandbox {
             }
             clock.abort();
         });
-        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, WooCommerce-, EasyPost-, Shippo-, Stripe-, PayPal- and ECB-compatible and Example Shop APIs");
+        tracing::info!(%addr, "sandbox serving Shopify-, Amazon SP-API-, eBay-, WooCommerce-, Etsy-, EasyPost-, Shippo-, Stripe-, PayPal- and ECB-compatible and Example Shop APIs");
         Ok(Sandbox {
             addr,
             state,
@@ -221,12 +227,14 @@ fn spawn_clock(
                     state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                     state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                     state.woocommerce.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
+                    state.etsy.lock().unwrap_or_else(|p| p.into_inner()).world.arrive(Utc::now());
                 }
                 _ = async { updates.as_mut().expect("guarded").tick().await }, if updates.is_some() => {
                     state.world().update_random(Utc::now());
                     state.amazon.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                     state.ebay.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                     state.woocommerce.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
+                    state.etsy.lock().unwrap_or_else(|p| p.into_inner()).world.update_random(Utc::now());
                 }
                 _ = stop.changed() => break,
             }

@@ -16,8 +16,9 @@ pub struct OAuthServer {
     pub client_secret: String,
     refresh_tokens: HashSet<String>,
     access_tokens: HashMap<String, Instant>,
-    /// Authorization codes handed out by the consent page, not yet used.
-    codes: HashSet<String>,
+    /// Authorization codes handed out by the consent page, not yet used,
+    /// with the PKCE challenge (`S256`) each was issued for, if any.
+    codes: HashMap<String, Option<String>>,
     pub lifetime: Duration,
     /// Hand out a new refresh token on every refresh and revoke the old one.
     pub rotate: bool,
@@ -53,7 +54,7 @@ impl OAuthServer {
             client_secret: client_secret.into(),
             refresh_tokens: [refresh_token.to_string()].into_iter().collect(),
             access_tokens: HashMap::new(),
-            codes: HashSet::new(),
+            codes: HashMap::new(),
             lifetime: Duration::from_secs(3600),
             rotate: false,
             counter: 0,
@@ -104,12 +105,22 @@ impl OAuthServer {
             }
             "authorization_code" => {
                 let code = form.get("code").cloned().unwrap_or_default();
-                if !self.codes.remove(&code) {
+                let Some(challenge) = self.codes.remove(&code) else {
                     return Grant::Refused(
                         400,
                         "invalid_grant",
                         "the provided authorization grant code is invalid or was issued to another client".into(),
                     );
+                };
+                if let Some(challenge) = challenge {
+                    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                    if s256(&verifier) != challenge {
+                        return Grant::Refused(
+                            400,
+                            "invalid_grant",
+                            "code_verifier does not match the code_challenge (PKCE)".into(),
+                        );
+                    }
                 }
                 let new = self.next(self.refresh_prefix);
                 self.refresh_tokens.insert(new.clone());
@@ -143,8 +154,14 @@ impl OAuthServer {
 
     /// A code the consent page would have redirected with.
     pub fn issue_code(&mut self) -> String {
-        let code = self.next("v^1.1#code-");
-        self.codes.insert(code.clone());
+        self.issue_code_for(None)
+    }
+
+    /// A code issued for a PKCE `S256` challenge: exchanging it needs the
+    /// verifier.
+    pub fn issue_code_for(&mut self, challenge: Option<String>) -> String {
+        let code = self.next("code-");
+        self.codes.insert(code.clone(), challenge);
         code
     }
 
@@ -168,6 +185,14 @@ impl OAuthServer {
             "lifetime_s": self.lifetime.as_secs(),
         })
     }
+}
+
+/// `BASE64URL(SHA256(verifier))`, unpadded (RFC 7636 `S256`).
+pub fn s256(verifier: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 /// HTTP Basic credentials of a request, if any.

@@ -192,11 +192,29 @@ pub struct World {
     next_number: u64,
     next_line: u64,
     next_fulfillment: u64,
+    /// Every order in this currency (a marketplace that shows the shop's
+    /// currency, as Etsy does), instead of the buyer's.
+    currency: Option<(&'static str, u32)>,
 }
 
 impl World {
     /// `count` orders created over the 30 days before `now`, from `seed`.
     pub fn new(seed: u64, count: u32, now: DateTime<Utc>) -> Self {
+        Self::populated(seed, count, now, None)
+    }
+
+    /// [`World::new`] with every order in `currency` (one of [`CURRENCIES`]).
+    pub fn in_currency(seed: u64, count: u32, now: DateTime<Utc>, currency: &str) -> Self {
+        let fixed = CURRENCIES.iter().copied().find(|(c, _)| *c == currency);
+        Self::populated(seed, count, now, fixed)
+    }
+
+    fn populated(
+        seed: u64,
+        count: u32,
+        now: DateTime<Utc>,
+        currency: Option<(&'static str, u32)>,
+    ) -> Self {
         let mut world = World {
             rng: fastrand::Rng::with_seed(seed),
             orders: BTreeMap::new(),
@@ -204,6 +222,7 @@ impl World {
             next_number: 1001,
             next_line: 466_157_049,
             next_fulfillment: 1_069_019_868,
+            currency,
         };
         let now = now.trunc_subsecs(0);
         for _ in 0..count {
@@ -222,7 +241,8 @@ impl World {
 
     fn add_order(&mut self, created: DateTime<Utc>, updated: DateTime<Utc>) -> u64 {
         let rng = &mut self.rng;
-        let (currency, decimals) = CURRENCIES[rng.usize(..CURRENCIES.len())];
+        let drawn = CURRENCIES[rng.usize(..CURRENCIES.len())];
+        let (currency, decimals) = self.currency.unwrap_or(drawn);
         let dest = DESTINATIONS[rng.usize(..DESTINATIONS.len())];
         // USD cents → this currency's minor units at a fixed sandbox rate.
         let scale = |usd_cents: i64| -> i64 { usd_cents * per_usd(currency) / 100 };

@@ -162,6 +162,44 @@ consumer_secret = "{}"
     )
 }
 
+/// One `[[sellers.channels]]` block for an Etsy channel on `sandbox_url`,
+/// with the sandbox's app and seller token and Etsy's sandbox
+/// registrations; `extra` lines go into its settings.
+pub fn etsy_channel(id: &str, sandbox_url: &str, page_size: u32, extra: &str) -> String {
+    let c = SandboxConfig::default();
+    format!(
+        r#"
+[[sellers.channels]]
+id = "{id}"
+plugin = "etsy"
+schedule = "every 1s"
+extra_hosts = ["127.0.0.1"]
+allow_loopback = true
+page_size = {page_size}
+lookback = "0s"
+[sellers.channels.settings]
+base_url = "{sandbox_url}"
+auth_url = "{sandbox_url}/oauth/connect"
+redirect_uri = "https://seller.example/etsy-callback"
+shop_id = "{}"
+keystring = "{}"
+shared_secret = "{}"
+refresh_token = "{}"
+etsy_ioss = "{ETSY_IOSS}"
+etsy_uk_vat = "{ETSY_UK_VAT}"
+{extra}
+"#,
+        tradelane_sandbox::etsy::SHOP_ID,
+        c.etsy_keystring,
+        c.etsy_shared_secret,
+        c.etsy_refresh_token
+    )
+}
+
+/// The IOSS and UK VAT numbers the test Etsy channels declare (made up).
+pub const ETSY_IOSS: &str = "IM3720000999";
+pub const ETSY_UK_VAT: &str = "GB999999973";
+
 /// A marketplace's orders as the sandbox holds them, each with the id
 /// the marketplace shows (`market_id`).
 pub async fn market_truth(sandbox_url: &str, market: &str) -> Vec<serde_json::Value> {

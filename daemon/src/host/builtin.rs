@@ -19,6 +19,10 @@ pub const BUILTIN: &[(&str, &[u8])] = &[
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/woocommerce.wasm")),
     ),
     (
+        "etsy",
+        include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/etsy.wasm")),
+    ),
+    (
         "easypost",
         include_bytes!(concat!(env!("TRADELANE_PLUGIN_DIR"), "/easypost.wasm")),
     ),

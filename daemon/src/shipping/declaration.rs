@@ -340,7 +340,7 @@ fn marketplace_registrations(order: &Order, to: &Country, notes: &mut Vec<String
             match scheme.as_str() {
                 "vat" => matches!(to, "GB" | "CH" | "LI") && issued_here,
                 "voec" => to == "NO",
-                "abn" | "gst" => to == "AU",
+                "abn" | "gst" | "arn" => to == "AU",
                 "ird" => to == "NZ",
                 _ => false,
             }
