@@ -315,3 +315,89 @@ async fn shipping_pushes_each_receipt_once_and_reads_it_back_shipped() {
     assert_eq!(pushed, first.shipped);
     sandbox.shutdown().await;
 }
+
+/// `tradelane connect` for Etsy: the consent page gets a PKCE challenge,
+/// the code is exchanged with its verifier (a public client: no secret),
+/// and the saved refresh token makes the channel work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_uses_pkce_and_saves_a_working_refresh_token() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = start(5, |_| {}).await;
+    let url = sandbox.url();
+    let refresh = SandboxConfig::default().etsy_refresh_token;
+    let channel =
+        etsy_channel("etsy", &url, 50, "").replace(&format!("refresh_token = \"{refresh}\"\n"), "");
+    let (config, _) = write_config(
+        dir.path(),
+        &config_text(&dir.path().join("data"), std::slice::from_ref(&channel)),
+    );
+    let mut child = Command::new(binary())
+        .arg("--config")
+        .arg(&config)
+        .args(["connect", "s1/etsy"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let consent = loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no consent URL");
+        if line.trim_start().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    assert!(
+        consent.contains("code_challenge=") && consent.contains("code_challenge_method=S256"),
+        "{consent}"
+    );
+    assert!(
+        consent.contains("transactions_r+transactions_w")
+            || consent.contains("transactions_r%20transactions_w"),
+        "{consent}"
+    );
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(&consent)
+        .send()
+        .await
+        .unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("https://seller.example/etsy-callback?code="),
+        "{location}"
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "connect failed: {rest}{err}");
+    let line = rest
+        .lines()
+        .find(|l| l.trim_start().starts_with("refresh_token = { file = "))
+        .unwrap_or_else(|| panic!("no config line: {rest}"));
+    let with_token = channel.replace(
+        "[sellers.channels.settings]\n",
+        &format!("[sellers.channels.settings]\n{}\n", line.trim()),
+    );
+    let (config, _) = write_config(
+        dir.path(),
+        &config_text(&dir.path().join("data"), &[with_token]),
+    );
+    succeeded(
+        &cli(&config, &["sync", "--once"], None),
+        "sync with the connected token",
+    );
+    let grants = oauth_control(&url, "etsy", "").await;
+    assert_eq!(grants["grants"]["authorization_code"], 1, "{grants}");
+    sandbox.shutdown().await;
+}

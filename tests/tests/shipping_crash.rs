@@ -223,8 +223,8 @@ fn terminate(pid: u32) {
 /// before it (the label stored) and after it (the marketplace has the
 /// tracking, tradelane has not recorded it). The restart adopts what the
 /// marketplace already has: every order ends with one label and one
-/// fulfillment on its own marketplace (Amazon, eBay, and WooCommerce by
-/// tracking item or by note).
+/// fulfillment on its own marketplace (Amazon, eBay, WooCommerce by
+/// tracking item or by note, and Etsy).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_around_marketplace_pushes_still_pushes_each_once() {
     // WooCommerce twice: through the Shipment Tracking extension, and by
@@ -234,6 +234,7 @@ async fn kill_9_around_marketplace_pushes_still_pushes_each_once() {
         ("ebay", "ebay", true),
         ("woo", "woocommerce", true),
         ("woo", "woocommerce", false),
+        ("etsy", "etsy", true),
     ] {
         for point in ["after-stored", "after-push-call"] {
             let context = format!("{channel} (extension {extension}), crash {point}");
@@ -242,12 +243,14 @@ async fn kill_9_around_marketplace_pushes_still_pushes_each_once() {
             c.ebay_orders = 12;
             c.woocommerce_orders = 12;
             c.woocommerce_shipment_tracking = extension;
+            c.etsy_orders = 12;
             let sandbox = tradelane_sandbox::Sandbox::start(c).await.unwrap();
             let url = sandbox.url();
             let dir = tempfile::tempdir().unwrap();
             let block = match channel {
                 "amazon" => amazon_channel("amazon", &url, 100),
                 "woo" => woocommerce_channel("woo", &url, 100, ""),
+                "etsy" => etsy_channel("etsy", &url, 100, ""),
                 _ => ebay_channel("ebay", &url, 100),
             };
             let text = config_text(
