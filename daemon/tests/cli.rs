@@ -111,6 +111,7 @@ fn the_default_config_checks_out_with_every_workflow() {
         "demo/settlement account stripe → stripe",
         "demo/settlement account paypal → paypal",
         "atelier/woocommerce → woocommerce",
+        "atelier/etsy → etsy",
         "atelier/shipping carrier easypost → easypost",
     ] {
         assert!(text.contains(needle), "`{needle}` in:\n{text}");
@@ -227,6 +228,7 @@ fn plugins_counts_every_use_and_shows_settings_keys() {
     for (name, used, key) in [
         ("easypost", "2", "api_key"),
         ("woocommerce", "1", "store_url"),
+        ("etsy", "1", "shop_id"),
         ("paypal", "1", "client_secret"),
         ("amazon", "1", "marketplace_ids"),
         ("example", "0", ""),
