@@ -52,6 +52,7 @@ pub mod forms;
 mod host;
 pub mod http;
 pub mod money;
+pub mod paging;
 mod settings;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testkit;

@@ -252,6 +252,18 @@ pub fn config_text(data_dir: &Path, channels: &[String]) -> String {
     )
 }
 
+/// A one-seller config of `channels` with its data under `dir/data`, written
+/// as `dir/config.toml` and loaded.
+pub fn harness_config(dir: &Path, channels: &[String]) -> LoadedConfig {
+    let text = config_text(&dir.join("data"), channels);
+    write_config(dir, &text).1
+}
+
+/// The stored order whose external id is `id`.
+pub fn by_id<'a>(stored: &'a [StoredOrder], id: &str) -> Option<&'a StoredOrder> {
+    stored.iter().find(|o| o.order.external_id == id)
+}
+
 /// Write `text` as `dir/config.toml` and load it.
 pub fn write_config(dir: &Path, text: &str) -> (PathBuf, LoadedConfig) {
     let path = dir.join("config.toml");

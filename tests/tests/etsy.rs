@@ -15,15 +15,6 @@ async fn start(orders: u32, adjust: impl FnOnce(&mut SandboxConfig)) -> Sandbox 
     Sandbox::start(config).await.expect("sandbox starts")
 }
 
-fn harness_config(dir: &std::path::Path, channels: &[String]) -> tradelane::config::LoadedConfig {
-    let text = config_text(&dir.join("data"), channels);
-    write_config(dir, &text).1
-}
-
-fn by_id<'a>(stored: &'a [StoredOrder], id: &str) -> Option<&'a StoredOrder> {
-    stored.iter().find(|o| o.order.external_id == id)
-}
-
 fn sim(t: &Value) -> tradelane_sandbox::SimOrder {
     serde_json::from_value(t.clone()).unwrap()
 }

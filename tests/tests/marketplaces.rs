@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 use tradelane::model::{FulfilledBy, PaymentStatus};
-use tradelane::store::StoredOrder;
 use tradelane::sync::SyncError;
 use tradelane_sandbox::{Sandbox, SandboxFaults};
 use tradelane_tests::*;
@@ -15,11 +14,6 @@ async fn start(amazon: u32, ebay: u32) -> Sandbox {
     config.amazon_orders = amazon;
     config.ebay_orders = ebay;
     Sandbox::start(config).await.expect("sandbox starts")
-}
-
-fn harness_config(dir: &std::path::Path, channels: &[String]) -> tradelane::config::LoadedConfig {
-    let text = config_text(&dir.join("data"), channels);
-    write_config(dir, &text).1
 }
 
 /// A simulated order's money, summed from its lines (integer minor units).
@@ -39,10 +33,6 @@ fn sim_money(t: &Value) -> SimMoney {
         tax: sum(&|l| l["tax_minor"].as_i64().unwrap()),
         shipping: t["shipping_minor"].as_i64().unwrap(),
     }
-}
-
-fn by_id<'a>(stored: &'a [StoredOrder], id: &str) -> Option<&'a StoredOrder> {
-    stored.iter().find(|o| o.order.external_id == id)
 }
 
 fn searches(served: &[Value], path: &str) -> usize {

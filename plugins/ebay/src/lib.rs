@@ -3,8 +3,8 @@
 //! - Orders: `GET /sell/fulfillment/v1/order?filter=lastmodifieddate:[FROM..]&limit&offset`.
 //!   Offset pages shift when an order changes during a pass (it leaves its
 //!   place and reappears later), which would skip the order behind it. So
-//!   every page after the first starts [`overlap`] orders *before* where the
-//!   previous one ended: a re-read order is stored once (the host keys
+//!   every page after the first starts [`sdk::paging::overlap`] orders
+//!   *before* where the previous one ended: a re-read order is stored once (the host keys
 //!   orders by id), and an order is skipped only if more than `overlap`
 //!   orders ahead of it changed between two page reads. The filter only
 //!   reaches 90 days back, so a first sync starts there.
@@ -35,11 +35,6 @@ const OAUTH: &str = "ebay";
 pub const MAX_PAGE: u32 = 200;
 /// How far back the `lastmodifieddate` filter reaches.
 const WINDOW_DAYS: i64 = 90;
-
-/// Orders each page re-reads from the end of the previous one.
-pub fn overlap(limit: u32) -> u32 {
-    (limit / 5).max(1)
-}
 
 struct Account {
     base: String,
@@ -74,15 +69,6 @@ fn ebay_time(t: &str) -> Result<String, PluginError> {
         Some(base) if !base.contains('.') => format!("{base}.000Z"),
         _ => utc,
     })
-}
-
-/// `v1:NEXT` — where the next page starts, before the overlap.
-fn token(next: u64) -> String {
-    format!("v1:{next}")
-}
-
-fn parse_token(t: &str) -> Option<u64> {
-    t.strip_prefix("v1:")?.parse().ok()
 }
 
 /// Failures with eBay's own `errors[].message`.
@@ -176,14 +162,8 @@ impl Marketplace for Ebay {
     fn fetch_orders(settings: &Settings, query: OrderQuery) -> sdk::Result<OrderPage> {
         let account = Account::from(settings)?;
         let limit = query.page_size.clamp(1, MAX_PAGE);
-        let nominal = query.page_token.as_deref().and_then(parse_token);
-        if query.page_token.is_some() && nominal.is_none() {
-            return Err(sdk::invalid_response("not a page token of this plugin"));
-        }
-        let offset = match nominal {
-            Some(next) => next.saturating_sub(u64::from(overlap(limit))),
-            None => 0,
-        };
+        let page_at = sdk::paging::OffsetPage::start(query.page_token.as_deref(), limit)?;
+        let offset = page_at.offset;
         let floor = sdk::time::from_unix(
             sdk::time::to_unix(&sdk::time::now())? - WINDOW_DAYS * 86_400 + 3600,
         )?;
@@ -206,17 +186,11 @@ impl Marketplace for Ebay {
             .iter()
             .map(mapping::order)
             .collect::<Result<Vec<Order>, _>>()?;
-        let read_to = offset + orders.len() as u64;
-        let more = match page.total {
+        let next_page = page_at.next(orders.len(), |read_to| match page.total {
             Some(total) => read_to < total,
             None => page.next.is_some(),
-        };
-        // A page that gets no further than the last one ended would loop.
-        let progress = nominal.is_none_or(|n| read_to > n);
-        Ok(OrderPage {
-            orders,
-            next_page: (more && progress && !page.orders.is_empty()).then(|| token(read_to)),
-        })
+        });
+        Ok(OrderPage { orders, next_page })
     }
 
     fn fetch_order(settings: &Settings, external_id: String) -> sdk::Result<Option<Order>> {
@@ -301,11 +275,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn page_tokens_round_trip_and_overlap_is_bounded() {
-        assert_eq!(parse_token(&token(180)), Some(180));
-        assert_eq!(parse_token("180"), None);
-        assert_eq!(overlap(200), 40);
-        assert_eq!(overlap(3), 1);
+    fn filter_times_carry_milliseconds() {
         assert_eq!(
             ebay_time("2026-11-29T23:54:20Z").unwrap(),
             "2026-11-29T23:54:20.000Z"

@@ -9,7 +9,7 @@
 //! - **Orders**: `getShopReceipts` with `min_last_modified` (unix seconds,
 //!   one second before the cursor), `sort_on=updated&sort_order=asc`, and
 //!   `limit`/`offset` pages. A receipt changed mid-pass moves to the end,
-//!   so each page starts [`overlap`] receipts before the last one ended.
+//!   so each page starts [`sdk::paging::overlap`] receipts before the last one ended.
 //! - **Push**: `createReceiptShipment` (form-encoded `tracking_code`,
 //!   `carrier_name`), after reading the receipt: a shipment with the same
 //!   tracking code is adopted, never submitted twice (each submission
@@ -36,11 +36,6 @@ const OAUTH: &str = "etsy";
 pub const MAX_PAGE: u32 = 100;
 /// The cache key remembering that today's quota is spent.
 const DAY_SPENT: &str = "etsy:day-spent";
-
-/// Receipts each page re-reads from the end of the previous one.
-pub fn overlap(limit: u32) -> u32 {
-    (limit / 5).max(1)
-}
 
 struct Shop {
     base: String,
@@ -95,15 +90,6 @@ impl Shop {
     fn receipts(&self) -> String {
         format!("{}/v3/application/shops/{}/receipts", self.base, self.id)
     }
-}
-
-/// `v1:NEXT`: where the next page starts, before the overlap.
-fn token(next: u64) -> String {
-    format!("v1:{next}")
-}
-
-fn parse_token(t: &str) -> Option<u64> {
-    t.strip_prefix("v1:")?.parse().ok()
 }
 
 /// Remember what Etsy says is left of today's quota.
@@ -250,14 +236,8 @@ impl Marketplace for Etsy {
     fn fetch_orders(settings: &Settings, query: OrderQuery) -> sdk::Result<OrderPage> {
         let shop = Shop::from(settings)?;
         let limit = query.page_size.clamp(1, MAX_PAGE);
-        let nominal = query.page_token.as_deref().and_then(parse_token);
-        if query.page_token.is_some() && nominal.is_none() {
-            return Err(sdk::invalid_response("not a page token of this plugin"));
-        }
-        let offset = match nominal {
-            Some(next) => next.saturating_sub(u64::from(overlap(limit))),
-            None => 0,
-        };
+        let page_at = sdk::paging::OffsetPage::start(query.page_token.as_deref(), limit)?;
+        let offset = page_at.offset;
         let mut request = Request::get(shop.receipts())
             .query("sort_on", "updated")
             .query("sort_order", "asc")
@@ -273,13 +253,8 @@ impl Marketplace for Etsy {
             .iter()
             .map(|r| mapping::order(r, &shop.registrations))
             .collect::<Result<Vec<_>, _>>()?;
-        let read_to = offset + orders.len() as u64;
-        let progress = nominal.is_none_or(|n| read_to > n);
-        Ok(OrderPage {
-            next_page: (read_to < page.count && progress && !orders.is_empty())
-                .then(|| token(read_to)),
-            orders,
-        })
+        let next_page = page_at.next(orders.len(), |read_to| read_to < page.count);
+        Ok(OrderPage { orders, next_page })
     }
 
     fn fetch_order(settings: &Settings, external_id: String) -> sdk::Result<Option<sdk::Order>> {

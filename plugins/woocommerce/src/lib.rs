@@ -17,7 +17,7 @@
 //!     the server).
 //!   - Pages are offsets over orders sorted by modification; an order
 //!     changed mid-pass moves to the end and shifts the rest back by one,
-//!     so each page starts [`overlap`] orders before the previous one
+//!     so each page starts [`sdk::paging::overlap`] orders before the previous one
 //!     ended.
 //!   - Money is read from the `…_gmt` times and decimal strings; see
 //!     [`mapping`].
@@ -44,11 +44,6 @@ pub struct WooCommerce;
 
 /// WooCommerce's largest `per_page`.
 pub const MAX_PAGE: u32 = 100;
-
-/// Orders each page re-reads from the end of the previous one.
-pub fn overlap(limit: u32) -> u32 {
-    (limit / 5).max(1)
-}
 
 /// Shipment Tracking providers whose names the extension knows, as
 /// tradelane's carriers name them.
@@ -138,15 +133,6 @@ impl Store {
     fn get(&self, path: &str) -> Request {
         self.request(http::Method::Get, path)
     }
-}
-
-/// `v1:NEXT`: where the next page starts, before the overlap.
-fn token(next: u64) -> String {
-    format!("v1:{next}")
-}
-
-fn parse_token(t: &str) -> Option<u64> {
-    t.strip_prefix("v1:")?.parse().ok()
 }
 
 /// The first line of text of an HTML error page's body (WordPress's
@@ -286,14 +272,8 @@ impl Marketplace for WooCommerce {
     fn fetch_orders(settings: &Settings, query: OrderQuery) -> sdk::Result<OrderPage> {
         let store = Store::from(settings)?;
         let limit = query.page_size.clamp(1, MAX_PAGE);
-        let nominal = query.page_token.as_deref().and_then(parse_token);
-        if query.page_token.is_some() && nominal.is_none() {
-            return Err(sdk::invalid_response("not a page token of this plugin"));
-        }
-        let offset = match nominal {
-            Some(next) => next.saturating_sub(u64::from(overlap(limit))),
-            None => 0,
-        };
+        let page_at = sdk::paging::OffsetPage::start(query.page_token.as_deref(), limit)?;
+        let offset = page_at.offset;
         let mut request = store
             .get("wc/v3/orders")
             .query("dates_are_gmt", "true")
@@ -327,17 +307,11 @@ impl Marketplace for WooCommerce {
             .iter()
             .map(mapping::order)
             .collect::<Result<Vec<_>, _>>()?;
-        let read_to = offset + orders.len() as u64;
-        let more = match total {
+        let next_page = page_at.next(orders.len(), |read_to| match total {
             Some(total) => read_to < total,
-            None => orders.len() as u32 >= limit,
-        };
-        // A page that gets no further than the last one ended would loop.
-        let progress = nominal.is_none_or(|n| read_to > n);
-        Ok(OrderPage {
-            orders,
-            next_page: (more && progress && !page.is_empty()).then(|| token(read_to)),
-        })
+            None => page.len() as u32 >= limit,
+        });
+        Ok(OrderPage { orders, next_page })
     }
 
     fn fetch_order(settings: &Settings, external_id: String) -> sdk::Result<Option<sdk::Order>> {
