@@ -183,6 +183,13 @@ pub struct SandboxFaults {
     /// with an HTML page (0: off).
     #[serde(default)]
     pub woocommerce_html_error_every: u32,
+    /// WooCommerce's `modified_after` made inclusive (the real one is not).
+    #[serde(default)]
+    pub woocommerce_inclusive_bound: bool,
+    /// WooCommerce's `Link` URLs with their values encoded (the real ones
+    /// repeat them as received).
+    #[serde(default)]
+    pub woocommerce_link_encoded: bool,
     /// After each Etsy receipts page served, this many receipts change.
     #[serde(default)]
     pub etsy_changes_per_page: u32,

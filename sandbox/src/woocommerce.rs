@@ -5,14 +5,16 @@
 //! - Auth: the REST key as HTTP Basic, or `consumer_key`/`consumer_secret`
 //!   in the query; otherwise 401 `woocommerce_rest_authentication_error`
 //!   ("Consumer secret is invalid.") or `woocommerce_rest_cannot_view`.
-//! - `modified_after` is **exclusive**, and orders share modified seconds.
+//! - `modified_after` is **exclusive**, and orders share modified seconds
+//!   (`woocommerce_inclusive_bound` makes it inclusive, to compare).
 //! - Without `dates_are_gmt=true` a date filter is read as the store's
 //!   local time (`woocommerce_utc_offset_minutes`), whatever offset it
 //!   carries.
 //! - Query values are form-decoded, as PHP does: an unencoded `+` is a
 //!   space, and a date with a space is refused (400 `rest_invalid_param`).
 //!   The `Link` header repeats the request's values without re-encoding
-//!   them, so following it with a `+00:00` date fails so.
+//!   them, so following it with a `+00:00` date fails so
+//!   (`woocommerce_link_encoded` encodes them, to compare).
 //! - Pages are `page`/`per_page` (≤ 100) or `offset` over orders sorted as
 //!   asked; `X-WP-Total` and `X-WP-TotalPages` count them. With
 //!   `woocommerce_changes_per_page`, orders change after each page (an
@@ -469,6 +471,18 @@ async fn list_orders(
         Some(_) => return invalid("order", "order is not one of asc and desc."),
     };
     let status_filter = q.get("status").cloned().unwrap_or_else(|| "any".into());
+    let (inclusive, link_encoded, changes) = {
+        let f = &state
+            .faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .faults;
+        (
+            f.woocommerce_inclusive_bound,
+            f.woocommerce_link_encoded,
+            f.woocommerce_changes_per_page,
+        )
+    };
     let mut m = market(&state);
     let mut matching: Vec<&SimOrder> = m
         .world
@@ -476,8 +490,9 @@ async fn list_orders(
         .values()
         .filter(|o| {
             filters.iter().all(|(param, t)| match *param {
-                // Exclusive, as WordPress's date_query `after`/`before`.
-                "modified_after" => o.updated_at > *t,
+                // Exclusive, as WordPress's date_query `after`/`before`
+                // (inclusive only when switched, to show the difference).
+                "modified_after" => o.updated_at > *t || (inclusive && o.updated_at == *t),
                 "modified_before" => o.updated_at < *t,
                 "after" => o.created_at > *t,
                 _ => o.created_at < *t,
@@ -505,13 +520,21 @@ async fn list_orders(
     let ids: Vec<u64> = shown.iter().map(|o| o.id).collect();
     let body: Vec<Value> = shown.iter().map(|o| render(&state, o)).collect();
     let pages = total.div_ceil(per_page).max(1);
-    // The Link header repeats the values as received, unencoded.
+    // The Link header repeats the values as received, unencoded (encoded
+    // only when switched).
     let base = "https://shop.example.com/wp-json/wc/v3/orders";
     let others: Vec<String> = {
+        let value = |v: &str| {
+            if link_encoded {
+                form_urlencoded::byte_serialize(v.as_bytes()).collect()
+            } else {
+                v.to_string()
+            }
+        };
         let mut v: Vec<_> = q
             .iter()
             .filter(|(k, _)| k.as_str() != "page" && !k.starts_with("consumer_"))
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{k}={}", value(v)))
             .collect();
         v.sort();
         v
@@ -528,12 +551,6 @@ async fn list_orders(
     if page < pages && offset.is_none() {
         links.push(format!("{}; rel=\"next\"", link(page + 1)));
     }
-    let changes = state
-        .faults
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .faults
-        .woocommerce_changes_per_page;
     // Orders change while the seller reads: they move to the end.
     let later = Utc::now().trunc_subsecs(0) + Duration::seconds(1);
     for _ in 0..changes {

@@ -170,6 +170,14 @@ async fn an_order_changed_in_the_cursors_own_second_is_not_missed() {
         !naive.contains(&id.to_string()),
         "the bound is exclusive: {naive:?}"
     );
+    // Switched to an inclusive bound, the same naive read would see it.
+    sandbox.set_faults(SandboxFaults {
+        woocommerce_inclusive_bound: true,
+        ..Default::default()
+    });
+    let inclusive = naive_ids(&url, &format!("modified_after={bound}&dates_are_gmt=true")).await;
+    assert!(inclusive.contains(&id.to_string()), "{inclusive:?}");
+    sandbox.set_faults(SandboxFaults::default());
 
     h.pass(0).await.expect("second pass");
     eprintln!(
@@ -260,6 +268,17 @@ async fn the_link_headers_unencoded_dates_are_never_followed() {
     assert_eq!(followed.status(), 400);
     let body: Value = followed.json().await.unwrap();
     assert_eq!(body["code"], "rest_invalid_param", "{body}");
+    // With the values encoded (not the real API's way) following would work.
+    sandbox.set_faults(SandboxFaults {
+        woocommerce_link_encoded: true,
+        ..Default::default()
+    });
+    let first = naive(&url, &encoded).await;
+    let link = first.headers()["link"].to_str().unwrap().to_string();
+    let next = link.split(['<', '>']).nth(1).unwrap();
+    let (_, query) = next.split_once('?').unwrap();
+    assert_eq!(naive(&url, query).await.status(), 200, "{next}");
+    sandbox.set_faults(SandboxFaults::default());
 
     let h = Harness::new(&harness_config(
         dir.path(),
