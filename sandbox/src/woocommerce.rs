@@ -579,6 +579,21 @@ fn find(world: &World, id: &str) -> Option<u64> {
         .map(|o| o.id)
 }
 
+/// The simulated order behind store order `id`, or the store's 404 for it
+/// (recorded as served).
+fn located(
+    state: &SandboxState,
+    world: &World,
+    id: &str,
+    method: &str,
+    path: &str,
+) -> Result<u64, Response> {
+    find(world, id).ok_or_else(|| {
+        state.record(method, path.to_string(), 404, Vec::new());
+        no_order()
+    })
+}
+
 fn no_order() -> Response {
     wp_error(
         StatusCode::NOT_FOUND,
@@ -606,10 +621,9 @@ async fn get_order(
         return r;
     }
     let m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("GET", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "GET", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     let body = render(&state, &m.world.orders[&sim]);
     drop(m);
@@ -637,10 +651,9 @@ async fn update_order(
         );
     };
     let mut m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("PUT", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "PUT", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     let now = Utc::now().trunc_subsecs(0);
     let o = m.world.orders.get_mut(&sim).expect("found");
@@ -689,10 +702,9 @@ async fn list_notes(
         return r;
     }
     let m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("GET", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "GET", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     // Newest first, as WooCommerce lists them.
     let notes: Vec<Value> = m
@@ -726,10 +738,9 @@ async fn create_note(
         );
     };
     let mut m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("POST", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "POST", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     let note = Note {
         id: m.next_note,
@@ -768,10 +779,9 @@ async fn list_tracking(
         return r;
     }
     let m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("GET", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "GET", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     let items: Vec<Value> = m.world.orders[&sim]
         .fulfillments
@@ -816,10 +826,9 @@ async fn create_tracking(
         .filter(|l| !l.is_empty())
         .map(|l| l.replace("%1$s", number));
     let mut m = market(&state);
-    let Some(sim) = find(&m.world, &id) else {
-        drop(m);
-        state.record("POST", path, 404, Vec::new());
-        return no_order();
+    let sim = match located(&state, &m.world, &id, "POST", &path) {
+        Ok(sim) => sim,
+        Err(r) => return r,
     };
     let now = Utc::now().trunc_subsecs(0);
     let o = m.world.orders.get_mut(&sim).expect("found");

@@ -770,15 +770,9 @@ pub async fn assert_each_shipped_once(url: &str, context: &str) {
     let carriers = carrier_shipments(url).await;
     let mut shipped = 0;
     for o in &truth {
-        let prefix = format!("label:s1:shop:{}:", o.id);
-        let labels: Vec<&serde_json::Value> = carriers
-            .iter()
-            .filter(|s| {
-                s["reference"]
-                    .as_str()
-                    .is_some_and(|r| r.starts_with(&prefix))
-            })
-            .flat_map(|s| s["purchases"].as_array().into_iter().flatten())
+        let labels: Vec<&serde_json::Value> = carrier_labels(&carriers, "shop", &o.id.to_string())
+            .into_iter()
+            .map(|(_, purchase)| purchase)
             .collect();
         if o.financial_status == "paid" && o.cancelled_at.is_none() {
             shipped += 1;
@@ -895,4 +889,71 @@ pub fn carrier_labels<'a>(
                 .map(move |p| (s, p))
         })
         .collect()
+}
+
+/// What `tradelane connect` printed around a seller's consent.
+pub struct Consented {
+    /// The consent page it sent the seller to.
+    pub consent: String,
+    /// The address the consent page redirected to (what was pasted back).
+    pub location: String,
+    /// Everything it printed after the paste.
+    pub output: String,
+}
+
+/// Run `tradelane connect TARGET` on `config` as a seller would: open the
+/// consent page it prints (the sandbox's agrees at once and redirects),
+/// paste back the address the browser was sent to, and wait for it to
+/// succeed.
+pub async fn connect_by_consent(config: &Path, target: &str) -> Consented {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(binary())
+        .arg("--config")
+        .arg(config)
+        .args(["connect", target])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let consent = loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "connect printed no consent URL"
+        );
+        if line.trim_start().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(&consent)
+        .send()
+        .await
+        .unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_string();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap();
+    drop(stdin);
+    let mut output = String::new();
+    out.read_to_string(&mut output).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "connect failed: {output}{err}");
+    Consented {
+        consent,
+        location,
+        output,
+    }
 }

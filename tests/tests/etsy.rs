@@ -312,8 +312,6 @@ async fn shipping_pushes_each_receipt_once_and_reads_it_back_shipped() {
 /// and the saved refresh token makes the channel work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_uses_pkce_and_saves_a_working_refresh_token() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let sandbox = start(5, |_| {}).await;
     let url = sandbox.url();
@@ -324,23 +322,11 @@ async fn connect_uses_pkce_and_saves_a_working_refresh_token() {
         dir.path(),
         &config_text(&dir.path().join("data"), std::slice::from_ref(&channel)),
     );
-    let mut child = Command::new(binary())
-        .arg("--config")
-        .arg(&config)
-        .args(["connect", "s1/etsy"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let consent = loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "no consent URL");
-        if line.trim_start().starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
+    let Consented {
+        consent,
+        location,
+        output: rest,
+    } = connect_by_consent(&config, "s1/etsy").await;
     assert!(
         consent.contains("code_challenge=") && consent.contains("code_challenge_method=S256"),
         "{consent}"
@@ -350,28 +336,10 @@ async fn connect_uses_pkce_and_saves_a_working_refresh_token() {
             || consent.contains("transactions_r%20transactions_w"),
         "{consent}"
     );
-    let redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(&consent)
-        .send()
-        .await
-        .unwrap();
-    let location = redirect.headers()["location"].to_str().unwrap().to_string();
     assert!(
         location.starts_with("https://seller.example/etsy-callback?code="),
         "{location}"
     );
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{location}").unwrap();
-    drop(stdin);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert!(status.success(), "connect failed: {rest}{err}");
     let line = rest
         .lines()
         .find(|l| l.trim_start().starts_with("refresh_token = { file = "))

@@ -148,8 +148,6 @@ async fn a_rotated_refresh_token_survives_kill_9_between_the_refresh_and_the_nex
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_prints_the_consent_page_takes_the_redirect_and_saves_a_working_refresh_token() {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let sandbox = ebay_sandbox(7).await;
     let url = sandbox.url();
@@ -171,44 +169,12 @@ async fn connect_prints_the_consent_page_takes_the_redirect_and_saves_a_working_
         String::from_utf8_lossy(&check.stderr)
     );
 
-    let mut child = Command::new(binary())
-        .arg("--config")
-        .arg(&config)
-        .args(["connect", "s1/ebay"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let consent = loop {
-        let mut line = String::new();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "connect printed no consent URL"
-        );
-        if line.trim_start().starts_with("http") {
-            break line.trim().to_string();
-        }
-    };
+    let Consented {
+        consent,
+        output: rest,
+        ..
+    } = connect_by_consent(&config, "s1/ebay").await;
     assert!(consent.contains("response_type=code") && consent.contains("sell.fulfillment"));
-    // The seller agrees in a browser; the consent page redirects.
-    let redirect = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(&consent)
-        .send()
-        .await
-        .unwrap();
-    let location = redirect.headers()["location"].to_str().unwrap().to_string();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{location}").unwrap();
-    drop(stdin);
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "connect failed: {rest}");
     let line = rest
         .lines()
         .find(|l| l.trim_start().starts_with("refresh_token = { file = "))

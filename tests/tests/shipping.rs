@@ -14,25 +14,10 @@ use tradelane::shipping::{Stage, Status};
 use tradelane_sandbox::SimOrder;
 use tradelane_tests::*;
 
-/// The labels the sandbox carriers sold for one order (found by the
-/// reference tradelane sent): `(shipment, purchase)`.
+/// The labels the sandbox carriers sold for one order of the `shop`
+/// channel (found by the reference tradelane sent): `(shipment, purchase)`.
 fn purchases<'a>(carriers: &'a [Value], order: &str) -> Vec<(&'a Value, &'a Value)> {
-    let prefix = format!("label:s1:shop:{order}:");
-    carriers
-        .iter()
-        .filter(|s| {
-            s["reference"]
-                .as_str()
-                .is_some_and(|r| r.starts_with(&prefix))
-        })
-        .flat_map(|s| {
-            s["purchases"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |p| (s, p))
-        })
-        .collect()
+    carrier_labels(carriers, "shop", order)
 }
 
 fn to_ship(truth: &[SimOrder]) -> Vec<&SimOrder> {
