@@ -579,19 +579,14 @@ fn find(world: &World, id: &str) -> Option<u64> {
         .map(|o| o.id)
 }
 
-/// The simulated order behind store order `id`, or the store's 404 for it
-/// (recorded as served).
-fn located(
-    state: &SandboxState,
-    world: &World,
-    id: &str,
-    method: &str,
-    path: &str,
-) -> Result<u64, Response> {
-    find(world, id).ok_or_else(|| {
+/// The simulated order behind store order `id`; when there is none, the
+/// 404 it gets is recorded as served (answer it with [`no_order`]).
+fn located(state: &SandboxState, world: &World, id: &str, method: &str, path: &str) -> Option<u64> {
+    let found = find(world, id);
+    if found.is_none() {
         state.record(method, path.to_string(), 404, Vec::new());
-        no_order()
-    })
+    }
+    found
 }
 
 fn no_order() -> Response {
@@ -621,9 +616,8 @@ async fn get_order(
         return r;
     }
     let m = market(&state);
-    let sim = match located(&state, &m.world, &id, "GET", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "GET", &path) else {
+        return no_order();
     };
     let body = render(&state, &m.world.orders[&sim]);
     drop(m);
@@ -651,9 +645,8 @@ async fn update_order(
         );
     };
     let mut m = market(&state);
-    let sim = match located(&state, &m.world, &id, "PUT", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "PUT", &path) else {
+        return no_order();
     };
     let now = Utc::now().trunc_subsecs(0);
     let o = m.world.orders.get_mut(&sim).expect("found");
@@ -702,9 +695,8 @@ async fn list_notes(
         return r;
     }
     let m = market(&state);
-    let sim = match located(&state, &m.world, &id, "GET", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "GET", &path) else {
+        return no_order();
     };
     // Newest first, as WooCommerce lists them.
     let notes: Vec<Value> = m
@@ -738,9 +730,8 @@ async fn create_note(
         );
     };
     let mut m = market(&state);
-    let sim = match located(&state, &m.world, &id, "POST", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "POST", &path) else {
+        return no_order();
     };
     let note = Note {
         id: m.next_note,
@@ -779,9 +770,8 @@ async fn list_tracking(
         return r;
     }
     let m = market(&state);
-    let sim = match located(&state, &m.world, &id, "GET", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "GET", &path) else {
+        return no_order();
     };
     let items: Vec<Value> = m.world.orders[&sim]
         .fulfillments
@@ -826,9 +816,8 @@ async fn create_tracking(
         .filter(|l| !l.is_empty())
         .map(|l| l.replace("%1$s", number));
     let mut m = market(&state);
-    let sim = match located(&state, &m.world, &id, "POST", &path) {
-        Ok(sim) => sim,
-        Err(r) => return r,
+    let Some(sim) = located(&state, &m.world, &id, "POST", &path) else {
+        return no_order();
     };
     let now = Utc::now().trunc_subsecs(0);
     let o = m.world.orders.get_mut(&sim).expect("found");
